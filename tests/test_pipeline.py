@@ -1,0 +1,109 @@
+"""ask() end to end with the real embedder on the real corpus (extractive mode), and the error cases."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from qa.errors import BadQuestion, CorpusError, QAError
+from qa.pipeline import ask, ask_stream, clean_question
+from qa.types import Answer
+
+
+def _valid(answer: Answer, store) -> None:
+    """The citation contract and marker mapping, checked on any answer."""
+    for c in answer.citations:
+        assert store.docs[c.doc_id].text[c.start:c.end] == c.quote
+    import re
+
+    used = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert used == {c.n for c in answer.citations}
+
+
+def test_admission_date_cites_the_ministry_sentence(real_settings, real_store):
+    a = ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    assert not a.abstained
+    first = a.citations[0]
+    assert first.doc_id == "mfa-relations-azerbaijan-un.txt" and "2 March 1992" in first.quote
+    assert first.source.startswith("Ministry of Foreign Affairs")
+    assert set(a.timings) >= {"retrieve", "total"}
+    assert json.loads(json.dumps(a.to_dict()))["citations"][0]["quote"] == first.quote
+
+
+@pytest.mark.parametrize("question,doc", [
+    pytest.param("How much did the UNDP give to local NGOs in 2023?", "ihr-statement-closure-of-un-offices.txt", id="undp"),
+    pytest.param("How many political prisoners are detained in Azerbaijan?", "ihr-statement-closure-of-un-offices.txt", id="prisoners"),
+    pytest.param("What share of the world's population does the Non-Aligned Movement hold?", "oped-azerbaijan-non-aligned-movement.txt", id="nam"),
+    pytest.param("Since when has UNICEF operated in Azerbaijan?", "mfa-humanitarian-social-cooperation.txt", id="unicef"),
+])
+def test_single_fact_questions_cite_the_right_document(real_settings, real_store, question, doc):
+    a = ask(question, real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    assert not a.abstained and doc in {c.doc_id for c in a.citations}
+
+
+def test_conflicting_question_hears_several_sources(real_settings, real_store):
+    a = ask("What role does the Red Cross play in Azerbaijan?", real_settings, store=real_store, llm="none", k=8)
+    _valid(a, real_store)
+    assert len({c.doc_id for c in a.citations}) >= 2
+
+
+@pytest.mark.parametrize("question", [
+    pytest.param("What is the capital of France?", id="france"),
+    pytest.param("Who won the 2022 football World Cup?", id="football"),
+    pytest.param("What is the boiling point of ethanol?", id="chemistry"),
+])
+def test_out_of_corpus_questions_abstain(real_settings, real_store, question):
+    a = ask(question, real_settings, store=real_store, llm="none")
+    assert a.abstained and not a.citations and "do not answer" in a.text
+
+
+def test_stream_yields_text_then_the_answer(real_settings, real_store):
+    parts = list(ask_stream("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="none"))
+    assert isinstance(parts[-1], Answer) and all(isinstance(p, str) for p in parts[:-1])
+    assert "".join(parts[:-1]).strip() == parts[-1].text
+
+
+def test_forged_citation_is_dropped(real_settings, real_store):
+    from qa.types import Citation
+    from qa.verify import enforce
+
+    good = Citation(n=1, doc_id="mfa-relations-azerbaijan-un.txt", title="t", quote="", start=0, end=10)
+    good = good.model_copy(update={"quote": real_store.docs[good.doc_id].text[0:10]})
+    forged = good.model_copy(update={"n": 2, "quote": "Azerbaijan left the UN in 1995."})
+    text, cits, dropped = enforce("A [1]. B [2].", [good, forged], real_store.docs)
+    assert dropped == 1 and [c.n for c in cits] == [1] and text == "A [1]. B."
+
+
+@pytest.mark.parametrize("question,match", [
+    pytest.param("", "empty", id="empty"),
+    pytest.param("   \n\t ", "empty", id="whitespace"),
+    pytest.param("\x00\x01\x02\x03", "empty", id="control-only"),
+    pytest.param("x" * 100_000, "limit", id="100kB"),
+    pytest.param("%%%% ### $$$ @@@ !!!", "does not look like text", id="symbols"),
+    pytest.param(None, "must be text", id="none"),
+    pytest.param(b"bytes?", "must be text", id="bytes"),
+])
+def test_bad_questions_raise_clear_errors(real_settings, real_store, question, match):
+    with pytest.raises(BadQuestion, match=match):
+        ask(question, real_settings, store=real_store, llm="none")
+
+
+def test_control_and_bidi_characters_are_cleaned():
+    assert clean_question("When\u200b was\u202e Azerbaijan\x07 admitted?") == "When was Azerbaijan admitted?"
+
+
+def test_missing_corpus_and_unreadable_corpus(tmp_path, real_settings):
+    with pytest.raises(CorpusError, match="does not exist"):
+        ask("anything at all?", real_settings.with_(corpus_dir=tmp_path / "none", index_dir=tmp_path / "i"))
+    (tmp_path / "c").mkdir()
+    (tmp_path / "c" / "a.txt").write_bytes(b"")
+    with pytest.raises(QAError, match="no readable document"):
+        ask("anything at all?", real_settings.with_(corpus_dir=tmp_path / "c", index_dir=tmp_path / "i2"))
+
+
+def test_unknown_llm_is_a_clear_error(real_settings, real_store):
+    with pytest.raises(QAError):
+        ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="gpt-banana")

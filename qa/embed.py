@@ -36,12 +36,14 @@ class Embedder:
         """float32 array (len(texts), dim), rows L2-normalised; `progress(n)` is called after each batch."""
         if not texts:
             return np.zeros((0, self.dim), dtype="float32")
-        out = []
-        for i in range(0, len(texts), self.batch_size):
-            out.append(np.asarray(self.embed_batch(texts[i:i + self.batch_size]), dtype="float32"))
+        # batches of similar length waste no padding (sentence-transformers does the same inside encode)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        vecs = np.zeros((len(texts), self.dim), dtype="float32")
+        for i in range(0, len(order), self.batch_size):
+            rows = order[i:i + self.batch_size]
+            vecs[rows] = np.asarray(self.embed_batch([texts[j] for j in rows]), dtype="float32")
             if progress:
-                progress(len(out[-1]))
-        vecs = np.vstack(out)
+                progress(len(rows))
         norms = np.linalg.norm(vecs, axis=1, keepdims=True)
         return vecs / np.maximum(norms, 1e-12)
 

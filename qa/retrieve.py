@@ -73,16 +73,23 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
     candidates: dict[int, Hit] = {}
     for cid in best:
         chunk_rank = fused[cid] / top_fused
+        chunk_sim = float(store.chunk_vecs[cid] @ qvec)
         rows = store.sentences_of(cid)
         if not rows:
             continue
         sims = store.sent_vecs[rows] @ qvec
-        for row, sim in zip(rows, sims):
+        texts = [store.docs[store.sentences[r].doc_id].text[store.sentences[r].start:store.sentences[r].end]
+                 for r in rows]
+        covs = [term_coverage(qterms, t, idf) for t in texts]
+        for i, (row, sim) in enumerate(zip(rows, sims)):
             r = store.sentences[row]
-            doc = store.docs[r.doc_id]
-            text = doc.text[r.start:r.end]
-            cov = term_coverage(qterms, text, idf)
-            score = 0.6 * float(sim) + 0.15 * chunk_rank + 0.25 * cov
+            text = texts[i]
+            # a sentence is read in its context: "The Federation ... since 1993" answers a Red Cross question
+            near = max(covs[max(0, i - 1):i + 2])
+            cov = max(covs[i], 0.5 * (covs[i] + near))
+            score = 0.45 * float(sim) + 0.2 * chunk_sim + 0.1 * chunk_rank + 0.25 * cov
+            if text.rstrip("\"'”’ ").endswith("?"):
+                score *= 0.85  # a question in the text restates the topic; it rarely answers it
             old = candidates.get(row)
             if old is None or score > old.score:
                 candidates[row] = Hit(doc_id=r.doc_id, start=r.start, end=r.end, text=text, chunk_id=cid,

@@ -201,7 +201,9 @@ def extract_text(path: Path) -> str:
     data = path.read_bytes()
     if ext in (".html", ".htm"):
         return _html_text(data)
-    if b"\x00" in data[:4096]:
+    head = data[:8192]
+    controls = sum(b < 0x20 and b not in (9, 10, 12, 13) for b in head)
+    if b"\x00" in head or controls > 0.05 * max(1, len(head)):
         raise CorpusError(f"{path.name} looks binary, not text")
     return decode(data)[0]
 
@@ -269,13 +271,17 @@ def list_files(corpus_dir: Path) -> list[Path]:
     return sorted(found)
 
 
-def load_corpus(corpus_dir: Path) -> CorpusReport:
-    """Read every supported file; unreadable or empty ones are skipped and listed, never fatal on their own."""
+def load_corpus(corpus_dir: Path, known: frozenset[str] = frozenset()) -> CorpusReport:
+    """Read every supported file; unreadable or empty ones are skipped and listed, never fatal on their own.
+
+    Of two identical files, the one already `known` (indexed before) is kept, so a new copy never displaces it."""
     corpus_dir = Path(corpus_dir)
     manifest = load_manifest(corpus_dir)
     report = CorpusReport()
     seen: dict[str, str] = {}
-    for path in list_files(corpus_dir):
+    files = list_files(corpus_dir)
+    files.sort(key=lambda p: doc_id_for(p, corpus_dir) not in known)  # stable: known first, then by name
+    for path in files:
         try:
             doc = read_document(path, corpus_dir, manifest)
         except CorpusError as exc:
@@ -286,6 +292,7 @@ def load_corpus(corpus_dir: Path) -> CorpusReport:
             continue
         seen[doc.sha256] = doc.doc_id
         report.documents.append(doc)
+    report.documents.sort(key=lambda d: d.doc_id)
     if report.skipped:
         log.warning("skipped %d file(s): %s", len(report.skipped), "; ".join(f"{p}: {why}" for p, why in report.skipped))
     if not report.documents:

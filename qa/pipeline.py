@@ -40,7 +40,9 @@ def clean_question(question) -> str:
     if not kept:
         raise BadQuestion("the question is empty: type a question about the documents")
     letters = sum(ch.isalnum() for ch in kept)
-    if letters < 2 or letters < 0.4 * len(kept.replace(" ", "")):
+    words = kept.split()
+    mean_word = sum(map(len, words)) / len(words)
+    if letters < 2 or letters < 0.4 * len(kept.replace(" ", "")) or (mean_word > 25 and len(kept) > 60):
         raise BadQuestion("the question does not look like text: type a question in words")
     return kept
 

@@ -240,8 +240,9 @@ def _update(settings: Settings, previous: Store | None, progress=None, embedder=
     """Build a new generation from the corpus, reusing vectors of unchanged documents from `previous`."""
     from qa.embed import make_embedder
 
+    known = frozenset(previous.docs) if previous else frozenset()
+    report = load_corpus(Path(settings.corpus_dir), known)  # fails fast, before a model is loaded
     embedder = embedder or (previous.embedder if previous else None) or make_embedder(settings.embedder)
-    report = load_corpus(Path(settings.corpus_dir))
     docs: dict[str, Document] = {}
     chunks: list[Chunk] = []
     chunk_vecs: list[np.ndarray] = []

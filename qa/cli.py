@@ -134,7 +134,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     try:
-        mod.launch(host=host, port=port, auth=("qa", password) if password else None)
+        mod.launch(host=host, port=port, auth=("qa", password) if password else None, allow_remote=allow_remote)
     except QAError as exc:
         _fail(exc)
 

@@ -118,7 +118,7 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     hits = retrieve(search_q, store, settings, k=k)
     timings["retrieve"] = time.perf_counter() - t
 
-    if relevance(hits) < settings.min_relevance:
+    if relevance(hits, search_q, store) < settings.min_relevance:
         timings["total"] = time.perf_counter() - t0
         if on_token:
             on_token(ABSTAIN_TEXT)

@@ -117,6 +117,21 @@ def diversify(hits: list[Hit], k: int, max_per_doc: int) -> list[Hit]:
     return out
 
 
-def relevance(hits: list[Hit]) -> float:
-    """How well the best evidence answers the question, in [0, 1]: the pipeline abstains below a threshold."""
-    return max((h.score for h in hits), default=0.0)
+def unknown_terms(question: str, store) -> list[str]:
+    """Content terms of the question that occur nowhere in the corpus (e.g. 'Mars', 'GDP')."""
+    if store.bm25 is None:
+        return []
+    vocab = store.bm25.vocab_dict
+    return [t for t in dict.fromkeys(content_terms(question)) if t not in vocab and not t.isdigit()]
+
+
+def relevance(hits: list[Hit], question: str | None = None, store=None) -> float:
+    """How well the best evidence answers the question, in [0, 1]: the pipeline abstains below a threshold.
+
+    Each question term the corpus never uses lowers it: a corpus that never says 'Mars' cannot tell its population."""
+    best = max((h.score for h in hits), default=0.0)
+    if question is None or store is None:
+        return best
+    terms = list(dict.fromkeys(content_terms(question)))
+    missing = unknown_terms(question, store)
+    return best * (1.0 - 0.5 * len(missing) / len(terms)) if terms else best

@@ -88,8 +88,9 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     t0 = time.perf_counter()
     settings = settings or Settings.from_env()
     timings: dict[str, float] = {}
+    if isinstance(question, str):
+        _check_length(question.strip(), settings)  # before cleaning: a 100 kB paste is "too long", not "garbage"
     q = clean_question(question)
-    _check_length(q, settings)
     notes: list[str] = []
 
     t = time.perf_counter()

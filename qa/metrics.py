@@ -1,0 +1,131 @@
+"""Pure scoring functions for the eval harness: answer matching, span overlap, precision/recall, percentiles.
+
+Everything here takes plain values (strings, (doc_id, start, end) spans, booleans) and returns numbers, so the
+metrics are table-tested without a store or a model. A score that is undefined for a question (precision with
+nothing cited, recall with no gold evidence) is None and is skipped by `mean`, never counted as 0 or 1.
+Left out: reading Answers or files (qa/eval.py does that) and any LLM-as-judge scoring.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+#: (doc_id, start, end): a half-open character range in one document
+Ev = tuple[str, int, int]
+
+_MARKER = re.compile(r"\[\d+(?:\s*[,-]\s*\d+)*\]")
+_ARTICLES = {"a", "an", "the"}
+
+
+def normalize(text: str) -> str:
+    """Lowercase, NFKC, [n] markers and punctuation removed, articles dropped, whitespace collapsed."""
+    text = unicodedata.normalize("NFKC", _MARKER.sub(" ", text or "")).lower()
+    text = "".join(ch if ch.isalnum() else " " for ch in text)
+    return " ".join(w for w in text.split() if w not in _ARTICLES)
+
+
+def answer_match(prediction: str, accepted: Sequence[str]) -> bool:
+    """True when any accepted answer appears, as whole words, in the normalised prediction."""
+    pred = f" {normalize(prediction)} "
+    return any(norm and f" {norm} " in pred for norm in (normalize(a) for a in accepted))
+
+
+def token_f1(prediction: str, gold: str) -> float:
+    """SQuAD-style token F1 between two strings after normalisation."""
+    p, g = normalize(prediction).split(), normalize(gold).split()
+    if not p or not g:
+        return float(p == g)
+    common = sum((Counter(p) & Counter(g)).values())
+    if not common:
+        return 0.0
+    precision, recall = common / len(p), common / len(g)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_f1(prediction: str, accepted: Sequence[str]) -> float:
+    """The best token F1 of the prediction against any accepted answer (0.0 when none is given)."""
+    return max((token_f1(prediction, a) for a in accepted), default=0.0)
+
+
+def overlaps(a: Ev, b: Ev) -> bool:
+    """True when two spans are in the same document and share at least one character."""
+    return a[0] == b[0] and a[1] < b[2] and b[1] < a[2]
+
+
+def citation_scores(cited: Sequence[Ev], gold: Sequence[Ev]) -> tuple[float | None, float | None]:
+    """(precision, recall): share of citations overlapping gold evidence; share of gold items overlapped."""
+    precision = sum(any(overlaps(c, g) for g in gold) for c in cited) / len(cited) if cited and gold else None
+    recall = sum(any(overlaps(g, c) for c in cited) for g in gold) / len(gold) if gold else None
+    return precision, recall
+
+
+def source_scores(cited_docs: Iterable[str], gold_docs: Iterable[str]) -> tuple[float | None, float | None]:
+    """(precision, recall) of the cited documents against the gold documents."""
+    cited, gold = set(cited_docs), set(gold_docs)
+    precision = len(cited & gold) / len(cited) if cited and gold else None
+    recall = len(cited & gold) / len(gold) if gold else None
+    return precision, recall
+
+
+def recall_at_k(hits: Sequence[Ev], gold: Sequence[Ev], k: int) -> float | None:
+    """Share of gold evidence items overlapped by any of the first k hits (None without gold evidence)."""
+    if not gold:
+        return None
+    top = hits[:k]
+    return sum(any(overlaps(g, h) for h in top) for g in gold) / len(gold)
+
+
+def prf(pairs: Iterable[tuple[bool | None, bool]]) -> dict[str, float | int | None]:
+    """Precision, recall and F1 of predicted flags against expected ones; pairs with expected None are skipped."""
+    tp = fp = fn = tn = 0
+    for expected, predicted in pairs:
+        if expected is None:
+            continue
+        if expected and predicted:
+            tp += 1
+        elif predicted:
+            fp += 1
+        elif expected:
+            fn += 1
+        else:
+            tn += 1
+    precision = tp / (tp + fp) if tp + fp else None
+    recall = tp / (tp + fn) if tp + fn else None
+    f1 = (2 * precision * recall / (precision + recall) if precision and recall else
+          (0.0 if precision is not None and recall is not None else None))
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn, "tn": tn,
+            "n": tp + fp + fn + tn}
+
+
+def mean(values: Iterable[float | bool | None]) -> float | None:
+    """Mean of the defined values (None skipped); None when nothing is defined."""
+    kept = [float(v) for v in values if v is not None]
+    return sum(kept) / len(kept) if kept else None
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-th percentile (0..100) with linear interpolation; None for no values."""
+    xs = sorted(values)
+    if not xs:
+        return None
+    pos = (len(xs) - 1) * q / 100
+    lo, hi = math.floor(pos), math.ceil(pos)
+    return xs[lo] + (xs[hi] - xs[lo]) * (pos - lo)
+
+
+def best_threshold(scores: Sequence[tuple[float, bool]]) -> tuple[float | None, float | None]:
+    """The answer-if-score>=t threshold with the best balanced accuracy over (score, answerable) pairs."""
+    pos = [s for s, a in scores if a]
+    neg = [s for s, a in scores if not a]
+    if not pos or not neg:
+        return None, None
+    best_t, best_acc = None, -1.0
+    for t in sorted({round(s, 4) for s, _ in scores}):
+        acc = (sum(s >= t for s in pos) / len(pos) + sum(s < t for s in neg) / len(neg)) / 2
+        if acc > best_acc:
+            best_t, best_acc = t, acc
+    return best_t, best_acc

@@ -1,0 +1,528 @@
+"""Grounded generation: evidence Hits -> numbered passages -> chat model -> verified sentences with exact quotes.
+
+Steps: ``build_passages`` turns each hit into a short numbered passage (the hit sentence plus a neighbour or two
+from its chunk, whole sentences only); ``build_messages`` puts them under the fixed system prompt; the model's reply
+is split into sentences and ``[n]`` markers (``parse_answer``); each sentence gets the verbatim evidence sentence(s)
+that best support it, located by code at document offsets (``select_quote``), and is kept only when the quote
+supports it (``check_support``: content-word overlap, and every number and name in the sentence present in the
+quote). Markers that point to no passage are dropped. A sentence whose cited passage does not support it may be
+re-attributed to another passage that does; a sentence nothing supports is left out with a note. ``llm_answer``
+never raises for model faults: timeouts, HTTP errors, garbage and missing models give ``failed=True`` and a note, so
+the caller shows the extractive answer instead.
+
+Left out: an NLI or LLM-as-judge support check (too slow on 2 CPU cores; the lexical check is strict instead),
+and retrieval (the caller passes the hits).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Sequence
+
+from qa import prompts
+from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
+from qa.types import Answer, Citation, Hit
+
+__all__ = ["Passage", "GeneratedAnswer", "build_passages", "build_messages", "verify_answer", "llm_answer",
+           "rewrite_question", "DraftSentence", "Support", "check_support", "parse_answer", "parse_markers",
+           "select_quote", "is_sentinel"]
+
+PASSAGE_CHARS = 420  # per passage: the hit sentence plus neighbours while they fit
+TOTAL_CHARS = 1300  # all passages together: with the cached system prompt, about 300-450 new prompt tokens
+MAX_PASSAGES = 5
+MIN_SCORE_RATIO = 0.75  # hits scoring below this share of the best hit are left out (after the first two)
+MIN_OVERLAP = 0.6  # share of the sentence's content words that the quote must contain
+
+# ---- support checking (pure) -------------------------------------------------------------------------------------
+
+_STOP = frozenset("""a about above according after again against all also am an and any are as at be because been
+before being below between both but by can could did do does doing done down during each either few for from further
+had has have having he her here hers him his how i if in into is it its itself just least less many may me might more
+most much must my no nor not now of off on once one only or other our ours out over own per same she should since so
+some such than that the their theirs them then there these they this those through thus to too under until up upon us
+very via was we were what when where whether which while who whom whose why will with within without would yet you
+your passage passages source sources text document documents said says stated states mentioned mentions according
+however therefore moreover furthermore""".split())
+_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split()) if i >= 2}
+_TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
+
+
+def _stem(word: str) -> str:
+    w = re.sub(r"['’]s?$", "", word.lower().replace("’", "'"))
+    for suffix in ("ing", "ed", "es", "s"):
+        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
+            return w[: -len(suffix)]
+    return w
+
+
+def _num(token: str) -> str:
+    return token.replace(",", "").rstrip(".")
+
+
+def _tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def _same(a: str, b: str) -> bool:
+    return a == b or (min(len(a), len(b)) >= 5 and abs(len(a) - len(b)) <= 3 and (a.startswith(b) or b.startswith(a)))
+
+
+def _initials(words: Sequence[str]) -> set[str]:
+    """Acronyms of every run of capitalised words ("United Nations Development Programme" -> "undp", "un", ...)."""
+    out: set[str] = set()
+    runs: list[list[str]] = [[]]
+    for w in words:
+        if w[:1].isupper():
+            runs[-1].append(w)
+        elif w.lower() not in {"of", "the", "and", "for", "on"}:
+            runs.append([])
+    for run in runs:
+        for i in range(len(run)):
+            for j in range(i + 2, len(run) + 1):
+                out.add("".join(w[0] for w in run[i:j]).lower())
+    return out
+
+
+def content_words(text: str) -> set[str]:
+    """Stemmed words that carry meaning (stopwords out; numbers and number words as digits)."""
+    out = set()
+    for tok in _tokens(text):
+        low = tok.lower()
+        if tok[0].isdigit():
+            out.add(_num(tok))
+        elif low in _NUMBER_WORDS:
+            out.add(_NUMBER_WORDS[low])
+        elif low not in _STOP and len(low) > 1 or tok.isupper() and len(tok) > 1:
+            out.add(_stem(tok))
+    return out
+
+
+def numbers_in(text: str) -> set[str]:
+    return {_num(t) if t[0].isdigit() else _NUMBER_WORDS[t.lower()] for t in _tokens(text)
+            if t[0].isdigit() or t.lower() in _NUMBER_WORDS}
+
+
+def names_in(text: str) -> set[str]:
+    """Capitalised words that are not stopwords; the first word only when it is an acronym."""
+    toks = [t for t in _tokens(text) if not t[0].isdigit()]
+    return {_stem(t) for i, t in enumerate(toks)
+            if t[0].isupper() and t.lower() not in _STOP and (i > 0 or (t.isupper() and len(t) > 1))}
+
+
+@dataclass(frozen=True)
+class Support:
+    """Whether a quote supports a sentence, and why not."""
+
+    ok: bool
+    overlap: float
+    missing_numbers: tuple[str, ...]
+    missing_names: tuple[str, ...]
+    reason: str = ""
+
+    @property
+    def rank(self) -> tuple:
+        return (self.ok, -(len(self.missing_numbers) + len(self.missing_names)), round(self.overlap, 4))
+
+
+def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
+                  min_overlap: float = MIN_OVERLAP) -> Support:
+    """Content-word overlap >= min_overlap, and every number and name of the sentence found in the quote.
+
+    ``extra_names`` (the passage's source label and title, shown to the model) count as known words too.
+    """
+    words = content_words(sentence)
+    if not words:
+        return Support(False, 0.0, (), (), "nothing to check")
+    extra = " ".join(extra_names)
+    known = content_words(quote) | content_words(extra)
+    known_acronyms = _initials(_tokens(quote)) | _initials(_tokens(extra))
+    quote_numbers = numbers_in(quote)
+    matched = {w for w in words if any(_same(w, k) for k in known) or w in known_acronyms}
+    # a name written out ("United Nations") whose acronym the quote uses ("UN") counts as present
+    quote_lower = {t.lower() for t in _tokens(quote)}
+    sentence_tokens = [t for t in _tokens(sentence) if not t[0].isdigit()]
+    spelled = {_stem(w) for run in _capital_runs(sentence_tokens)
+               if "".join(x[0] for x in run).lower() in quote_lower for w in run}
+    matched |= spelled & words
+    overlap = len(matched) / len(words)
+    missing_numbers = tuple(sorted(n for n in numbers_in(sentence) if n not in quote_numbers))
+    missing_names = tuple(sorted(n for n in names_in(sentence) if n not in matched and n not in spelled))
+    reasons = []
+    if missing_numbers:
+        reasons.append("numbers not in the quote: " + ", ".join(missing_numbers))
+    if missing_names:
+        reasons.append("names not in the quote: " + ", ".join(missing_names))
+    if overlap < min_overlap:
+        reasons.append(f"word overlap {overlap:.2f} < {min_overlap:.2f}")
+    return Support(not reasons, overlap, missing_numbers, missing_names, "; ".join(reasons))
+
+
+def _capital_runs(tokens: Sequence[str]) -> list[list[str]]:
+    runs: list[list[str]] = [[]]
+    for t in tokens:
+        if t[:1].isupper():
+            runs[-1].append(t)
+        elif t.lower() not in {"of", "the", "and", "for"}:
+            runs.append([])
+    return [r for r in runs if len(r) >= 2]
+
+
+def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str, *,
+                 extra_names: Iterable[str] = (), max_run: int = 2) -> tuple[tuple[int, int], Support]:
+    """The run of 1..max_run adjacent whole sentences (document offsets) that best supports the sentence.
+
+    A supporting run beats a non-supporting one; among supporting runs the shorter, then the higher overlap.
+    """
+    extra_names = tuple(extra_names)
+    best = None
+    for i in range(len(spans)):
+        for length in range(1, max_run + 1):
+            j = i + length - 1
+            if j >= len(spans):
+                break
+            start, end = spans[i][0], spans[j][1]
+            sup = check_support(sentence, doc_text[start:end], extra_names=extra_names)
+            key = (sup.ok, -length if sup.ok else 0, sup.rank[1], sup.overlap, -length)
+            if best is None or key > best[0]:
+                best = (key, (start, end), sup)
+    if best is None:
+        return (0, 0), Support(False, 0.0, (), (), "no sentences to quote")
+    return best[1], best[2]
+
+
+def key_terms(text: str) -> list[str]:
+    """Names first, then other content words, as written (for the no-model follow-up rewrite)."""
+    toks = [t for t in _tokens(text) if t.lower() not in _STOP and len(t) > 1 and t.lower() not in
+            {"what", "when", "why", "how", "did", "does"}]
+    names = [t for t in toks if t[0].isupper() or t[0].isdigit()]
+    rest = [t for t in toks if t not in names and len(t) > 3]
+    seen, out = set(), []
+    for t in names + rest:
+        if t.lower() not in seen:
+            seen.add(t.lower())
+            out.append(t)
+    return out
+
+
+@dataclass(frozen=True)
+class Passage:
+    """One numbered piece of evidence as shown to the model, with the sentence spans quotes may come from."""
+
+    n: int
+    doc_id: str
+    label: str
+    text: str
+    sentences: tuple[tuple[int, int], ...]  # document offsets of the whole sentences shown
+    score: float = 0.0
+
+
+@dataclass
+class GeneratedAnswer:
+    """What llm_answer returns; the caller turns it into an Answer (``to_answer``) or falls back when failed."""
+
+    text: str = ""
+    citations: tuple[Citation, ...] = ()
+    notes: tuple[str, ...] = ()
+    abstained: bool = False
+    failed: bool = False  # the model failed or nothing it wrote could be verified: use the extractive answer
+    raw: str = ""  # the model's reply, unverified (for debugging and the bench)
+    kept: int = 0  # answer sentences that survived verification
+    dropped: tuple[tuple[str, str], ...] = ()  # (sentence, reason) left out
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def to_answer(self, question: str, mode: str) -> Answer:
+        return Answer(question=question, text=self.text, citations=self.citations, abstained=self.abstained,
+                      mode=mode, notes=self.notes, timings=self.timings)
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def _label(doc: Any) -> str:
+    label = _clean(getattr(doc, "source", "") or getattr(doc, "title", "") or doc.doc_id)
+    return label if len(label) <= 40 else label[:37].rstrip() + "..."
+
+
+def _hit_sentences(hit: Hit, store: Any) -> list[tuple[int, int]]:
+    """The chunk's sentence spans (document offsets), or just the hit's span when the chunk is unknown."""
+    try:
+        chunk = store.chunks[hit.chunk_id]
+    except (IndexError, KeyError, TypeError, AttributeError):
+        chunk = None
+    if chunk is None or chunk.doc_id != hit.doc_id or not chunk.sentences:
+        return [(hit.start, hit.end)]
+    spans = sorted((s.start, s.end) for s in chunk.sentences)
+    if not any(s < hit.end and e > hit.start for s, e in spans):
+        return [(hit.start, hit.end)]
+    return spans
+
+
+def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_PASSAGES,
+                   passage_chars: int = PASSAGE_CHARS, total_chars: int = TOTAL_CHARS,
+                   min_score_ratio: float = MIN_SCORE_RATIO) -> list[Passage]:
+    """Number the hits [1]..[k]: each is the hit sentence plus neighbouring whole sentences within a budget.
+
+    Weak hits (below ``min_score_ratio`` of the best score) are left out once two passages exist: every passage
+    costs prompt tokens, which cost time on a CPU, and distract a small model.
+    """
+    passages: list[Passage] = []
+    used = 0
+    top = max((h.score for h in hits), default=0.0)
+    for hit in hits:
+        if len(passages) >= max_passages or used >= total_chars:
+            break
+        if len(passages) >= 2 and hit.score < min_score_ratio * top:
+            continue
+        doc = store.docs[hit.doc_id]
+        if any(p.doc_id == hit.doc_id and p.sentences[0][0] <= hit.start and hit.end <= p.sentences[-1][1]
+               for p in passages):
+            continue  # already shown inside an earlier passage
+        spans = _hit_sentences(hit, store)
+        inside = [i for i, (s, e) in enumerate(spans) if s < hit.end and e > hit.start]
+        lo, hi = inside[0], inside[-1]
+        budget = min(passage_chars, max(total_chars - used, 0))
+        if passages and spans[hi][1] - spans[lo][0] > budget:
+            continue  # a long secondary hit would cost more prompt time than it is likely worth
+        grew = True
+        while grew:  # the next sentence first (it usually finishes the thought), then the previous one
+            grew = False
+            for j in (hi + 1, lo - 1):
+                if 0 <= j < len(spans):
+                    new = max(spans[hi][1], spans[j][1]) - min(spans[lo][0], spans[j][0])
+                    if new <= budget:
+                        lo, hi, grew = min(lo, j), max(hi, j), True
+        window = tuple(spans[lo:hi + 1])
+        text = _clean(doc.text[window[0][0]:window[-1][1]])
+        used += len(text)
+        passages.append(Passage(len(passages) + 1, hit.doc_id, _label(doc), text, window, hit.score))
+    return passages
+
+
+def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
+    """System prompt (constant, first: the cached prefix) and the user turn with passages and question."""
+    body = "\n".join(prompts.PASSAGE_TEMPLATE.format(n=p.n, label=p.label, text=p.text) for p in passages)
+    user = prompts.USER_TEMPLATE.format(passages=body, question=_clean(question))
+    return [{"role": "system", "content": prompts.SYSTEM_PROMPT}, {"role": "user", "content": user}]
+
+
+def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattribute: bool = True) -> GeneratedAnswer:
+    """Parse the reply, pin every sentence to a quote by code, keep only supported sentences (pure)."""
+    by_n = {p.n: p for p in passages}
+    sentences = parse_answer(raw)
+    claims = [s for s in sentences if not is_sentinel(s.text)]
+    if not claims:
+        abstained = bool(sentences)
+        return GeneratedAnswer(raw=raw, abstained=abstained, failed=not abstained,
+                               notes=("The sources do not answer this question.",) if abstained
+                               else ("The language model gave no answer text.",))
+    notes: list[str] = []
+    bad_markers = sorted({m for s in claims for m in s.markers if m not in by_n})
+    if bad_markers:
+        notes.append("Dropped reference(s) " + ", ".join(f"[{m}]" for m in bad_markers)
+                     + " that point to no passage.")
+    numbers: dict[tuple[str, int, int], int] = {}
+    citations: list[Citation] = []
+    out_sentences: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    claims = [DraftSentence(_ACCORDING.sub("", s.text, count=1).strip(), s.markers) for s in claims]
+    claims = [DraftSentence(s.text[:1].upper() + s.text[1:], s.markers) for s in claims if s.text]
+    for sent in claims:
+        if _META.search(sent.text):
+            dropped.append((sent.text, "talks about the passages, not the question"))
+            continue
+        cited = [by_n[m] for m in sent.markers if m in by_n]
+        pool = cited or list(passages)
+        choice = _best_quotes(sent.text, pool, docs)
+        if not choice.ok and reattribute and cited:
+            others = [p for p in passages if p not in cited]
+            alt = _best_quotes(sent.text, others, docs) if others else choice
+            choice = alt if alt.ok else choice
+        if not choice.ok:
+            dropped.append((sent.text, choice.support.reason))
+            continue
+        marks = []
+        for passage, (start, end) in choice.quotes:
+            key = (passage.doc_id, start, end)
+            if key not in numbers:
+                doc = docs[passage.doc_id]
+                numbers[key] = len(citations) + 1
+                citations.append(Citation(n=numbers[key], doc_id=passage.doc_id, title=doc.title,
+                                          source=getattr(doc, "source", ""), date=getattr(doc, "date", ""),
+                                          quote=doc.text[start:end], start=start, end=end,
+                                          score=passage.score))
+            if numbers[key] not in marks:
+                marks.append(numbers[key])
+        body, punct = re.match(r"^(.*?)([.!?]*)$", sent.text, re.S).groups()
+        out_sentences.append(f"{body.rstrip()} " + "".join(f"[{m}]" for m in marks) + (punct or "."))
+    if dropped:
+        notes.append(f"Left out {len(dropped)} sentence(s) of the model's answer that the sources do not support.")
+    if not out_sentences:
+        notes.append("No sentence of the model's answer could be verified against the sources.")
+    return GeneratedAnswer(text=" ".join(out_sentences), citations=tuple(citations), notes=tuple(notes), raw=raw,
+                           failed=not out_sentences, kept=len(out_sentences), dropped=tuple(dropped))
+
+
+# "According to passage 2, ..." is trimmed; a sentence still about "the passage" is commentary, not an answer
+_ACCORDING = re.compile(r"^(?:according to|as stated in|as per|based on)\s+(?:the\s+)?(?:passages?|sources?)"
+                        r"(?:\s*\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*", re.I)
+_META = re.compile(r"\b(?:passages?|the sources?)\b", re.I)
+
+
+@dataclass(frozen=True)
+class _Choice:
+    ok: bool
+    support: Support
+    quotes: tuple[tuple[Passage, tuple[int, int]], ...]
+
+
+def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict) -> _Choice:
+    """The best quote from one passage; if none suffices alone, the best pair from two passages."""
+    scored = []
+    for p in pool:
+        doc = docs[p.doc_id]
+        span, sup = select_quote(sentence, p.sentences, doc.text, extra_names=(p.label, doc.title))
+        scored.append((sup.rank, p, span, sup))
+    if not scored:
+        return _Choice(False, Support(False, 0.0, (), (), "no passage"), ())
+    scored.sort(key=lambda t: t[0], reverse=True)
+    _, p, span, sup = scored[0]
+    best = _Choice(sup.ok, sup, ((p, span),))
+    if best.ok or len(scored) < 2:
+        return best
+    for _, p2, span2, _ in scored[1:3]:
+        d1, d2 = docs[p.doc_id], docs[p2.doc_id]
+        joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
+        sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title))
+        if sup2.ok:
+            return _Choice(True, sup2, ((p, span), (p2, span2)))
+    return best
+
+
+def _describe(exc: BaseException) -> str:
+    status = getattr(exc, "status_code", None) or getattr(getattr(exc, "response", None), "status_code", None)
+    name = type(exc).__name__
+    if status:
+        return f"HTTP {status} from the model server"
+    if "Timeout" in name or isinstance(exc, TimeoutError):
+        return "the model timed out"
+    if "Connection" in name or "RemoteProtocol" in name:
+        return "could not reach the model server (connection failed or closed)"
+    if isinstance(exc, ValueError) and ("JSON" in name or "Expecting" in str(exc) or "json" in str(exc).lower()):
+        return "the model server sent a malformed response"
+    msg = str(exc).strip().splitlines()[0] if str(exc).strip() else name
+    return msg[:300]
+
+
+def _stream(chat_model: Any, messages: list[dict[str, str]], timeout: float,
+            on_token: Callable[[str], None] | None, timings: dict[str, float]) -> str:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    lc = [SystemMessage(m["content"]) if m["role"] == "system" else HumanMessage(m["content"]) for m in messages]
+    start = time.perf_counter()
+    parts: list[str] = []
+    for chunk in chat_model.stream(lc):
+        piece = chunk.content if isinstance(chunk.content, str) else "".join(
+            c.get("text", "") if isinstance(c, dict) else str(c) for c in chunk.content)
+        usage = getattr(chunk, "usage_metadata", None)
+        threads = (getattr(chunk, "response_metadata", None) or {}).get("n_threads")
+        if threads:
+            timings["n_threads"] = float(threads)
+        if usage and usage.get("input_tokens"):
+            timings["prompt_tokens"] = float(usage["input_tokens"])
+            timings["output_tokens"] = float(usage.get("output_tokens") or 0)
+        if piece:
+            timings.setdefault("first_token", time.perf_counter() - start)
+            parts.append(piece)
+            if on_token:
+                on_token(piece)
+        if time.perf_counter() - start > timeout:
+            raise TimeoutError("deadline")
+        if sum(map(len, parts)) > 4000:
+            break  # runaway output: verification will judge what there is
+    return "".join(parts)
+
+
+def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, settings: Any,
+               on_token: Callable[[str], None] | None = None) -> GeneratedAnswer:
+    """Answer from the hits with the chat model, every sentence verified; never raises for model faults."""
+    t0 = time.perf_counter()
+    timings: dict[str, float] = {}
+    extra = getattr(settings, "extra", {}) or {}
+    passages = build_passages(hits, store, max_passages=int(extra.get("max_passages", MAX_PASSAGES)),
+                              passage_chars=int(extra.get("passage_chars", PASSAGE_CHARS)),
+                              total_chars=int(extra.get("total_chars", TOTAL_CHARS)),
+                              min_score_ratio=float(extra.get("min_score_ratio", MIN_SCORE_RATIO)))
+    if not passages:
+        return GeneratedAnswer(abstained=True, notes=("No evidence was found for this question.",),
+                               timings={"generate": 0.0})
+    messages = build_messages(question, passages)
+    timings["prompt_build"] = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    try:
+        raw = _stream(chat_model, messages, float(getattr(settings, "llm_timeout", 60.0)), on_token, timings)
+    except Exception as exc:  # any model fault: the caller falls back to the extractive answer
+        timings["generate"] = time.perf_counter() - t1
+        return GeneratedAnswer(failed=True, timings=timings,
+                               notes=(f"The language model failed ({_describe(exc)}); "
+                                      "showing the extractive answer instead.",))
+    timings["generate"] = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    result = verify_answer(raw, passages, store.docs, reattribute=bool(extra.get("reattribute", True)))
+    timings["verify"] = time.perf_counter() - t2
+    result.timings = timings
+    if result.failed and raw.strip():
+        result.notes = result.notes + ("Showing the extractive answer instead.",)
+    return result
+
+
+def _history_pairs(history: Iterable[Any] | None) -> list[tuple[str, str]]:
+    """(user, assistant) pairs from pairs or from role/content dicts."""
+    pairs: list[tuple[str, str]] = []
+    pending: str | None = None
+    for item in history or ():
+        if isinstance(item, dict):
+            role, content = item.get("role"), str(item.get("content") or "")
+            if role == "user":
+                if pending is not None:
+                    pairs.append((pending, ""))
+                pending = content
+            elif role == "assistant":
+                pairs.append((pending or "", content))
+                pending = None
+        elif isinstance(item, (list, tuple)) and len(item) == 2:
+            pairs.append((str(item[0] or ""), str(item[1] or "")))
+    if pending is not None:
+        pairs.append((pending, ""))
+    return pairs
+
+
+_PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|his|her|there|then|the same)\b",
+                       re.I)
+
+
+def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: Any = None) -> str:
+    """A standalone version of a follow-up question; with no model, prepend the last question's key terms."""
+    pairs = [p for p in _history_pairs(history) if p[0].strip()]
+    standalone = len(question.split()) > 8 and not _PRONOUNS.search(question)
+    if not pairs or standalone:
+        return question  # no model call: it would cost seconds on a CPU and evict the cached system prompt
+    if chat_model is not None:
+        try:
+            from langchain_core.messages import HumanMessage, SystemMessage
+
+            convo = "\n".join(f"User: {u}\nAssistant: {prompts.strip_markers(a)[:300]}" for u, a in pairs[-3:])
+            reply = chat_model.invoke([SystemMessage(prompts.REWRITE_SYSTEM), HumanMessage(
+                prompts.REWRITE_TEMPLATE.format(history=convo, question=question))])
+            text = _clean(str(reply.content)).strip('"')
+            if 3 <= len(text) <= 300 and "\n" not in text and not is_sentinel(text):
+                return text
+        except Exception:  # a failed rewrite is not worth failing the question for
+            pass
+    have = {t.lower() for t in re.findall(r"\w+", question)}
+    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:6]
+    return f"{' '.join(terms)}: {question}" if terms else question

@@ -1,0 +1,114 @@
+"""Prompt strings for grounded answers and follow-up rewriting, as constants, plus the one sentinel.
+
+The system prompt is fixed and always sent first, so a local llama.cpp model keeps its KV cache across questions and
+only the evidence and the question are evaluated per request. The evidence block is built in ``qa.generate``.
+Also here: the parser for the reply format the prompt asks for (sentences, ``[n]`` markers, the sentinel).
+Left out: few-shot examples (they cost prompt tokens on a 2-core CPU) and per-model prompt variants.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+#: the exact reply that means "the passages do not answer"; detected case- and punctuation-insensitively
+SENTINEL = "The sources do not say."
+
+SYSTEM_PROMPT = (
+    "You answer questions using only the numbered passages the user gives you.\n"
+    "Rules:\n"
+    "- Answer in 1-3 short sentences, in plain English.\n"
+    "- End every sentence with the number of the passage that supports it, in brackets, e.g. ... [3].\n"
+    "- Use only facts written in the passages; copy names, numbers and dates exactly.\n"
+    f"- If the passages do not answer the question, reply exactly: {SENTINEL}"
+)
+
+#: the user turn; {passages} are lines "[n] (source) text"
+USER_TEMPLATE = "Passages:\n{passages}\n\nQuestion: {question}"
+
+PASSAGE_TEMPLATE = "[{n}] ({label}) {text}"
+
+REWRITE_SYSTEM = (
+    "Rewrite the user's last question so it can be understood without the conversation. "
+    "Keep it short, keep the user's wording, replace pronouns with what they refer to. "
+    "Reply with the rewritten question only."
+)
+
+REWRITE_TEMPLATE = "Conversation:\n{history}\n\nLast question: {question}\n\nRewritten question:"
+
+
+# ---- parsing the reply (pure) ----------------------------------------------------------------------------
+
+_MARK = re.compile(r"\[\s*(?:(?:passages?|sources?)\s*)?"
+                   r"(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
+_BOUNDARY = re.compile(r"[.!?]+[\"'”’)]*(?:\s*\[[^\[\]\n]{1,40}\])*(?=\s|$)|\n+")
+_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|No|vs|etc|e\.g|i\.e|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
+                     r"Oct|Nov|Dec)|\b[A-Z](?:\.[A-Z])*)\.$")
+
+
+@dataclass(frozen=True)
+class DraftSentence:
+    """One sentence of the model's reply, markers removed, with the passage numbers it cited (in order, unique)."""
+
+    text: str
+    markers: tuple[int, ...] = ()
+
+
+def parse_markers(text: str) -> tuple[int, ...]:
+    """Passage numbers in ``[n]``, ``[1, 2]``, ``[2-4]``, ``[passage 3]`` markers, in order, without duplicates."""
+    out: list[int] = []
+    for m in _MARK.finditer(text):
+        for part in re.split(r"\s*(?:,|;|\band\b)\s*", m.group(1)):
+            nums = [int(x) for x in re.findall(r"\d+", part)]
+            if len(nums) == 2 and nums[0] <= nums[1] <= nums[0] + 9:
+                nums = list(range(nums[0], nums[1] + 1))
+            out.extend(n for n in nums if n not in out)
+    return tuple(out)
+
+
+def parse_answer(raw: str) -> list[DraftSentence]:
+    """Split a reply into sentences (markers may stand before or after the full stop) and their markers."""
+    text = re.sub(r"^\s*(?:final\s+)?answer\s*:\s*", "", raw.strip(), flags=re.I)
+    pieces, start = [], 0
+    for m in _BOUNDARY.finditer(text):
+        if not m.group().startswith("\n") and "[" not in m.group() and _ABBREV.search(text[start:m.end()]):
+            continue  # "Dr." or "U.N." is not the end of a sentence
+        pieces.append(text[start:m.end()])
+        start = m.end()
+    pieces.append(text[start:])
+    out: list[DraftSentence] = []
+    for piece in pieces:
+        markers = parse_markers(piece)
+        body = re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", _clean(_MARK.sub(" ", piece)))
+        body = re.sub(r"\s+([.,;:!?])", r"\1", body)
+        if not re.search(r"[^\W\d_]{2,}|\d", body):
+            if markers and out:  # a stray "[2]" on its own belongs to the sentence before
+                prev = out.pop()
+                out.append(DraftSentence(prev.text, prev.markers + tuple(m for m in markers if m not in prev.markers)))
+            continue
+        out.append(DraftSentence(body, markers))
+    return out
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def strip_markers(text: str) -> str:
+    """The text without its [n] markers."""
+    return re.sub(r"\s+([.,;:!?])", r"\1", _clean(_MARK.sub(" ", text)))
+
+
+def _norm(text: str) -> str:
+    text = text.lower().replace("n't", " not").replace("’", "'")
+    return re.sub(r"\s+", " ", re.sub(r"[^a-z0-9 ]+", " ", text)).strip()
+
+
+_SENTINEL_RE = re.compile(r"^(?:the |these )?(?:sources?|passages?|context|documents?|evidence) (?:do|does|did) not "
+                          r"(?:say|answer|mention|contain|provide|specify|state|include)")
+
+
+def is_sentinel(text: str) -> bool:
+    """True for the fixed "the sources do not say" reply and its near variants."""
+    norm = _norm(_MARK.sub(" ", text))
+    return norm.startswith(_norm(SENTINEL)) or bool(_SENTINEL_RE.match(norm))

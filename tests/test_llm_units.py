@@ -1,0 +1,494 @@
+"""Unit tests for grounded generation: marker parsing, quote selection, support checking, verification, faults.
+
+Pure functions are table-driven. The model is a fake langchain chat model with queued replies (or a queued
+exception), the documents are real corpus files chunked by qa.chunk, the hits hand-built from them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sys
+from types import SimpleNamespace
+from typing import Any, Iterator
+
+import pytest
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, AIMessageChunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+
+from qa import generate, llm, models, prompts
+from qa.chunk import chunk_document
+from qa.errors import ModelError, QAError
+from qa.generate import (Passage, build_passages, check_support, llm_answer, rewrite_question, select_quote,
+                         verify_answer)
+from qa.ingest import read_document
+from qa.prompts import SENTINEL, is_sentinel, parse_answer, parse_markers
+from qa.settings import ROOT, Settings
+from qa.types import Hit
+
+CORPUS = ROOT / "corpus"
+MFA = "mfa-relations-azerbaijan-un.txt"
+IHR = "ihr-statement-closure-of-un-offices.txt"
+
+
+# ---- fakes ---------------------------------------------------------------------------------------------------------
+
+class FakeChat(BaseChatModel):
+    """Streams queued replies word by word; a queued exception is raised instead (after ``after`` pieces)."""
+
+    replies: list = []
+    after: int = 0
+    seen: list = []
+
+    @property
+    def _llm_type(self) -> str:
+        return "fake"
+
+    def _generate(self, messages, stop=None, run_manager=None, **kw) -> ChatResult:
+        text = "".join(c.message.content for c in self._stream(messages))
+        return ChatResult(generations=[ChatGeneration(message=AIMessage(content=text))])
+
+    def _stream(self, messages, stop=None, run_manager=None, **kw) -> Iterator[ChatGenerationChunk]:
+        self.seen.append(messages)
+        reply = self.replies.pop(0)
+        if isinstance(reply, BaseException):
+            for i in range(self.after):
+                yield ChatGenerationChunk(message=AIMessageChunk(content=f"piece{i} "))
+            raise reply
+        for i, word in enumerate(reply.split(" ")):
+            yield ChatGenerationChunk(message=AIMessageChunk(content=word if i == 0 else " " + word))
+        yield ChatGenerationChunk(message=AIMessageChunk(
+            content="", usage_metadata={"input_tokens": 321, "output_tokens": 12, "total_tokens": 333}))
+
+
+@pytest.fixture(scope="module")
+def store() -> Any:
+    docs = {name: read_document(CORPUS / name, CORPUS) for name in (MFA, IHR)}
+    chunks = []
+    for doc in docs.values():
+        chunks.extend(chunk_document(doc, 700, 1, first_id=len(chunks)))
+    return SimpleNamespace(docs=docs, chunks=chunks)
+
+
+def hit_for(store, doc_id: str, sentence_start: str, score: float = 0.8) -> Hit:
+    """The hit for the chunk sentence that starts with ``sentence_start``."""
+    doc = store.docs[doc_id]
+    for chunk in store.chunks:
+        if chunk.doc_id != doc_id:
+            continue
+        for span in chunk.sentences:
+            if doc.text[span.start:span.end].startswith(sentence_start):
+                return Hit(doc_id=doc_id, start=span.start, end=span.end, text=doc.text[span.start:span.end],
+                           chunk_id=chunk.chunk_id, score=score)
+    raise AssertionError(f"no sentence starts with {sentence_start!r}")
+
+
+@pytest.fixture(scope="module")
+def hits(store) -> list[Hit]:
+    return [hit_for(store, MFA, "After regaining independence"),
+            hit_for(store, IHR, "More than 360 political prisoners"),
+            hit_for(store, MFA, "The United Nations was established")]
+
+
+def assert_contract(result, docs) -> None:
+    """Every quote is the document text at its offsets; markers are exactly 1..m and all used."""
+    for c in result.citations:
+        assert docs[c.doc_id].text[c.start:c.end] == c.quote
+    used = set(parse_markers(result.text))
+    assert used == {c.n for c in result.citations} == set(range(1, len(result.citations) + 1))
+
+
+# ---- marker parsing ------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("joined in 1992 [1].", (1,), id="single"),
+    pytest.param("a [1, 3] b", (1, 3), id="comma-list"),
+    pytest.param("a [2-4]", (2, 3, 4), id="range"),
+    pytest.param("a [Passage 3].", (3,), id="word-passage"),
+    pytest.param("a [1][1] and [1]", (1,), id="duplicates-once"),
+    pytest.param("a [2] b [1]", (2, 1), id="order-kept"),
+    pytest.param("a [12]", (12,), id="two-digits"),
+    pytest.param("no markers, [x] or (1)", (), id="none"),
+])
+def test_parse_markers(text, expected):
+    assert parse_markers(text) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    pytest.param("Azerbaijan joined on 2 March 1992 [1]. It regained independence in 1991 [2].",
+                 [("Azerbaijan joined on 2 March 1992.", (1,)), ("It regained independence in 1991.", (2,))],
+                 id="marker-before-stop"),
+    pytest.param("A fact here. [3] Another fact [1].", [("A fact here.", (3,)), ("Another fact.", (1,))],
+                 id="marker-after-stop"),
+    pytest.param("Dr. Vasif Huseynov wrote it [2].", [("Dr. Vasif Huseynov wrote it.", (2,))], id="abbreviation"),
+    pytest.param("The U.N. offices closed [1].", [("The U.N. offices closed.", (1,))], id="dotted-acronym"),
+    pytest.param("- First point [1]\n- Second point [2]", [("First point", (1,)), ("Second point", (2,))],
+                 id="bullets"),
+    pytest.param("A fact here.\n[2]", [("A fact here.", (2,))], id="stray-marker-joins-previous"),
+    pytest.param("Answer: It rose [1, 3].", [("It rose.", (1, 3))], id="answer-prefix"),
+    pytest.param("Unmarked sentence.", [("Unmarked sentence.", ())], id="no-marker"),
+    pytest.param("   ", [], id="empty"),
+])
+def test_parse_answer(raw, expected):
+    assert [(s.text, s.markers) for s in parse_answer(raw)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param(SENTINEL, True, id="exact"),
+    pytest.param("the sources do not say", True, id="lowercase-no-stop"),
+    pytest.param("The sources don't say.", True, id="contraction"),
+    pytest.param("The passages do not mention this.", True, id="variant"),
+    pytest.param("The sources say it closed in 2024 [1].", False, id="a-claim"),
+    pytest.param("Azerbaijan joined in 1992.", False, id="plain-answer"),
+])
+def test_is_sentinel(text, expected):
+    assert is_sentinel(text) is expected
+
+
+# ---- support checking ----------------------------------------------------------------------------------------------
+
+Q_ADMIT = ("After regaining independence on 18 October 1991, the Republic of Azerbaijan was admitted to the UN "
+           "membership on 2 March 1992.")
+
+
+@pytest.mark.parametrize("sentence, quote, extra, ok, missing_numbers, missing_names", [
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992.", Q_ADMIT, (), True, (), (), id="copied"),
+    pytest.param("Azerbaijan became a UN member on 2 March 1992.", Q_ADMIT, (), True, (), (), id="paraphrase"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1993.", Q_ADMIT, (), False, ("1993",), (),
+                 id="number-the-quote-lacks"),
+    pytest.param("France was admitted to the UN on 2 March 1992.", Q_ADMIT, (), True, (), (),
+                 id="first-word-name-not-required-but-counted"),
+    pytest.param("On 2 March 1992 France was admitted to the UN.", Q_ADMIT, (), False, (), ("france",),
+                 id="name-the-quote-lacks"),
+    pytest.param("Azerbaijan joined the United Nations in 1992.", Q_ADMIT, (), True, (), (),
+                 id="spelled-out-name-vs-acronym"),
+    pytest.param("The ICRC monitors detainees.", "The International Committee of the Red Cross (ICRC) monitors "
+                 "the treatment of detainees.", (), True, (), (), id="acronym-in-quote"),
+    pytest.param("The UN Security Council passed 4 resolutions.", "The UN Security Council passed four "
+                 "resolutions on the conflict.", (), True, (), (), id="number-word-equals-digit"),
+    pytest.param("The capital of France is Paris.", Q_ADMIT, (), False, (), ("france", "pari"), id="unrelated"),
+    pytest.param("Yes.", Q_ADMIT, (), False, (), (), id="nothing-to-check"),
+    pytest.param("The Institute for Human Rights condemns the decision.",
+                 "We strongly condemn Azerbaijan's decision to expel these organizations.",
+                 ("Institute for Human Rights (IHR)",), True, (), (), id="name-from-passage-label"),
+])
+def test_check_support(sentence, quote, extra, ok, missing_numbers, missing_names):
+    sup = check_support(sentence, quote, extra_names=extra)
+    assert sup.ok is ok, sup.reason
+    assert sup.missing_numbers == missing_numbers
+    assert sup.missing_names == missing_names
+
+
+DOC_TEXT = ("The office opened in 1993. It employed 40 people. Its director was Anna Smith. "
+            "The office closed in 2024 after a government decision.")
+SPANS = [(0, 26), (27, 49), (50, 80), (81, 135)]
+
+
+@pytest.mark.parametrize("sentence, expected_span, ok", [
+    pytest.param("The office closed in 2024.", (81, 135), True, id="one-sentence"),
+    pytest.param("The office opened in 1993 and employed 40 people.", (0, 49), True, id="adjacent-pair"),
+    pytest.param("The office opened in 1993 and closed in 2024.", None, False, id="non-adjacent-not-joined"),
+    pytest.param("The office had 500 staff.", None, False, id="number-nowhere"),
+])
+def test_select_quote(sentence, expected_span, ok):
+    assert [DOC_TEXT[s:e] for s, e in SPANS][3].endswith("decision.")
+    span, sup = select_quote(sentence, SPANS, DOC_TEXT)
+    assert sup.ok is ok, sup.reason
+    if ok:
+        assert span == expected_span
+        # whole sentences: the span starts and ends on sentence boundaries
+        assert span[0] in {s for s, _ in SPANS} and span[1] in {e for _, e in SPANS}
+
+
+# ---- passages and verification --------------------------------------------------------------------------------------
+
+def test_build_passages_whole_sentences_within_budget(store, hits):
+    passages = build_passages(hits, store, passage_chars=360, total_chars=1500)
+    assert [p.n for p in passages] == [1, 2, 3]
+    for p, h in zip(passages, hits):
+        doc = store.docs[p.doc_id]
+        assert p.sentences[0][0] <= h.start and h.end <= p.sentences[-1][1]
+        assert p.text == " ".join(doc.text[p.sentences[0][0]:p.sentences[-1][1]].split())
+        assert len(p.text) <= max(360, len(h.text))
+    messages = generate.build_messages("When did Azerbaijan join the UN?", passages)
+    assert messages[0] == {"role": "system", "content": prompts.SYSTEM_PROMPT}
+    assert "[1] (" in messages[1]["content"] and messages[1]["content"].endswith("join the UN?")
+
+
+def test_build_passages_skips_repeats_and_survives_unknown_chunk(store, hits):
+    stray = hits[0].model_copy(update={"chunk_id": 10_000})
+    passages = build_passages([hits[0], hits[0], stray], store)
+    assert len(passages) == 1
+    alone = build_passages([stray], store)[0]
+    assert alone.sentences == ((stray.start, stray.end),)
+
+
+def test_build_passages_leaves_out_long_or_weak_secondary_hits(store, hits):
+    long_hit = hit_for(store, MFA, "Azerbaijan was elected to the Executive Board of the United Nations Children")
+    assert len(long_hit.text) > 420
+    assert [p.doc_id for p in build_passages([hits[0], long_hit], store)] == [MFA]
+    assert build_passages([long_hit], store)[0].text == " ".join(long_hit.text.split())  # the best hit always goes in
+    weak = hits[2].model_copy(update={"score": 0.1})
+    assert len(build_passages([hits[0], hits[1], weak], store)) == 2
+    assert len(build_passages([hits[0], weak], store)) == 2  # two passages are kept whatever their scores
+
+
+@pytest.fixture(scope="module")
+def passages(store, hits) -> list[Passage]:
+    return build_passages(hits, store)
+
+
+@pytest.mark.parametrize("raw, kept, dropped, abstained, failed", [
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1].", 1, 0, False, False, id="good"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [7].", 1, 0, False, False,
+                 id="hallucinated-id-dropped-sentence-located-by-code"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1][1].", 1, 0, False, False,
+                 id="duplicate-ids"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1993 [1].", 0, 1, False, True,
+                 id="number-the-quote-lacks"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1]. The UN has 300 offices in Baku [1].",
+                 1, 1, False, False, id="one-good-one-invented"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [2].", 1, 0, False, False,
+                 id="wrong-passage-reattributed"),
+    pytest.param("According to passage 1, Azerbaijan was admitted to the UN on 2 March 1992.", 1, 0, False, False,
+                 id="according-to-prefix-trimmed"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1]. This is evident from the passage that "
+                 "states \"the Republic of Azerbaijan was admitted to the UN\" [1].", 1, 1, False, False,
+                 id="commentary-about-the-passages"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1]. " + SENTINEL, 1, 0, False, False,
+                 id="answer-then-sentinel"),
+    pytest.param(SENTINEL, 0, 0, True, False, id="sentinel"),
+    pytest.param("zxcv qwer asdf [1]", 0, 1, False, True, id="garbage"),
+    pytest.param("", 0, 0, False, True, id="empty"),
+])
+def test_verify_answer(store, passages, raw, kept, dropped, abstained, failed):
+    result = verify_answer(raw, passages, store.docs)
+    assert (result.kept, len(result.dropped), result.abstained, result.failed) == (kept, dropped, abstained, failed)
+    assert_contract(result, store.docs)
+    if kept:
+        assert "2 March 1992" in result.citations[0].quote
+        assert result.citations[0].doc_id == MFA
+    if kept:
+        assert not result.text.lower().startswith("according") and "passage" not in result.text
+    if "[7]" in raw:
+        assert any("[7]" in note for note in result.notes)
+    if dropped:
+        assert any("Left out" in note for note in result.notes)
+
+
+def test_verify_answer_renumbers_and_shares_a_quote(store, passages):
+    raw = ("More than 360 political prisoners are detained [2]. Azerbaijan was admitted to the UN on "
+           "2 March 1992 [1]. Azerbaijan was admitted to the UN after regaining independence [1].")
+    result = verify_answer(raw, passages, store.docs)
+    assert result.kept == 3
+    assert [c.doc_id for c in result.citations] == [IHR, MFA]
+    assert result.text.count("[2]") == 2 and result.text.startswith("More than 360")
+    assert_contract(result, store.docs)
+
+
+def test_verify_answer_strict_without_reattribution(store, passages):
+    result = verify_answer("Azerbaijan was admitted to the UN on 2 March 1992 [2].", passages, store.docs,
+                           reattribute=False)
+    assert result.kept == 0 and result.failed
+
+
+# ---- llm_answer with fake models and faults ------------------------------------------------------------------------
+
+def test_llm_answer_streams_and_times(store, hits):
+    chat = FakeChat(replies=["Azerbaijan was admitted to the UN on 2 March 1992 [1]."], seen=[])
+    pieces: list[str] = []
+    result = llm_answer("When did Azerbaijan join the UN?", hits, store, chat, Settings(), on_token=pieces.append)
+    assert "".join(pieces) == result.raw
+    assert not result.failed and result.kept == 1
+    assert result.timings["prompt_tokens"] == 321
+    assert {"generate", "first_token", "verify"} <= set(result.timings)
+    system, user = chat.seen[0]
+    assert system.content == prompts.SYSTEM_PROMPT and "Question: When did Azerbaijan join the UN?" in user.content
+
+
+def _http_error(status: int):
+    import httpx
+    import openai
+
+    request = httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    return openai.InternalServerError("boom", response=httpx.Response(status, request=request), body=None)
+
+
+def _timeout():
+    import httpx
+    import openai
+
+    return openai.APITimeoutError(request=httpx.Request("POST", "http://127.0.0.1:9/v1/chat/completions"))
+
+
+@pytest.mark.parametrize("fault, after, note", [
+    pytest.param(_timeout, 0, "timed out", id="timeout"),
+    pytest.param(lambda: _http_error(500), 0, "HTTP 500", id="http-500"),
+    pytest.param(lambda: ModelError("could not load the model file x.gguf"), 0, "could not load", id="corrupt-model"),
+    pytest.param(lambda: ConnectionResetError("peer closed"), 3, "connection failed or closed", id="closed-mid-stream"),
+])
+def test_llm_answer_model_faults_never_raise(store, hits, fault, after, note):
+    chat = FakeChat(replies=[fault()], after=after, seen=[])
+    result = llm_answer("When did Azerbaijan join the UN?", hits, store, chat, Settings())
+    assert result.failed and not result.citations
+    assert any(note in n for n in result.notes), result.notes
+
+
+def test_llm_answer_missing_local_model(store, hits, tmp_path, monkeypatch):
+    missing = llm.LocalLlamaChat(model_name="file", model_file=str(tmp_path / "nope.gguf"))
+    result = llm_answer("When did Azerbaijan join the UN?", hits, store, missing, Settings())
+    assert result.failed and "does not exist" in result.notes[0]
+
+
+def test_llm_answer_without_hits_abstains(store):
+    result = llm_answer("anything", [], store, FakeChat(replies=[], seen=[]), Settings())
+    assert result.abstained and not result.failed
+
+
+# ---- follow-up rewriting -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("question, history, expected", [
+    pytest.param("And when did it close?", [("When did the UNDP office in Baku open?", "In 1993 [1].")],
+                 "UNDP Baku office open: And when did it close?", id="pairs-pronoun"),
+    pytest.param("Why?", [{"role": "user", "content": "Who closed the ICRC office?"},
+                          {"role": "assistant", "content": "Azerbaijan did [1]."}],
+                 "ICRC closed office: Why?", id="dicts-short"),
+    pytest.param("What did the Institute for Human Rights say about political prisoners in Azerbaijan?",
+                 [("When did Azerbaijan join the UN?", "")],
+                 "What did the Institute for Human Rights say about political prisoners in Azerbaijan?",
+                 id="standalone-unchanged"),
+    pytest.param("Why?", [], "Why?", id="no-history"),
+])
+def test_rewrite_question_heuristic(question, history, expected):
+    assert rewrite_question(question, history, None) == expected
+
+
+def test_rewrite_question_with_model_and_with_a_failing_model():
+    history = [("When did Azerbaijan join the UN?", "On 2 March 1992 [1].")]
+    good = FakeChat(replies=["When did Azerbaijan regain independence?"], seen=[])
+    assert rewrite_question("And independence?", history, good) == "When did Azerbaijan regain independence?"
+    bad = FakeChat(replies=[TimeoutError("slow")], seen=[])
+    assert rewrite_question("And independence?", history, bad) == "Azerbaijan UN join: And independence?"
+    unused = FakeChat(replies=["never asked"], seen=[])
+    standalone = "How many ILO conventions has Azerbaijan acceded to so far?"
+    assert rewrite_question(standalone, history, unused) == standalone and unused.seen == []
+
+
+# ---- the model factory ---------------------------------------------------------------------------------------------
+
+def test_make_llm_specs(monkeypatch):
+    settings = Settings(llm_timeout=7.0, max_new_tokens=99)
+    assert llm.make_llm("none", settings) is None
+    with pytest.raises(QAError, match="valid: auto, none, local"):
+        llm.make_llm("gpt-unknown", settings)
+    with pytest.raises(QAError):
+        llm.make_llm("openai:", settings)
+    local = llm.make_llm("local-small", settings)
+    assert isinstance(local, llm.LocalLlamaChat) and local.model_name == "local-small" and local.max_tokens == 99
+    monkeypatch.setenv("QA_OPENAI_BASE_URL", "http://127.0.0.1:9/v1")
+    hosted = llm.make_llm("openai:qwen", settings)
+    assert hosted.model_name == "qwen" and hosted.request_timeout == 7.0 and hosted.max_retries == 1
+    assert str(hosted.openai_api_base).startswith("http://127.0.0.1:9")
+    fake = FakeChat(replies=[], seen=[])
+    assert llm.make_llm(fake, settings) is fake
+    monkeypatch.setattr(llm, "local_ready", lambda name="local": False)
+    assert llm.make_llm("auto", settings) is None
+    monkeypatch.setattr(llm, "local_ready", lambda name="local": True)
+    assert isinstance(llm.make_llm("auto", settings), llm.LocalLlamaChat)
+
+
+@pytest.mark.parametrize("cores, loadavg, expected", [
+    pytest.param(2, "0.10 0.20 0.30 1/300 999", 2, id="idle-all-cores"),
+    pytest.param(2, "3.00 2.00 1.00 2/300 999", 1, id="one-other-runner"),
+    pytest.param(2, "9.00 9.00 9.00 9/300 999", 1, id="overloaded-at-least-one"),
+    pytest.param(8, "2.00 2.00 2.00 3/300 999", 6, id="eight-cores-two-busy"),
+    pytest.param(4, "garbage", 4, id="unreadable-all-cores"),
+])
+def test_pick_threads(cores, loadavg, expected):
+    assert llm.pick_threads(cores, loadavg) == expected
+
+
+def test_chatml_puts_the_constant_system_prompt_first():
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    a = llm.chatml([SystemMessage(prompts.SYSTEM_PROMPT), HumanMessage("q1")])
+    b = llm.chatml([SystemMessage(prompts.SYSTEM_PROMPT), HumanMessage("another question")])
+    prefix = f"<|im_start|>system\n{prompts.SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
+    assert a.startswith(prefix) and b.startswith(prefix) and a.endswith("<|im_start|>assistant\n")
+
+
+# ---- local model files ---------------------------------------------------------------------------------------------
+
+@pytest.fixture
+def fake_parts(tmp_path, monkeypatch):
+    """A 3-part fake model installed as packages fakeqa_part1..3 on sys.path, cached under tmp_path/cache."""
+    blobs = [b"GGUF" + bytes(range(256)) * 3, b"x" * 1000, b"tail"]
+    for i, blob in enumerate(blobs, 1):
+        pkg = tmp_path / "site" / f"fakeqa_part{i}"
+        (pkg / "data").mkdir(parents=True)
+        (pkg / "__init__.py").write_text("")
+        (pkg / "data" / f"part{i:02d}.bin").write_bytes(blob)
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    joined = b"".join(blobs)
+    spec = models.ModelFile("fake", "fake.gguf", "fakeqa-part{i}", "0.1", 3, len(joined),
+                            hashlib.sha256(joined).hexdigest())
+    monkeypatch.setitem(models.MODELS, "fake", spec)
+    monkeypatch.setenv("QA_MODEL_DIR", str(tmp_path / "cache"))
+    return spec, joined
+
+
+def test_models_join_verify_and_stamp(fake_parts, monkeypatch):
+    spec, joined = fake_parts
+    path = models.model_path("fake")
+    assert path.read_bytes() == joined and path.with_name("fake.gguf.verified").is_file()
+    calls = []
+    real_sha = models._sha256
+    monkeypatch.setattr(models, "_sha256", lambda p: calls.append(p) or real_sha(p))
+    assert models.model_path("fake") == path and calls == []  # the stamp makes a second load instant
+    assert models.is_available("fake")
+
+
+def test_models_rebuild_a_corrupt_file(fake_parts):
+    spec, joined = fake_parts
+    path = models.model_path("fake")
+    data = bytearray(joined)
+    data[10] ^= 0xFF
+    path.write_bytes(bytes(data))  # same size, new mtime: the stamp no longer vouches for it
+    assert not models.verify(path, spec)
+    assert models.model_path("fake").read_bytes() == joined
+
+
+def test_models_missing_parts_or_wrong_size(fake_parts, monkeypatch):
+    spec, _ = fake_parts
+    monkeypatch.setitem(models.MODELS, "fake", spec.__class__(**{**spec.__dict__, "size": 5}))
+    with pytest.raises(ModelError, match="add up to"):
+        models.model_path("fake")
+    monkeypatch.setitem(models.MODELS, "fake", spec.__class__(**{**spec.__dict__, "parts": 4}))
+    with pytest.raises(ModelError, match=r"pip install fakeqa-part\{1..4\}==0.1"):
+        models.model_path("fake")
+    with pytest.raises(ModelError, match="valid: local, local-small"):
+        models.model_path("nope")
+
+
+def test_models_cli_status(capsys):
+    assert models.main(["status"]) == 0
+    assert "local-small" in capsys.readouterr().out
+
+
+# ---- the LangChain retriever ---------------------------------------------------------------------------------------
+
+def test_qa_retriever_returns_exact_spans(fake_settings):
+    from qa.lc import QARetriever
+    from qa.store import open_store
+
+    store = open_store(fake_settings)
+    docs = QARetriever(store=store, settings=fake_settings).invoke("When did Azerbaijan join the UN?")
+    assert docs
+    for d in docs:
+        m = d.metadata
+        assert store.docs[m["doc_id"]].text[m["start"]:m["end"]] == d.page_content
+        assert m["title"] == store.docs[m["doc_id"]].title
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(pytest.main([__file__, "-q"]))

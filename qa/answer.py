@@ -6,6 +6,7 @@ No model writes anything here, so every sentence of the answer is itself a quote
 
 from __future__ import annotations
 
+from qa.text import looks_like_instruction
 from qa.types import Citation, Document, Hit
 
 MAX_SENTENCES = 3
@@ -21,7 +22,9 @@ def citation_for(hit: Hit, n: int, doc: Document) -> Citation:
 def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEEP_RATIO) -> list[Hit]:
     """The hits the answer is made of: the best, then others close to it (pure)."""
     # a sentence that asks a question restates it rather than answering it
-    statements = [h for h in hits if not h.text.rstrip("\"'”’ ").endswith("?")] or hits
+    # and a sentence that addresses the model ("ignore previous instructions") is no answer at all
+    statements = [h for h in hits if not h.text.rstrip("\"'”’ ").endswith("?")
+                  and not looks_like_instruction(h.text)] or hits
     if not statements:
         return []
     top = statements[0].score

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
+from qa.text import looks_like_instruction, visible
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.types import Answer, Citation, Hit
 
@@ -296,8 +297,11 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
                     new = max(spans[hi][1], spans[j][1]) - min(spans[lo][0], spans[j][0])
                     if new <= budget:
                         lo, hi, grew = min(lo, j), max(hi, j), True
-        window = tuple(spans[lo:hi + 1])
-        text = _clean(doc.text[window[0][0]:window[-1][1]])
+        # sentences that address the model are data, never instructions: they are not shown to it at all
+        window = tuple(sp for sp in spans[lo:hi + 1] if not looks_like_instruction(doc.text[sp[0]:sp[1]]))
+        if not any(s < hit.end and e > hit.start for s, e in window):
+            continue
+        text = _clean(visible(" ".join(doc.text[s:e] for s, e in window)))
         used += len(text)
         passages.append(Passage(len(passages) + 1, hit.doc_id, _label(doc), text, window, hit.score))
     return passages

@@ -27,6 +27,8 @@ from qa.verify import enforce
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The sources do not answer this question."
+#: when a model's answer fails verification, fall back to quoting evidence only if it is this much above the bar
+FALLBACK_MARGIN = 0.15
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
 
@@ -135,8 +137,15 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         gen = llm_answer(q, hits, store, chat_model, settings, on_token=on_token)
         timings["generate"] = time.perf_counter() - t
         timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
-        notes.extend(gen.notes)
-        if gen.failed:
+        unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
+        notes.extend(n for n in gen.notes if not (unverified and n.startswith("Showing the extractive")))
+        if unverified and relevance(hits, search_q, store) < settings.min_relevance + FALLBACK_MARGIN:
+            # the model wrote claims the evidence does not hold, and the evidence is weak: do not guess
+            abstained, text = True, ABSTAIN_TEXT
+            mode = _model_name(chat_model)
+        elif unverified:
+            notes.append("No sentence the model wrote could be verified; here is the best evidence, quoted directly.")
+        elif gen.failed:
             notes.append("The language model failed; this answer is the best evidence, quoted directly.")
         else:
             mode = _model_name(chat_model)

@@ -50,3 +50,25 @@ def tokens(text: str) -> list[str]:
 def content_terms(text: str) -> list[str]:
     """Stemmed tokens without stopwords: what BM25 and overlap scores compare."""
     return [stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+_INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompts?|passages?|above|previous|"
+    r"guidelines|everything)\b"
+    r"|\byou (must|should|will|are to) (now |always |only )?(answer|reply|respond|say|output|print|write)\b"
+    r"|\b(reply|respond|answer|say|output)\b.{0,30}\b(only|exactly|nothing else|with the (single )?word)\b"
+    r"|^\s*(system|assistant|developer)\s*(override|message|prompt)?\s*:"
+    r"|\bsystem (prompt|override|message|instruction)s?\b",
+    re.IGNORECASE,
+)
+
+
+def visible(text: str) -> str:
+    """Text without format characters (zero-width spaces, bidi controls) that hide words from people."""
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def looks_like_instruction(sentence: str) -> bool:
+    """True for a sentence that addresses the model ("ignore previous instructions", "reply only X") rather than
+    stating something about the world. Such sentences can be quoted but are never shown to a model as evidence."""
+    return bool(_INSTRUCTION.search(visible(sentence)))

@@ -1,0 +1,388 @@
+"""Find where the evidence sentences of different documents contradict each other, as Disagreement notes.
+
+Two detectors, both fed with pairs of evidence sentences (Hits) from *different* documents that are relevant to the
+question and to each other (embedding similarity from ``store.embedder`` when there is one, word overlap otherwise):
+
+* factual (no model needed): both sentences state a value of the same kind (date, amount, percentage, count) about
+  the same thing (the words around the two values overlap) and the values cannot both hold (``qa.values``);
+  a sentence that also states the other side's value is taken as agreement.
+* opinion / framing (chat model as judge): the model must answer CONTRADICT *and* copy the clashing words from each
+  quote, which must be found in the quotes; and a second signal must agree: the copied phrases hold conflicting
+  values, or the quotes carry opposed stance markers (one condemns what the other praises, or condemns while the
+  other denies), or a second, differently framed call ("can both be true?") says NO. Small models say yes too
+  easily; asking twice with opposite polarity cancels that bias. At most ``settings.disagreement_judge_calls`` calls per question; any model
+  failure skips that judgment.
+
+Each conflict becomes one Disagreement (pairs sharing a sentence are merged) whose claims are verbatim quotes at
+exact offsets from at least two documents. Deliberately left out: reading beyond the hits the caller passes,
+NLI models (too unreliable here), and rendering (``qa.render``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from itertools import combinations
+
+from qa.settings import Settings
+from qa.types import Citation, Claim, Disagreement, Document, Hit
+from qa.values import Value, compare, compare_sets, extract_values
+
+_STOP = set("""a about above after again against all also although am an and any are as at be because been before
+being below between both but by can could did do does doing down during each few for from further had has have
+having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
+only or other our out over own same she should so some such than that the their them then there these they this
+those through to too under until up very was we were what when where which while who whom why will with would you
+your yours said says according also well one two new""".split())
+_NEG = re.compile(r"\b(?:not|no|never|none|neither|nor|don't|doesn't|didn't|isn't|wasn't|aren't|cannot|can't|"
+                  r"won't|rather than|instead of|denied|denies|false|unfounded)\b|n['’]t\b", re.I)
+_NEGATIVE = re.compile(r"\b(?:attack\w*|condemn\w*|concern\w*|undermin\w*|unacceptabl\w*|problematic|dubious|"
+                       r"repress\w*|suppress\w*|violat\w*|blatant|harmful|persecut\w*|disregard\w*|ignor\w*|"
+                       r"unlawful|illegal\w*|pro-\w+ activit\w*|politically motivated|silenc\w*|endanger\w*|"
+                       r"inefficien\w*|fail\w*|threat\w*|bias\w*|propaganda|dangerous|pressure|isolat\w*)\b", re.I)
+_POSITIVE = re.compile(r"\b(?:key|vital|important|fruitful|exemplary|best|essential|success\w*|effective|positive|"
+                       r"neutral|partner\w*|optimi[sz]\w*|maturity|mature|benefit\w*|valuable|constructive|"
+                       r"welcome\w*|recogni[sz]\w*|support\w*|improv\w*|strengthen\w*)\b", re.I)
+_ASKS = {"time": re.compile(r"\b(?:when|what year|which year|what date|since when|how long ago)\b", re.I),
+         "count": re.compile(r"\b(?:how many|how much|number of|how old|how long|how tall|how far)\b", re.I),
+         "money": re.compile(r"\b(?:how much|cost|price|budget|amount|fund\w*|worth|paid|spent|allocat\w*)\b", re.I),
+         "percent": re.compile(r"\b(?:percent\w*|share|proportion|rate|what fraction)\b", re.I)}
+
+SYSTEM = (
+    "You check whether two quotes from different sources contradict each other on a question. They contradict only "
+    "if both cannot be true at once or they take opposite positions on the same point (for example: one says it "
+    "is a political message and the other says it is not; different numbers, dates or names for the same thing). "
+    "Quotes about different things, different details, or one quote saying more than the other are COMPATIBLE.\n"
+    "Reply with exactly three lines and nothing else:\n"
+    "VERDICT: CONTRADICT or COMPATIBLE\n"
+    "A: the few words (at most 12) of quote A that clash, copied exactly\n"
+    "B: the few words (at most 12) of quote B that clash, copied exactly")
+CONFIRM = ("Answer with one word, YES or NO. Can both statements be true at the same time about the question?")
+
+
+@dataclass
+class _Unit:
+    index: int  # position in the caller's hits (citation number = index + 1)
+    hit: Hit
+    doc: Document
+    relevance: float
+    stems: set[str] = field(default_factory=set)
+    values: list[Value] = field(default_factory=list)
+
+
+@dataclass
+class _Edge:
+    a: int
+    b: int
+    kind: str  # factual | opinion
+    stance_a: str
+    stance_b: str
+
+
+def stems(text: str) -> set[str]:
+    """Content-word stems (lower-case, 6-letter prefixes) used for overlap measures."""
+    return {w[:6] for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in _STOP and len(w) > 2}
+
+
+def overlap(a: set[str], b: set[str]) -> float:
+    """Cosine overlap of two stem sets, in [0, 1]."""
+    return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
+
+
+def _similarities(question: str, units: list[_Unit], store) -> tuple[list[float], list[list[float]]]:
+    """Question relevance and pairwise similarity: embeddings when the store has an embedder, word overlap else."""
+    q = stems(question)
+    lex_q = [overlap(q, u.stems) for u in units]
+    lex = [[overlap(u.stems, v.stems) for v in units] for u in units]
+    embedder = getattr(store, "embedder", None)
+    if embedder is None:
+        return lex_q, lex
+    try:
+        vecs = embedder.embed([question] + [u.hit.text for u in units])
+        sims = (vecs @ vecs.T).tolist()
+    except Exception:  # a broken embedder only costs precision of the pairing, never the answer
+        return lex_q, lex
+    return [sims[0][i + 1] for i in range(len(units))], [row[1:] for row in sims[1:]]
+
+
+def two_sources(a: Document, b: Document) -> bool:
+    """Different documents, and not two pages of one publisher (a site does not disagree with itself)."""
+    return a.doc_id != b.doc_id and not (a.source and a.source == b.source)
+
+
+def _anchor(text: str, v: Value) -> set[str]:
+    """What a value is about: content words of its clause near it, plus the counted thing."""
+    before = re.split(r"[;:!?]|\.\s|—|–\s", text[max(0, v.start - 90):v.start])[-1]
+    after = re.split(r"[;:!?]|\.\s|—|–\s", text[v.end:v.end + 50])[0]
+    return stems(before + " " + after) | {w[:6] for w in v.unit}
+
+
+def _family(v: Value) -> str:
+    return "money" if v.kind.startswith("money") else "time" if v.kind in ("time", "monthday") else v.kind
+
+
+def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min_sim: float) -> list[_Edge]:
+    """Pairs of sentences from different documents giving incompatible values for what the question asks."""
+    q = stems(question)
+    asked = {k for k, pat in _ASKS.items() if pat.search(question)}
+    if not asked:
+        return []  # values the question does not ask for are details, and details differ all the time
+    need = 2 if len(q) > 2 else 1
+    scope = extract_values(question)  # "in 2018": values the question names set its scope, they are not answers
+    edges = []
+    for a, b in combinations(range(len(units)), 2):
+        ua, ub = units[a], units[b]
+        if not two_sources(ua.doc, ub.doc) or sim[a][b] < min_sim:
+            continue
+        va_all = [v for v in ua.values if _family(v) in asked and compare_sets([v], scope) == "unrelated"]
+        vb_all = [v for v in ub.values if _family(v) in asked and compare_sets([v], scope) == "unrelated"]
+        if not va_all or not vb_all or len(va_all) > 2 or len(vb_all) > 2:
+            continue  # a list of figures is not one claim about one thing
+        for va in va_all:
+            about_a = _anchor(ua.hit.text, va)
+            scored = []
+            for vb in vb_all:
+                about_b = _anchor(ub.hit.text, vb)
+                shared = about_a & about_b
+                fit = len(shared) / max(len(about_a | about_b), 1)
+                # same thing = the words around both values mostly coincide, and include what the question names
+                if compare(va, vb) != "unrelated" and len(shared) >= 2 and len(shared & q) >= need and fit >= 0.25:
+                    scored.append((fit, vb))
+            same = [vb for _, vb in sorted(scored, key=lambda x: -x[0])]
+            if not same or any(compare(va, vb) == "agree" for vb in same):
+                continue
+            # the other side restating this value anywhere means the sources agree on it
+            if compare_sets([va], ub.values) == "agree" or compare_sets(same, ua.values) == "agree":
+                continue
+            edges.append(_Edge(a, b, "factual", va.text, same[0].text))
+            break
+    return edges
+
+
+def _parse_judgment(reply: str) -> tuple[str, str, str] | None:
+    verdict = re.search(r"VERDICT\s*:\s*\**\s*(CONTRADICT|COMPATIBLE)", reply, re.I)
+    pa = re.search(r"^\s*\**A\**\s*:\s*(.+)$", reply, re.M)
+    pb = re.search(r"^\s*\**B\**\s*:\s*(.+)$", reply, re.M)
+    if not verdict:
+        return None
+    clean = lambda m: m.group(1).strip().strip("\"'“”‘’*` ").strip() if m else ""  # noqa: E731
+    return verdict.group(1).upper(), clean(pa), clean(pb)
+
+
+def locate(phrase: str, text: str) -> tuple[int, int] | None:
+    """Where a model-copied phrase sits in ``text`` (exact, or 85% of it matching one stretch); None if absent."""
+    phrase = " ".join(phrase.split())
+    if len(stems(phrase)) < 1 or len(phrase) < 4:
+        return None
+    i = text.lower().find(phrase.lower())
+    if i >= 0:
+        return i, i + len(phrase)
+    m = SequenceMatcher(None, text.lower(), phrase.lower(), autojunk=False)
+    blocks = [b for b in m.get_matching_blocks() if b.size]
+    if not blocks or sum(b.size for b in blocks) < 0.85 * len(phrase):
+        return None
+    start, end = blocks[0].a, blocks[-1].a + blocks[-1].size
+    return (start, end) if end - start <= 1.3 * len(phrase) else None
+
+
+def _polarity(text: str) -> int:
+    return len(_POSITIVE.findall(text)) - 2 * len(_NEGATIVE.findall(text))
+
+
+def stance_opposed(a: str, b: str) -> float:
+    """A cheap prior: 1 when one side condemns what the other praises, 0.5 when only one side negates, else 0."""
+    pa, pb = _polarity(a), _polarity(b)
+    if (pa > 0 > pb) or (pb > 0 > pa) or (min(pa, pb) < 0 <= max(pa, pb) and bool(_NEG.search(a)) != bool(
+            _NEG.search(b))):
+        return 1.0
+    return 0.5 if bool(_NEG.search(a)) != bool(_NEG.search(b)) or (pa < 0) != (pb < 0) else 0.0
+
+
+def _ask(chat_model, system: str, human: str) -> str | None:
+    from langchain_core.messages import HumanMessage, SystemMessage
+
+    try:
+        reply = chat_model.invoke([SystemMessage(content=system), HumanMessage(content=human)])
+        text = getattr(reply, "content", reply)
+        return text if isinstance(text, str) else None
+    except Exception:  # a model failure skips this judgment; the answer goes on without it
+        return None
+
+
+def _name(doc: Document) -> str:
+    """Publisher (date), or a short title when the publisher is not known."""
+    words = (doc.title or "").split()
+    who = doc.source or (" ".join(words[:8]) + ("…" if len(words) > 8 else "")) or doc.doc_id
+    return f"{who} ({doc.date})" if doc.date else who
+
+
+def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int) -> tuple[_Edge | None, int]:
+    """Ask the model about one pair; returns the accepted edge (or None) and the number of calls spent."""
+    human = (f"Question: {question}\n\nQuote A ({_name(ua.doc)}): \"{ua.hit.text.strip()}\"\n\n"
+             f"Quote B ({_name(ub.doc)}): \"{ub.hit.text.strip()}\"")
+    reply = _ask(chat_model, SYSTEM, human)
+    parsed = _parse_judgment(reply) if reply else None
+    if not parsed or parsed[0] != "CONTRADICT":
+        return None, 1
+    ta, tb = ua.hit.text, ub.hit.text
+    sa, sb = locate(parsed[1], ta), locate(parsed[2], tb)
+    if not sa or not sb:
+        return None, 1  # the clash must be in the quotes, not in the model's imagination
+    pa, pb = ta[sa[0]:sa[1]], tb[sb[0]:sb[1]]
+    if overlap(stems(pa), stems(pb)) >= 0.6 and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
+        return None, 1  # the same words on both sides: a restatement, not a clash
+    edge = _Edge(ua.index, ub.index, "opinion", pa, pb)
+    va, vb = extract_values(pa), extract_values(pb)
+    if len(va) == len(vb) == 1 and max(len(pa.split()), len(pb.split())) <= 15 and compare(va[0], vb[0]) == "conflict":
+        edge.kind = "factual"
+        return edge, 1
+    if stance_opposed(ta, tb) >= 1.0:
+        return edge, 1  # second signal without a second call: one side condemns what the other praises or denies
+    if calls_left < 2:
+        return None, 1
+    confirm = _ask(chat_model, CONFIRM, f"Question: {question}\nStatement 1: \"{ta.strip()}\"\n"
+                                        f"Statement 2: \"{tb.strip()}\"\nCan both be true? YES or NO.")
+    if confirm and re.match(r"\W*no\b", confirm.strip(), re.I):
+        return edge, 2
+    return None, 2
+
+
+def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
+    """One Disagreement per connected group of conflicting sentences."""
+    parent: dict[int, int] = {}
+
+    def find(x: int) -> int:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            x = parent[x]
+        return x
+
+    for e in edges:
+        parent[find(e.a)] = find(e.b)
+    groups: dict[int, list[_Edge]] = {}
+    for e in edges:
+        groups.setdefault(find(e.a), []).append(e)
+    out = []
+    for group in groups.values():
+        stance: dict[int, str] = {}
+        for e in group:
+            stance.setdefault(e.a, e.stance_a)
+            stance.setdefault(e.b, e.stance_b)
+        by_doc: dict[str, int] = {}
+        for i in sorted(stance, key=lambda i: -units[i].relevance):
+            by_doc.setdefault(units[i].doc.doc_id, i)
+        if len(by_doc) < 2:
+            continue
+        claims = []
+        for i in sorted(by_doc.values()):
+            u = units[i]
+            cit = Citation(n=i + 1, doc_id=u.doc.doc_id, title=u.doc.title, source=u.doc.source, date=u.doc.date,
+                           quote=u.doc.text[u.hit.start:u.hit.end], start=u.hit.start, end=u.hit.end,
+                           score=u.hit.score)
+            claims.append(Claim(citation=cit, stance=" ".join(stance[i].split())))
+        kind = "factual" if any(e.kind == "factual" for e in group) else "opinion"
+        dates = {c.citation.date[:4] for c in claims}
+        if kind == "factual" and len(dates) == len(claims) and "" not in dates and not any(
+                e.stance_a and extract_values(e.stance_a) and extract_values(e.stance_a)[0].kind == "time"
+                for e in group):
+            kind = "outdated"  # dated sources giving different figures: the older one may be out of date
+        sides: dict[str, list[int]] = {}  # documents stating agreeing values speak as one side
+        for i in sorted(by_doc.values()):
+            vals = extract_values(stance[i])
+            key = next((k for k in sides if vals and compare_sets(vals, extract_values(k)) == "agree"), stance[i])
+            sides.setdefault(key, []).append(i)
+        if len(sides) < 2:
+            continue
+        summary = "; ".join(
+            f"{' and '.join(_name(units[i].doc) for i in idx)} say{'s' if len(idx) == 1 else ''} “{key.strip()}”"
+            for key, idx in sides.items())
+        out.append(Disagreement(summary=summary + ".", kind=kind, claims=tuple(claims)))
+    return out
+
+
+def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) -> list[Hit]:
+    """A wider evidence pool than the answer's: the other side of a conflict is often not among the top few."""
+    k = int((settings.extra or {}).get("disagree_k", 12))
+    if k <= len(hits) or not hasattr(store, "search_dense"):
+        return []
+    try:
+        from qa.retrieve import retrieve
+
+        wide = retrieve(question, store, settings.with_(k_evidence=k, max_per_doc=max(settings.max_per_doc, 4)))
+    except Exception:  # the caller's hits are enough to work with
+        return []
+    have = {(h.doc_id, h.start, h.end) for h in hits}
+    return [h for h in wide if (h.doc_id, h.start, h.end) not in have]
+
+
+def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settings,
+                    embedded: bool) -> list[tuple[int, int]]:
+    """Pairs worth a judge call, most promising first: related to each other and to the question, from two
+    documents, with a bonus when one side negates or condemns what the other states."""
+    extra = settings.extra or {}
+    pair_sim = float(extra.get("disagree_pair_sim", 0.3 if embedded else 0.12))
+    cands = []
+    for a, b in combinations(range(len(units)), 2):
+        ua, ub = units[a], units[b]
+        if not two_sources(ua.doc, ub.doc) or sim[a][b] < pair_sim:
+            continue
+        prior = sim[a][b] * math.sqrt(max(ua.relevance, 0) * max(ub.relevance, 0)) + 0.25 * stance_opposed(
+            ua.hit.text, ub.hit.text)
+        cands.append((prior, a, b))
+    return [(a, b) for _, a, b in sorted(cands, reverse=True)]
+
+
+def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
+                       settings: Settings | None = None) -> tuple[list[Disagreement], dict[str, float]]:
+    """Disagreement notes for the evidence ``hits`` of ``question`` (empty when the sources agree), and timings."""
+    t0 = time.perf_counter()
+    settings = settings or getattr(store, "settings", None) or Settings()
+    extra = settings.extra or {}
+    hits = list(hits) + _more_evidence(question, hits, store, settings)
+    units: list[_Unit] = []
+    seen = set()
+    for i, h in enumerate(hits):
+        doc = store.docs.get(h.doc_id)
+        if doc is None or (h.doc_id, h.start, h.end) in seen or doc.text[h.start:h.end] != h.text:
+            continue  # a quote must be the document's own text at its offsets
+        seen.add((h.doc_id, h.start, h.end))
+        units.append(_Unit(i, h, doc, h.score, stems(h.text), extract_values(h.text)))
+    timings = {"disagree": 0.0, "disagree_judge_calls": 0.0}
+    if len({u.doc.doc_id for u in units}) < 2:
+        timings["disagree"] = time.perf_counter() - t0
+        return [], timings
+    rel, sim = _similarities(question, units, store)
+    for u, r in zip(units, rel):
+        u.relevance = max(r, u.hit.dense)
+    embedded = getattr(store, "embedder", None) is not None
+    min_rel = float(extra.get("disagree_min_relevance", 0.2 if embedded else 0.1))
+    keep = [k for k, u in enumerate(units) if u.relevance >= min_rel]
+    units = [units[k] for k in keep]
+    sim = [[sim[a][b] for b in keep] for a in keep]
+    fact_sim = float(extra.get("disagree_fact_sim", 0.5 if embedded else 0.25))
+    edges = factual_edges(question, units, sim, fact_sim)
+    for e in edges:
+        e.a, e.b = units[e.a].index, units[e.b].index
+
+    budget = int(settings.disagreement_judge_calls)
+    if chat_model is not None and budget > 0:
+        flagged = {(e.a, e.b) for e in edges}
+        cands = [(a, b) for a, b in candidate_pairs(units, sim, settings, embedded)
+                 if (units[a].index, units[b].index) not in flagged]
+        used, t1 = 0, time.perf_counter()
+        deadline = float(extra.get("disagree_judge_seconds", max(settings.llm_timeout, 1.0)))
+        for a, b in cands:
+            if budget - used < 1 or time.perf_counter() - t1 > deadline:
+                break
+            edge, spent = judge_pair(question, units[a], units[b], chat_model, budget - used)
+            used += spent
+            if edge:
+                edges.append(edge)
+        timings["disagree_judge"] = time.perf_counter() - t1
+        timings["disagree_judge_calls"] = float(used)
+    result = _group(edges, {u.index: u for u in units})
+    timings["disagree"] = time.perf_counter() - t0
+    return result, timings

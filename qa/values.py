@@ -1,0 +1,301 @@
+"""Values stated in a sentence (dates, years, amounts, percentages, counts), normalised so they can be compared.
+
+``extract_values(text)`` finds them with their character offsets; ``compare(a, b)`` says whether two values agree,
+conflict or are about different kinds of thing; ``compare_sets`` does the same for two sentences' values.
+Every value is an interval, so "2 March 1992" agrees with "1992", "5-10 times" with "7 times", "nearly 30" with "29",
+and "1 million" with "one million".
+
+Deliberately left out: deciding whether two values are about the *same subject* (that needs the sentence context and
+lives in ``qa.disagree``), units conversion beyond scale words (no km vs miles), other calendars, other languages,
+and ordinals ("49th session" is a name, not a quantity).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+MONTHS = {m: i + 1 for i, m in enumerate(
+    "january february march april may june july august september october november december".split())}
+MONTHS.update({m[:3]: i for m, i in list(MONTHS.items())})
+MONTHS["sept"] = 9
+_MONTH = r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?"
+_DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
+_YEAR = r"(1[5-9]\d\d|20\d\d)"
+
+_SMALL = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+_TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+_SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
+           "trillion": 1e12}
+_FRACTIONS = {"half": 0.5, "a half": 0.5, "one half": 0.5, "a third": 1 / 3, "one third": 1 / 3,
+              "two thirds": 2 / 3, "two-thirds": 2 / 3, "a quarter": 0.25, "one quarter": 0.25,
+              "three quarters": 0.75, "three-quarters": 0.75}
+_CURRENCY = {"$": "usd", "us$": "usd", "usd": "usd", "dollar": "usd", "dollars": "usd", "us dollars": "usd",
+             "€": "eur", "eur": "eur", "euro": "eur", "euros": "eur", "£": "gbp", "gbp": "gbp", "pounds": "gbp",
+             "manat": "azn", "azn": "azn"}
+_APPROX = re.compile(r"(?:nearly|almost|about|approximately|approx\.?|around|roughly|some|an estimated|estimated|~)\s*$", re.I)
+_LOWER = re.compile(r"(?:more than|over|at least|above|exceeding|in excess of|upwards of|\+)\s*$", re.I)
+_UPPER = re.compile(r"(?:less than|fewer than|under|below|up to|at most|no more than)\s*$", re.I)
+_STOP_UNITS = {"of", "the", "and", "or", "to", "in", "on", "at", "for", "a", "an", "by", "from", "with", "is", "was",
+               "were", "are", "per", "than", "s", "that", "which", "who"}
+
+
+@dataclass(frozen=True)
+class Value:
+    """One normalised value: a closed interval ``[lo, hi]`` of a kind; days since year 1 for time values."""
+
+    kind: str  # "time", "monthday", "percent", "money:<cur>", "times", "count"
+    lo: float
+    hi: float
+    text: str  # the words as written
+    start: int  # offset in the sentence
+    end: int
+    approx: bool = False
+    unit: tuple[str, ...] = ()  # for counts: the words after the number ("local", "ngo")
+
+
+def _ord(y: int, m: int = 1, d: int = 1) -> float:
+    try:
+        return float(date(y, m, d).toordinal())
+    except ValueError:
+        return float(date(y, m, 1).toordinal())
+
+
+def _month_end(y: int, m: int) -> float:
+    return _ord(y + (m == 12), m % 12 + 1) - 1
+
+
+def _time(y: int, m: int | None = None, d: int | None = None, y2: int | None = None) -> tuple[str, float, float]:
+    if y2 is not None:
+        return "time", _ord(y), _ord(y2, 12, 31)
+    if m is None:
+        return "time", _ord(y), _ord(y, 12, 31)
+    if d is None:
+        return "time", _ord(y, m), _month_end(y, m)
+    return "time", _ord(y, m, d), _ord(y, m, d)
+
+
+def _month(name: str) -> int:
+    return MONTHS[name.lower().rstrip(".")[:4] if name.lower().startswith("sept") else name.lower().rstrip(".")[:3]]
+
+
+def words_to_number(words: str) -> float | None:
+    """'one million' -> 1e6, 'twenty-five' -> 25, 'a hundred' -> 100, 'two-thirds' -> 0.667; None if not a number."""
+    w = words.lower().strip()
+    if w in _FRACTIONS:
+        return _FRACTIONS[w]
+    total, current, seen = 0.0, 0.0, False
+    for tok in re.split(r"[\s-]+", w):
+        if tok in ("a", "an") and not seen:
+            current, seen = 1.0, True
+        elif tok in _SMALL:
+            current += _SMALL[tok]
+            seen = True
+        elif tok in _TENS:
+            current += _TENS[tok]
+            seen = True
+        elif tok == "hundred" and seen:
+            current = max(current, 1) * 100
+        elif tok in ("thousand", "million", "billion", "trillion") and seen:
+            total += max(current, 1) * _SCALES[tok]
+            current = 0.0
+        elif tok == "and" and seen:
+            continue
+        else:
+            return None
+    return total + current if seen else None
+
+
+_NUMWORD = (r"(?:(?:a|an|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+            r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)"
+            r"(?:[\s-](?:one|two|three|four|five|six|seven|eight|nine))?(?![a-z]))")
+_SCALE = r"(?:hundred|thousand|million|mln|billion|bn|trillion)"
+_DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
+
+_PATTERNS: list[tuple[str, re.Pattern]] = [
+    ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    ("dmy", re.compile(rf"\b(?:the\s+)?{_DAY}(?:\s+of)?\s+({_MONTH}),?\s+{_YEAR}\b", re.I)),
+    ("mdy", re.compile(rf"\b({_MONTH})\s+{_DAY},?\s+{_YEAR}\b", re.I)),
+    ("my", re.compile(rf"\b({_MONTH})(?:\s+of)?,?\s+{_YEAR}\b", re.I)),
+    ("dm", re.compile(rf"\b{_DAY}(?:\s+of)?\s+({_MONTH})(?![a-z])", re.I)),
+    ("md", re.compile(rf"\b({_MONTH})\s+{_DAY}(?![\d,]*\d)\b", re.I)),
+    ("yrange", re.compile(rf"\b{_YEAR}\s?[-–—]\s?{_YEAR}\b|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b")),
+    ("year", re.compile(rf"(?<![\d,.$])\b{_YEAR}\b(?![.,]?\d|\s?%)")),
+    ("money", re.compile(rf"(US\$|\$|€|£|\bUSD|\bEUR|\bGBP|\bAZN)\s?({_DIGITS})(?:\s?({_SCALE})\b)?", re.I)),
+    ("range", re.compile(rf"(?<![A-Za-z]-)\b({_DIGITS})\s?(?:[-–—]|to)\s?({_DIGITS})(?:\s?({_SCALE})\b)?(\s?(?:%|percent\b|per cent\b|times\b))?", re.I)),
+    ("num", re.compile(rf"(?<![:\d])(?<![A-Za-z]-)\b({_DIGITS})(?!\d|:\d|,\d|\.\d)(?:\s?({_SCALE})\b)?(\s?(?:%|percent\b|per cent\b|times\b))?", re.I)),
+    ("frac", re.compile(r"\b(?:a half|half|a third|one third|two[\s-]thirds|a quarter|one quarter|three[\s-]quarters)\b", re.I)),
+    ("word", re.compile(rf"\b({_NUMWORD}(?:[\s-]+(?:and\s+)?(?:{_NUMWORD}|{_SCALE}))*)(?:\s?(%|percent\b|per cent\b|times\b))?", re.I)),
+]
+
+
+def _unit_after(text: str, end: int) -> tuple[tuple[str, ...], int]:
+    """The counted thing: up to three words after a number ('360 political prisoners' -> ('political', 'prisoner'))."""
+    m = re.match(r"\s*us\s+dollars?\b", text[end:], re.I)
+    if m:
+        return ("cur:usd",), end + m.end()
+    m = re.match(r"\s*\(?\s*([A-Za-z][A-Za-z-]*)", text[end:])
+    if m and m.group(1).lower() in _CURRENCY:
+        return ("cur:" + _CURRENCY[m.group(1).lower()],), end + m.end()
+    words = []
+    for w in re.findall(r"[A-Za-z][A-Za-z-]*|[^\sA-Za-z]", text[end:end + 60])[:3]:
+        w = w.lower()
+        if not w[0].isalpha() or w in _STOP_UNITS:
+            break
+        words.append(w[:-1] if w.endswith("s") and len(w) > 3 and not w.endswith("ss") else w)
+    return tuple(words), end
+
+
+def _qualify(text: str, start: int) -> str:
+    before = text[max(0, start - 25):start]
+    if _APPROX.search(before):
+        return "approx"
+    if _LOWER.search(before):
+        return "lower"
+    if _UPPER.search(before):
+        return "upper"
+    return ""
+
+
+def _num(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def _quantity(text: str, start: int, end: int, lo: float, hi: float, suffix: str, prefix_cur: str = "") -> Value:
+    suffix = (suffix or "").strip().lower()
+    unit: tuple[str, ...] = ()
+    if prefix_cur:
+        kind = "money:" + prefix_cur
+    elif suffix in ("%", "percent", "per cent"):
+        kind = "percent"
+    elif suffix == "times":
+        kind = "times"
+    else:
+        unit, uend = _unit_after(text, end)
+        if unit and unit[0].startswith("cur:"):
+            kind, unit, end = "money:" + unit[0][4:], (), uend
+        else:
+            kind = "count"
+    q = _qualify(text, start)
+    if text[end:end + 1] == "+":
+        q, end = "lower", end + 1
+    approx = q == "approx"
+    if q == "approx":
+        lo, hi = lo * 0.85, hi * 1.15
+    elif q == "lower":
+        hi = float("inf")
+    elif q == "upper":
+        lo = 0.0
+    return Value(kind, lo, hi, text[start:end], start, end, approx, unit)
+
+
+def extract_values(text: str) -> list[Value]:
+    """Every date, year, amount, percentage and count in ``text``, in order, without overlaps."""
+    taken: list[tuple[int, int]] = []
+    out: list[Value] = []
+
+    def free(a: int, b: int) -> bool:
+        return all(b <= s or a >= e for s, e in taken)
+
+    for name, pat in _PATTERNS:
+        for m in pat.finditer(text):
+            a, b = m.span()
+            if not free(a, b):
+                continue
+            v = _make(name, m, text)
+            if v is None:
+                continue
+            taken.append((a, b))
+            out.append(v)
+    return sorted(out, key=lambda v: v.start)
+
+
+def _make(name: str, m: re.Match, text: str) -> Value | None:
+    a, b = m.span()
+    g = m.groups()
+    try:
+        if name == "iso":
+            k, lo, hi = _time(int(g[0]), int(g[1]), int(g[2]))
+        elif name == "dmy":
+            k, lo, hi = _time(int(g[2]), _month(g[1]), int(g[0]))
+        elif name == "mdy":
+            k, lo, hi = _time(int(g[2]), _month(g[0]), int(g[1]))
+        elif name == "my":
+            if g[0].lower().rstrip(".") in ("may", "mar") and not g[0][0].isupper():
+                return None  # "may 2020" as a verb is rare, but lower-case "mar" is not a month
+            k, lo, hi = _time(int(g[1]), _month(g[0]))
+        elif name in ("dm", "md"):
+            day, mon = (g[0], g[1]) if name == "dm" else (g[1], g[0])
+            if not mon[0].isupper() or not 1 <= int(day) <= 31:
+                return None
+            # month/day without a year: compared only with another month/day
+            k, lo, hi = "monthday", _month(mon) * 100 + int(day), _month(mon) * 100 + int(day)
+        elif name == "yrange":
+            y1, y2 = (g[0], g[1]) if g[0] else (g[2], g[3])
+            if int(y2) < int(y1):
+                return None
+            k, lo, hi = _time(int(y1), y2=int(y2))
+        elif name == "year":
+            k, lo, hi = _time(int(g[0]))
+        elif name == "money":
+            cur = _CURRENCY[g[0].lower()]
+            scale = _SCALES.get((g[2] or "").lower(), 1.0)
+            v = _num(g[1]) * scale
+            return _quantity(text, a, b, v, v, "", prefix_cur=cur)
+        elif name == "range":
+            scale = _SCALES.get((g[2] or "").lower(), 1.0)
+            lo, hi = _num(g[0]) * scale, _num(g[1]) * scale
+            if hi < lo:
+                return None
+            return _quantity(text, a, b, lo, hi, g[3] or "")
+        elif name == "num":
+            if re.match(r"(?:st|nd|rd|th)\b", text[b:b + 2]):
+                return None  # ordinal
+            scale = _SCALES.get((g[1] or "").lower(), 1.0)
+            v = _num(g[0]) * scale
+            return _quantity(text, a, b, v, v, g[2] or "")
+        elif name == "frac":
+            v = 100 * _FRACTIONS[re.sub(r"\s+", " ", m.group(0).lower()).replace("two thirds", "two-thirds").replace(
+                "three quarters", "three-quarters")]
+            return _quantity(text, a, b, v, v, "%")
+        elif name == "word":
+            words = g[0]
+            v = words_to_number(words)
+            low = words.lower().split()
+            if v is None or (low[0] in ("a", "an", "one") and not re.search(_SCALE, words, re.I)):
+                return None  # "one of the", "a": not quantities
+            return _quantity(text, a, b, v, v, g[1] or "")
+        else:
+            return None
+    except (ValueError, KeyError):
+        return None
+    return Value(k, lo, hi, text[a:b], a, b)
+
+
+def comparable(a: Value, b: Value) -> bool:
+    """Whether two values measure the same kind of thing (a date and a count never do)."""
+    if a.kind != b.kind:
+        return False
+    if a.kind != "count":
+        return True
+    # a bare count ("38") compares with a count of things ("38 games"); counted things must share a word
+    return not a.unit or not b.unit or bool(set(a.unit) & set(b.unit))
+
+
+def compare(a: Value, b: Value) -> str:
+    """'agree' when the intervals meet, 'conflict' when they do not, 'unrelated' when not comparable."""
+    if not comparable(a, b):
+        return "unrelated"
+    tol = 0.0 if a.kind in ("time", "monthday") else 1e-9 * max(abs(a.hi), abs(b.hi), 1.0)
+    return "agree" if a.lo <= b.hi + tol and b.lo <= a.hi + tol else "conflict"
+
+
+def compare_sets(a: list[Value], b: list[Value]) -> str:
+    """'agree' if some comparable pair agrees, 'conflict' if comparable pairs exist and none agree, else 'unrelated'."""
+    verdicts = {compare(x, y) for x in a for y in b} - {"unrelated"}
+    if not verdicts:
+        return "unrelated"
+    return "agree" if "agree" in verdicts else "conflict"

@@ -1,0 +1,115 @@
+"""find_disagreements on the real corpus with the real embedder and retriever (no language model by default).
+
+No false alarms on the seed questions whose sources agree; a planted factual conflict (another page giving a
+different UN admission date) is found, names both sources and quotes them verbatim. The real local model is tried
+on one opinion conflict behind ``-m slow``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from qa.disagree import find_disagreements  # noqa: E402
+from qa.settings import ROOT, Settings  # noqa: E402
+
+SEED = ROOT / "eval" / "seed.jsonl"
+PLANTED = ("Azerbaijan and the United Nations\n\nAzerbaijan joined the United Nations after independence: the Republic "
+           "of Azerbaijan was admitted to the UN membership on 9 May 1993, after a long campaign.\n")
+
+
+@pytest.fixture(scope="module")
+def corpus_store(tmp_path_factory):
+    from qa.store import open_store
+
+    settings = Settings.from_env(index_dir=tmp_path_factory.mktemp("index"))
+    return settings, open_store(settings)
+
+
+@pytest.fixture(scope="module")
+def planted_store(tmp_path_factory):
+    from qa.store import open_store
+
+    corpus = tmp_path_factory.mktemp("corpus")
+    for f in (ROOT / "corpus").iterdir():
+        shutil.copy(f, corpus / f.name)
+    (corpus / "planted-un-history.txt").write_text(PLANTED, encoding="utf-8")
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path_factory.mktemp("index2"))
+    return settings, open_store(settings)
+
+
+def _agreeing_questions() -> list[str]:
+    if not SEED.exists():
+        return ["When was Azerbaijan admitted to the United Nations?",
+                "How many refugees and internally displaced persons did Azerbaijan have?"]
+    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("disagreement") is False]
+
+
+def _check_contract(found, store):
+    for d in found:
+        assert d.summary and len({c.citation.doc_id for c in d.claims}) >= 2
+        for c in d.claims:
+            assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
+
+
+def test_no_false_alarms_without_model(corpus_store):
+    from qa.retrieve import retrieve
+
+    settings, store = corpus_store
+    alarms = []
+    for q in _agreeing_questions():
+        found, timings = find_disagreements(q, retrieve(q, store, settings), store, settings=settings)
+        _check_contract(found, store)
+        assert timings["disagree"] < 30
+        alarms += [(q, d.summary) for d in found]
+    # a false alarm is as bad as a miss; allow at most one in twenty agreeing questions
+    assert len(alarms) <= max(1, len(_agreeing_questions()) // 20), alarms
+
+
+def test_planted_factual_conflict_is_found(planted_store):
+    from qa.retrieve import retrieve
+
+    settings, store = planted_store
+    q = "When was Azerbaijan admitted to the United Nations?"
+    found, _ = find_disagreements(q, retrieve(q, store, settings), store, settings=settings)
+    _check_contract(found, store)
+    assert len(found) == 1, [d.summary for d in found]
+    d = found[0]
+    assert d.kind == "factual"
+    assert {c.citation.doc_id for c in d.claims} >= {"planted-un-history.txt", "mfa-relations-azerbaijan-un.txt"}
+    assert "9 May 1993" in d.summary and "2 March 1992" in d.summary
+
+
+def test_planted_document_does_not_disturb_other_questions(planted_store):
+    from qa.retrieve import retrieve
+
+    settings, store = planted_store
+    q = "How many refugees and internally displaced persons did Azerbaijan have?"
+    found, _ = find_disagreements(q, retrieve(q, store, settings), store, settings=settings)
+    assert found == []
+
+
+@pytest.mark.slow
+def test_local_model_flags_political_message_conflict(corpus_store):
+    from qa.llm import make_llm
+    from qa.retrieve import retrieve
+
+    settings, store = corpus_store
+    settings = settings.with_(llm_timeout=600.0)
+    try:
+        model = make_llm("local", settings)
+    except Exception as exc:  # the model is installed by `python -m qa.models install`
+        pytest.skip(f"local model unavailable: {exc}")
+    q = "Is shutting down the UN offices a political message from Baku?"
+    found, timings = find_disagreements(q, retrieve(q, store, settings), store, chat_model=model, settings=settings)
+    _check_contract(found, store)
+    assert timings["disagree_judge_calls"] <= settings.disagreement_judge_calls
+    # the 1.5B judge is too weak to pin the exact pair (see bench/disagree_eval.py); what must hold is the contract
+    assert all(len({c.citation.doc_id for c in d.claims}) >= 2 and d.kind in ("opinion", "factual") for d in found)

@@ -404,8 +404,11 @@ def create_app(ask_fn=None, stream_fn=None, store_fn=None, settings: Settings | 
 
 
 def launch(host: str = "127.0.0.1", port: int = 7860, auth=None, share: bool = False, *, allow_remote: bool = False,
-           demo=None, prevent_thread_lock: bool = False, quiet: bool = False, **create_kwargs):
-    """Serve the page. A non-loopback host (or a share link) needs allow_remote=True; auth=(user, password)."""
+           demo=None, prevent_thread_lock: bool = False, quiet: bool = False, warm_model: bool = False,
+           **create_kwargs):
+    """Serve the page. A non-loopback host (or a share link) needs allow_remote=True; auth=(user, password).
+
+    warm_model=True also loads the default language model at start (what `qa serve` and `python app.py` do)."""
     if (not is_loopback(host) or share) and not allow_remote:
         where = "a public share link" if share else host
         raise QAError(f"listening on {where} exposes the page and the corpus to the network: pass --allow-remote "
@@ -415,7 +418,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, auth=None, share: bool = F
                     host, port)
     demo = demo if demo is not None else create_app(**create_kwargs)
     # load the index in the background so the first question does not pay for it
-    threading.Thread(target=_warm, args=(demo,), daemon=True, name="qa-warm").start()
+    threading.Thread(target=_warm, args=(demo, warm_model), daemon=True, name="qa-warm").start()
     demo.launch(server_name=host, server_port=int(port), auth=auth, share=share, show_error=False, quiet=quiet,
                 prevent_thread_lock=prevent_thread_lock, css=CSS, ssr_mode=False, footer_links=["api"],
                 max_file_size=2 * getattr(demo, "qa_max_upload_bytes", DEFAULT_MAX_BYTES) + (1 << 20),
@@ -423,11 +426,23 @@ def launch(host: str = "127.0.0.1", port: int = 7860, auth=None, share: bool = F
     return demo
 
 
-def _warm(demo) -> None:
+def _warm(demo, warm_model: bool = False) -> None:
     try:
         demo.qa_warm()
     except Exception as exc:  # the page shows the same error when it is used
         log.warning("could not load the index yet: %s", exc)
+    if not warm_model:
+        return
+    try:  # load the default model and cache its system prompt, so the first question is not the slow one
+        from qa.llm import make_llm
+        from qa.prompts import SYSTEM_PROMPT
+        from qa.settings import Settings
+
+        model = make_llm(None, Settings.from_env())
+        if model is not None and hasattr(model, "warm"):
+            model.warm(SYSTEM_PROMPT)
+    except Exception as exc:
+        log.warning("could not warm the language model: %s", exc)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -443,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     for noisy in ("httpx", "sentence_transformers", "bm25s", "faiss"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
     try:
-        launch(host=args.host, port=args.port, auth=(args.user, args.password) if args.password else None,
+        launch(host=args.host, port=args.port, auth=(args.user, args.password) if args.password else None, warm_model=True,
                allow_remote=args.allow_remote)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -134,7 +134,8 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     try:
-        mod.launch(host=host, port=port, auth=("qa", password) if password else None, allow_remote=allow_remote)
+        mod.launch(host=host, port=port, auth=("qa", password) if password else None, allow_remote=allow_remote,
+                   warm_model=True)
     except QAError as exc:
         _fail(exc)
 

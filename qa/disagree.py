@@ -41,10 +41,10 @@ _NEG = re.compile(r"\b(?:not|no|never|none|neither|nor|don't|doesn't|didn't|isn'
                   r"won't|rather than|instead of|denied|denies|false|unfounded)\b|n['’]t\b", re.I)
 _NEGATIVE = re.compile(r"\b(?:attack\w*|condemn\w*|concern\w*|undermin\w*|unacceptabl\w*|problematic|dubious|"
                        r"repress\w*|suppress\w*|violat\w*|blatant|harmful|persecut\w*|disregard\w*|ignor\w*|"
-                       r"unlawful|illegal\w*|pro-\w+ activit\w*|politically motivated|silenc\w*|endanger\w*|"
+                       r"unlawful|illegal\w*|politically motivated|silenc\w*|endanger\w*|"
                        r"inefficien\w*|fail\w*|threat\w*|bias\w*|propaganda|dangerous|pressure|isolat\w*)\b", re.I)
 _POSITIVE = re.compile(r"\b(?:key|vital|important|fruitful|exemplary|best|essential|success\w*|effective|positive|"
-                       r"neutral|partner\w*|optimi[sz]\w*|maturity|mature|benefit\w*|valuable|constructive|"
+                       r"neutral|partner\w*|benefit\w*|valuable|constructive|"
                        r"welcome\w*|recogni[sz]\w*|support\w*|improv\w*|strengthen\w*)\b", re.I)
 _ASKS = {"time": re.compile(r"\b(?:when|what year|which year|what date|since when|how long ago)\b", re.I),
          "count": re.compile(r"\b(?:how many|how much|number of|how old|how long|how tall|how far)\b", re.I),
@@ -101,7 +101,15 @@ def _similarities(question: str, units: list[_Unit], store) -> tuple[list[float]
     if embedder is None:
         return lex_q, lex
     try:
-        vecs = embedder.embed([question] + [u.hit.text for u in units])
+        import numpy as np
+
+        # stored sentence vectors are reused; only the question and unknown spans are embedded
+        stored = [getattr(store, "sentence_vector", lambda *a: None)(u.hit.doc_id, u.hit.start, u.hit.end)
+                  for u in units]
+        todo = [question] + [u.hit.text for u, v in zip(units, stored) if v is None]
+        fresh = iter(embedder.embed(todo))
+        qv = next(fresh)
+        vecs = np.vstack([qv] + [v if v is not None else next(fresh) for v in stored])
         sims = (vecs @ vecs.T).tolist()
     except Exception:  # a broken embedder only costs precision of the pairing, never the answer
         return lex_q, lex

@@ -169,7 +169,7 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     disagreements = []
     if not abstained:
         t = time.perf_counter()
-        disagreements = _disagreements(q, hits, store, chat_model, settings, notes)
+        disagreements = _disagreements(q, hits, store, chat_model, settings, notes, timings)
         timings["disagree"] = time.perf_counter() - t
 
     timings["total"] = time.perf_counter() - t0
@@ -177,13 +177,15 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
                   abstained=abstained, mode=mode, notes=tuple(notes), timings={k: round(v, 4) for k, v in timings.items()})
 
 
-def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str]):
+def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str],
+                   timings: dict[str, float]):
     try:
         from qa.disagree import find_disagreements
     except ImportError:
         return []
     try:
-        found, _ = find_disagreements(q, hits, store, chat_model=chat_model, settings=settings)
+        found, more = find_disagreements(q, hits, store, chat_model=chat_model, settings=settings)
+        timings.update({k: v for k, v in more.items() if k != "disagree"})
     except Exception as exc:  # the answer stands without the disagreement check
         log.warning("disagreement check failed: %s", exc)
         notes.append("The check for disagreeing sources failed; sources may still disagree.")

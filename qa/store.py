@@ -81,6 +81,7 @@ class Store:
     def _map_sentences(self) -> dict[int, list[int]]:
         # overlapping chunks share sentences: each chunk lists every sentence it holds
         pos = {(r.doc_id, r.start): i for i, r in enumerate(self.sentences)}
+        self._row_of = {(r.doc_id, r.start, r.end): i for i, r in enumerate(self.sentences)}
         out: dict[int, list[int]] = {}
         for c in self.chunks:
             out[c.chunk_id] = [pos[(c.doc_id, s.start)] for s in c.sentences if (c.doc_id, s.start) in pos]
@@ -90,6 +91,11 @@ class Store:
     def sentences_of(self, chunk_id: int) -> list[int]:
         """Row numbers (into self.sentences / self.sent_vecs) of the sentences in a chunk."""
         return self._sent_of_chunk.get(chunk_id, [])
+
+    def sentence_vector(self, doc_id: str, start: int, end: int):
+        """The stored vector of an indexed sentence, or None when the span is not one."""
+        row = self._row_of.get((doc_id, start, end))
+        return None if row is None else self.sent_vecs[row]
 
     def search_dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
         if not self.chunks:

@@ -56,6 +56,15 @@ class CorpusReport:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes, read in blocks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def is_content_line(line: str) -> bool:
     """A line of prose worth quoting, as opposed to a menu item, button or footer."""
     s = line.strip()

@@ -11,7 +11,6 @@ inner-product search is exact and fast up to ~10^5 chunks.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import json
 import logging
 import os
@@ -26,7 +25,7 @@ import numpy as np
 
 from qa.chunk import chunk_document, embed_text
 from qa.errors import CorpusError, StoreError
-from qa.ingest import SUPPORTED, list_files, load_corpus
+from qa.ingest import SUPPORTED, file_sha256, list_files, load_corpus
 from qa.settings import INDEX_FORMAT, Settings
 from qa.text import content_terms
 from qa.types import Chunk, Document
@@ -46,14 +45,6 @@ class SentenceRow:
     start: int
     end: int
     chunk_id: int
-
-
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class Store:
@@ -141,7 +132,7 @@ class Store:
                 dest_dir.mkdir(parents=True, exist_ok=True)
                 dest = dest_dir / p.name
                 n = 1
-                while dest.exists() and _sha(dest) != _sha(rp):
+                while dest.exists() and file_sha256(dest) != file_sha256(rp):
                     dest = dest_dir / f"{p.stem}-{n}{p.suffix}"
                     n += 1
                 shutil.copyfile(rp, dest)
@@ -215,7 +206,7 @@ def load(settings: Settings, embedder=None) -> Store:
         raise StoreError("index was built with other settings (embedder or chunking): rebuild with `qa index`")
     for rel, digest in manifest.get("files", {}).items():
         f = gen / rel
-        if not f.is_file() or _sha(f) != digest:
+        if not f.is_file() or file_sha256(f) != digest:
             raise StoreError(f"index file {f} is missing or damaged (checksum mismatch): rebuild with `qa index`")
     try:
         docs = {}
@@ -322,7 +313,7 @@ def _save(store: Store, settings: Settings) -> Path:
     faiss.write_index(store.faiss, str(tmp / "chunks.faiss"))
     if store.bm25 is not None:
         store.bm25.save(str(tmp / "bm25"))
-    files = {p.relative_to(tmp).as_posix(): _sha(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
+    files = {p.relative_to(tmp).as_posix(): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
     manifest = {
         "format": INDEX_FORMAT, "fingerprint": settings.fingerprint(), "embedder": settings.embedder,
         "chunking": {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences},
@@ -357,7 +348,7 @@ def corpus_changed(store: Store) -> bool:
     current = {p.resolve() for p in files}
     if current != set(known) | (skipped & current):
         return True
-    return any(_sha(p) != d.sha256 for p, d in known.items() if p in current and corpus in p.parents)
+    return any(file_sha256(p) != d.sha256 for p, d in known.items() if p in current and corpus in p.parents)
 
 
 def open_store(settings: Settings | None = None, progress=None, rebuild: bool = False, embedder=None) -> Store:

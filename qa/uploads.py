@@ -10,7 +10,6 @@ message a user can act on. Left out: virus scanning and content parsing (``qa.in
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import unicodedata
@@ -18,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import UploadError
+from qa.ingest import file_sha256
 
 ALLOWED_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm", ".pdf", ".docx")
 TEXT_SUFFIXES = (".txt", ".md", ".markdown", ".html", ".htm")
@@ -75,14 +75,6 @@ def check_content(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         raise UploadError(f"{name}: this looks like a binary file, not text")
 
 
-def _sha(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def _inside(path: Path, folder: Path) -> bool:
     return path.resolve().parent == folder.resolve()
 
@@ -95,7 +87,7 @@ def save_upload(src: str | Path, name: str, upload_dir: str | Path, max_bytes: i
     folder = Path(upload_dir)
     folder.mkdir(parents=True, exist_ok=True)
     stem, suffix = safe[: -len(Path(safe).suffix)], Path(safe).suffix
-    digest = _sha(src)
+    digest = file_sha256(src)
     for n in range(1000):
         dest = folder / (safe if n == 0 else f"{stem}-{n}{suffix}")
         if dest.is_symlink():
@@ -103,7 +95,7 @@ def save_upload(src: str | Path, name: str, upload_dir: str | Path, max_bytes: i
         if not _inside(dest, folder):
             raise UploadError(f"{safe}: refused, the name does not stay inside the upload folder")
         if dest.exists():
-            if dest.is_file() and _sha(dest) == digest:
+            if dest.is_file() and file_sha256(dest) == digest:
                 return dest  # the same document again
             continue
         try:

@@ -106,7 +106,7 @@ def test_locate(phrase, text, found):
 
 @pytest.mark.parametrize("a, b, opposed", [
     pytest.param("The ICRC is one of the key organisations we cooperate with.",
-                 "The Red Cross engaged in pro-Armenian activities in our country.", 1.0, id="praise-vs-condemn"),
+                 "The Red Cross engaged in harmful, biased activities in our country.", 1.0, id="praise-vs-condemn"),
     pytest.param("I don't think it is a political message.", "It is a political message.", 0.5, id="negation"),
     pytest.param("UNICEF works on child care.", "UNICEF supports education.", 0.0, id="neutral"),
 ])

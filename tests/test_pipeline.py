@@ -107,3 +107,14 @@ def test_missing_corpus_and_unreadable_corpus(tmp_path, real_settings):
 def test_unknown_llm_is_a_clear_error(real_settings, real_store):
     with pytest.raises(QAError):
         ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="gpt-banana")
+
+
+def test_follow_up_uses_the_conversation(real_settings, real_store):
+    q = "Since when has it been operating in the country?"
+    alone = ask(q, real_settings, store=real_store, llm="none")
+    history = [("What does the World Health Organisation do in Azerbaijan?", "It fights infectious diseases.")]
+    follow = ask(q, real_settings, store=real_store, llm="none", history=history)
+    _valid(follow, real_store)
+    assert "World Health Organisation" in follow.citations[0].quote, follow.text
+    assert "World Health Organisation" not in alone.citations[0].quote  # the history made the difference
+    assert "rewrite" in follow.timings

@@ -27,8 +27,6 @@ from qa.verify import enforce
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The sources do not answer this question."
-#: when a model's answer fails verification, fall back to quoting evidence only if it is this much above the bar
-FALLBACK_MARGIN = 0.15
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
 
@@ -78,6 +76,14 @@ def resolve_llm(llm, settings: Settings):
     except ImportError:
         return None
     return make_llm(spec, settings)
+
+
+def _is_local(chat_model) -> bool:
+    try:
+        from qa.llm import LocalLlamaChat
+    except ImportError:
+        return False
+    return isinstance(chat_model, LocalLlamaChat)
 
 
 def _model_name(chat_model) -> str:
@@ -138,13 +144,17 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         timings["generate"] = time.perf_counter() - t
         timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
         unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
-        notes.extend(n for n in gen.notes if not (unverified and n.startswith("Showing the extractive")))
-        if unverified and relevance(hits, search_q, store) < settings.min_relevance + FALLBACK_MARGIN:
-            # the model wrote claims the evidence does not hold, and the evidence is weak: do not guess
+        strong = relevance(hits, search_q, store) >= settings.fallback_relevance
+        notes.extend(n for n in gen.notes if not ((unverified or gen.abstained) and (
+            n.startswith("Showing the extractive") or n == ABSTAIN_TEXT)))
+        if (unverified or gen.abstained) and not strong:
+            # the model found no supported answer and the evidence is weak: do not guess
             abstained, text = True, ABSTAIN_TEXT
             mode = _model_name(chat_model)
         elif unverified:
             notes.append("No sentence the model wrote could be verified; here is the best evidence, quoted directly.")
+        elif gen.abstained:
+            notes.append("The model found no answer in the passages; here is the closest evidence, quoted directly.")
         elif gen.failed:
             notes.append("The language model failed; this answer is the best evidence, quoted directly.")
         else:
@@ -183,8 +193,9 @@ def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Setting
         from qa.disagree import find_disagreements
     except ImportError:
         return []
+    judge = chat_model if (settings.local_judge or not _is_local(chat_model)) else None
     try:
-        found, more = find_disagreements(q, hits, store, chat_model=chat_model, settings=settings)
+        found, more = find_disagreements(q, hits, store, chat_model=judge, settings=settings)
         timings.update({k: v for k, v in more.items() if k != "disagree"})
     except Exception as exc:  # the answer stands without the disagreement check
         log.warning("disagreement check failed: %s", exc)

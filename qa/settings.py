@@ -42,7 +42,13 @@ class Settings:
     llm: str = "auto"  # auto | none | local | local-small | openai:<model>
     llm_timeout: float = 60.0
     max_new_tokens: int = 160
+    # below this relevance a model's "the sources do not say" (or an unverifiable answer) stands as an abstention;
+    # above it the best evidence is quoted instead (calibrated on the dev split of eval/seed.jsonl)
+    fallback_relevance: float = 0.62
     disagreement_judge_calls: int = 3
+    # the local 1.5B model as disagreement judge: off by default, it raised more false alarms than it found
+    # conflicts on eval/seed.jsonl (bench/disagree_eval.py); hosted models are used as judges
+    local_judge: bool = False
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod

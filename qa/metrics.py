@@ -29,9 +29,20 @@ def normalize(text: str) -> str:
 
 
 def answer_match(prediction: str, accepted: Sequence[str]) -> bool:
-    """True when any accepted answer appears, as whole words, in the normalised prediction."""
+    """True when any accepted answer appears, as whole words, in the normalised prediction, or, for an accepted
+    answer that is a value (date, number, percentage), when the prediction states that value in another form
+    ("20%" for "20 percent", "March 23, 2021" for "23 March 2021") at least as precisely."""
     pred = f" {normalize(prediction)} "
-    return any(norm and f" {norm} " in pred for norm in (normalize(a) for a in accepted))
+    if any(norm and f" {norm} " in pred for norm in (normalize(a) for a in accepted)):
+        return True
+    from qa.values import comparable, extract_values
+
+    said = extract_values(prediction)
+    for a in accepted:
+        gold = extract_values(a) if len(a.split()) <= 4 else []
+        if any(comparable(g, v) and g.lo <= v.lo and v.hi <= g.hi for g in gold for v in said):
+            return True
+    return False
 
 
 def token_f1(prediction: str, gold: str) -> float:

@@ -26,6 +26,11 @@ def test_normalize(text, expected):
     pytest.param("the UNHCR", ["UNICEF", "unhcr"], True, id="any-accepted"),
     pytest.param("anything", [], False, id="no-accepted"),
     pytest.param("The sources do not answer.", ["1992"], False, id="abstention-text"),
+    pytest.param("It is 20% of the land [1].", ["20 percent"], True, id="percent-sign-vs-word"),
+    pytest.param("It was adopted on March 23, 2021 [1].", ["23 March 2021"], True, id="date-format"),
+    pytest.param("It was adopted in 2021 [1].", ["23 March 2021"], False, id="less-precise-date"),
+    pytest.param("The process began in 2016 [1].", ["2008"], False, id="wrong-year"),
+    pytest.param("It has worked there since 2 March 1992.", ["1992"], True, id="more-precise-date"),
 ])
 def test_answer_match(prediction, accepted, expected):
     assert M.answer_match(prediction, accepted) is expected

@@ -96,6 +96,18 @@ def content_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def _all_lines(text: str) -> tuple[Span, ...]:
+    """Every non-empty line with letters or digits, trimmed: the fallback for a file with no prose-like line."""
+    spans, pos = [], 0
+    for line in text.splitlines(keepends=True):
+        stripped = line.strip()
+        if sum(c.isalnum() for c in stripped) >= 3 and not _BOILERPLATE.search(stripped):
+            lead = len(line) - len(line.lstrip())
+            spans.append(Span(start=pos + lead, end=pos + len(line.rstrip())))
+        pos += len(line)
+    return tuple(spans)
+
+
 def find_date(text: str) -> str:
     """The first full date written on its own short line near the top (ISO), or ''."""
     for line in text.splitlines()[:40]:
@@ -248,7 +260,7 @@ def read_document(path: Path, corpus_dir: Path, manifest: dict | None = None) ->
         raise CorpusError(f"{path.name} disappeared while it was being read") from exc
     except Exception as exc:  # any parser failure is a skip, with the reason
         raise CorpusError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from exc
-    spans = content_spans(text)
+    spans = content_spans(text) or _all_lines(text)  # a short note is all "boilerplate-like" lines: keep them
     if not spans:
         raise CorpusError(f"{path.name} holds no readable text")
     doc_id = doc_id_for(path, corpus_dir)

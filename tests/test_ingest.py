@@ -155,3 +155,9 @@ def test_duplicates_and_symlink_loops(tmp_path):
     report = load_corpus(tmp_path)
     assert [d.doc_id for d in report.documents] == ["a.txt"]
     assert "duplicate" in report.skipped[0][1]
+
+
+def test_a_short_note_without_prose_lines_is_still_read(tmp_path):
+    write(tmp_path / "note.txt", "Harbour opened 1570\nKnights of Malta\n")
+    doc = load_corpus(tmp_path).documents[0]
+    assert [doc.text[s.start:s.end] for s in doc.content] == ["Harbour opened 1570", "Knights of Malta"]

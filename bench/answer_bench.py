@@ -84,7 +84,8 @@ def run_pipeline(question: str, store, model, settings: Settings) -> dict:
             "ttft_model": tm.get("llm_first_token"), "retrieve": tm.get("retrieve", 0.0),
             "generate": tm.get("llm_generate", 0.0), "verify": tm.get("llm_verify", 0.0),
             "prompt_build": tm.get("llm_prompt_build", 0.0), "disagree": tm.get("disagree", 0.0),
-            "prompt_tokens": tm.get("llm_prompt_tokens"), "output_tokens": tm.get("llm_output_tokens"),
+            "prompt_tokens": answer.usage.get("llm_prompt_tokens"),
+            "output_tokens": answer.usage.get("llm_output_tokens"),
             "abstained": answer.abstained, "mode": answer.mode, "text": answer.text, "notes": list(answer.notes),
             "kept": None, "dropped": None}
 

@@ -27,6 +27,7 @@ from qa.verify import enforce
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The sources do not answer this question."
+_COUNT = re.compile(r"(tokens|threads|calls)$")
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
 
@@ -183,8 +184,10 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         timings["disagree"] = time.perf_counter() - t
 
     timings["total"] = time.perf_counter() - t0
+    usage = {k: v for k, v in timings.items() if _COUNT.search(k)}  # counts are not seconds
+    seconds = {k: round(v, 4) for k, v in timings.items() if k not in usage}
     return Answer(question=q, text=text, citations=tuple(citations), disagreements=tuple(disagreements),
-                  abstained=abstained, mode=mode, notes=tuple(notes), timings={k: round(v, 4) for k, v in timings.items()})
+                  abstained=abstained, mode=mode, notes=tuple(notes), timings=seconds, usage=usage)
 
 
 def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str],

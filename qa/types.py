@@ -101,6 +101,8 @@ class Answer(_Frozen):
     mode: str = Field(default="extractive", description="extractive, or the llm that wrote the text")
     notes: tuple[str, ...] = Field(default=(), description="user-facing notes: fallbacks, dropped sentences")
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
+    usage: dict[str, float] = Field(default_factory=dict,
+                                    description="counts: prompt and output tokens, disagreement judge calls")
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict with the same fields."""

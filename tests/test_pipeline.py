@@ -118,3 +118,14 @@ def test_follow_up_uses_the_conversation(real_settings, real_store):
     assert "World Health Organisation" in follow.citations[0].quote, follow.text
     assert "World Health Organisation" not in alone.citations[0].quote  # the history made the difference
     assert "rewrite" in follow.timings
+
+
+def test_timings_are_seconds_and_counts_go_to_usage():
+    from qa.types import Answer
+
+    a = Answer(question="q", text="t", timings={"retrieve": 0.1}, usage={"llm_prompt_tokens": 300.0})
+    assert a.to_dict()["usage"] == {"llm_prompt_tokens": 300.0}
+    from qa.pipeline import _COUNT
+
+    assert _COUNT.search("llm_prompt_tokens") and _COUNT.search("disagree_judge_calls")
+    assert not _COUNT.search("llm_first_token") and not _COUNT.search("total")

@@ -477,11 +477,46 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     timings["generate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     result = verify_answer(raw, passages, store.docs, reattribute=bool(extra.get("reattribute", True)))
+    if result.failed:
+        result = _verdict_evidence(question, raw, passages, store.docs) or result
     timings["verify"] = time.perf_counter() - t2
     result.timings = timings
     if result.failed and raw.strip():
         result.notes = result.notes + ("Showing the extractive answer instead.",)
     return result
+
+
+_VERDICT = re.compile(r"^(?:yes|no)\b[\s,.!]*$", re.I)
+
+
+def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs: dict) -> GeneratedAnswer | None:
+    """A bare "Yes [1] [2]" cannot be verified, so it is never shown; what the cited passages say about the
+    question is: the sentence of each cited passage that covers most of the question's terms, verbatim (pure)."""
+    from qa.retrieve import term_coverage
+    from qa.text import content_terms
+
+    drafts = [d for d in parse_answer(raw) if not is_sentinel(d.text)]
+    if not drafts or not all(_VERDICT.match(d.text) for d in drafts):
+        return None
+    by_n = {p.n: p for p in passages}
+    cited = [by_n[m] for d in drafts for m in d.markers if m in by_n]
+    qterms = content_terms(question)
+    citations: list[Citation] = []
+    for p in dict.fromkeys(cited):
+        doc = docs[p.doc_id]
+        start, end = max(p.sentences, key=lambda sp: term_coverage(qterms, doc.text[sp[0]:sp[1]]))
+        if term_coverage(qterms, doc.text[start:end]) < 0.5:
+            continue  # the cited passage does not speak to the question: nothing to show from it
+        citations.append(Citation(n=len(citations) + 1, doc_id=p.doc_id, title=doc.title,
+                                  source=getattr(doc, "source", ""), date=getattr(doc, "date", ""),
+                                  quote=doc.text[start:end], start=start, end=end, score=p.score))
+    if not citations:
+        return None
+    text = " ".join(f"{_clean(c.quote)} [{c.n}]" for c in citations)
+    return GeneratedAnswer(text=text, citations=tuple(citations), raw=raw, kept=0,
+                           dropped=tuple((d.text, "a bare yes/no cannot be checked against a quote") for d in drafts),
+                           notes=("The model answered only yes or no, which cannot be checked against the sources; "
+                                  "here is what the sources it cited say.",))
 
 
 def _history_pairs(history: Iterable[Any] | None) -> list[tuple[str, str]]:

@@ -509,3 +509,26 @@ def test_instruction_like_sentences(sentence, hostile):
     from qa.text import looks_like_instruction
 
     assert looks_like_instruction(sentence) is hostile
+
+
+@pytest.mark.parametrize("question, raw, expect_quote", [
+    pytest.param("Was Azerbaijan admitted to the UN membership?", "Yes [1]", "admitted to the UN membership",
+                 id="bare-yes-shows-cited-evidence"),
+    pytest.param("Are political prisoners detained in Azerbaijan?", "No. [2]", "political prisoners",
+                 id="bare-no-shows-cited-evidence"),
+    pytest.param("Was Azerbaijan admitted to the UN membership?", "Yes [9]", None, id="verdict-citing-nothing"),
+    pytest.param("Was Azerbaijan admitted to the UN membership?", "Yes, it was admitted in 1992 [1].", None,
+                 id="not-a-bare-verdict"),
+    pytest.param("Do bananas grow on the moon?", "Yes [1]", None, id="cited-passage-off-topic"),
+])
+def test_bare_verdicts_are_replaced_by_cited_evidence(store, passages, question, raw, expect_quote):
+    from qa.generate import _verdict_evidence
+
+    result = _verdict_evidence(question, raw, passages, store.docs)
+    if expect_quote is None:
+        assert result is None
+        return
+    assert result.citations and expect_quote in result.citations[0].quote
+    assert "Yes" not in result.text.split()[0] and "No" != result.text.split()[0]  # the verdict is never shown
+    for c in result.citations:
+        assert store.docs[c.doc_id].text[c.start:c.end] == c.quote

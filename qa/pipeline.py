@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from qa.answer import citation_for, extractive_answer
+from qa.answer import extractive_answer
 from qa.errors import BadQuestion, QAError
 from qa.retrieve import relevance, retrieve
 from qa.settings import Settings
@@ -234,4 +234,4 @@ def ask_stream(question, settings: Settings | None = None, **kwargs) -> Iterator
     yield result["answer"]
 
 
-__all__ = ["ask", "ask_stream", "get_store", "clean_question", "ABSTAIN_TEXT", "citation_for"]
+__all__ = ["ask", "ask_stream", "get_store", "clean_question", "ABSTAIN_TEXT"]

@@ -1,13 +1,16 @@
 """Hits -> an extractive answer: the best evidence sentences, verbatim, each followed by its [n] marker.
 
-No model writes anything here, so every sentence of the answer is itself a quote. Left out: LLM answers
+No model writes anything here, so every sentence of the answer is itself a quote (or, for a disagreement answer,
+names each source and quotes its words). Left out: LLM answers
 (qa/generate.py) and abstention decisions (the pipeline decides before calling this).
 """
 
 from __future__ import annotations
 
 from qa.text import looks_like_instruction
-from qa.types import Citation, Document, Hit
+from collections.abc import Sequence
+
+from qa.types import Citation, Disagreement, Document, Hit
 
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.85  # a sentence joins the answer if it scores within 15% of the best one
@@ -37,3 +40,17 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document]) -> tuple[str, 
     citations = [citation_for(h, i + 1, docs[h.doc_id]) for i, h in enumerate(chosen)]
     text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
     return text, citations
+
+
+def disagreement_answer(disagreements: Sequence[Disagreement]) -> tuple[str, list[Citation]]:
+    """(text, citations) when no single answer stands but the sources take sides: who says what, in their words."""
+    if not disagreements:
+        return "", []
+    parts, citations = [], []
+    for i, claim in enumerate(disagreements[0].claims, 1):
+        c = claim.citation.model_copy(update={"n": i})
+        who = c.source or c.title or c.doc_id
+        words = " ".join((claim.stance or c.quote).split())
+        parts.append(f"{who} says “{words}” [{i}]")
+        citations.append(c)
+    return "The sources disagree: " + ", while ".join(parts) + ".", citations

@@ -1,17 +1,24 @@
 """Find where the evidence sentences of different documents contradict each other, as Disagreement notes.
 
-Two detectors, both fed with pairs of evidence sentences (Hits) from *different* documents that are relevant to the
+Three detectors, all fed with pairs of evidence sentences (Hits) from *different* documents that are relevant to the
 question and to each other (embedding similarity from ``store.embedder`` when there is one, word overlap otherwise):
 
 * factual (no model needed): both sentences state a value of the same kind (date, amount, percentage, count) about
   the same thing (the words around the two values overlap) and the values cannot both hold (``qa.values``);
   a sentence that also states the other side's value is taken as agreement.
-* opinion / framing (chat model as judge): the model must answer CONTRADICT *and* copy the clashing words from each
-  quote, which must be found in the quotes; and a second signal must agree: the copied phrases hold conflicting
-  values, or the quotes carry opposed stance markers (one condemns what the other praises, or condemns while the
-  other denies), or a second, differently framed call ("can both be true?") says NO. Small models say yes too
-  easily; asking twice with opposite polarity cancels that bias. At most ``settings.disagreement_judge_calls`` calls per question; any model
-  failure skips that judgment.
+* opinion, read from wording (no model needed; ``stance_pairs``): on a question sources can take sides on (yes/no,
+  why, what role...), a sentence of one publisher condemns (critical cues: "condemn", "politically motivated",
+  "blatant disregard") while a sentence of another publisher, relevant to the same point, defends or denies
+  ("no issues with", "not a matter of", "key partner", "guided by"). This reads tone, not meaning, so with no judge
+  only the clearest such pair is noted, one per question. The local 1.5B model cannot tell these apart any better
+  (bench/disagree_eval.py; its yes/no scores on the seed pairs do not separate conflicts from agreement), so it is
+  not a judge by default.
+* opinion / framing (chat model as judge, hosted by default): the clashing-wording pairs go first, then others. The
+  model must answer CONTRADICT *and* copy the clashing words from each quote, which must be found in the quotes;
+  and a second signal must agree: the copied phrases hold conflicting values, or the quotes carry opposed stance
+  markers, or a second, differently framed call ("can both be true?") says NO. Small models say yes too easily;
+  asking twice with opposite polarity cancels that bias. At most ``settings.disagreement_judge_calls`` calls per
+  question; any model failure skips that judgment.
 
 Each conflict becomes one Disagreement (pairs sharing a sentence are merged) whose claims are verbatim quotes at
 exact offsets from at least two documents. Deliberately left out: reading beyond the hits the caller passes,
@@ -39,13 +46,34 @@ those through to too under until up very was we were what when where which while
 your yours said says according also well one two new""".split())
 _NEG = re.compile(r"\b(?:not|no|never|none|neither|nor|don't|doesn't|didn't|isn't|wasn't|aren't|cannot|can't|"
                   r"won't|rather than|instead of|denied|denies|false|unfounded)\b|n['’]t\b", re.I)
-_NEGATIVE = re.compile(r"\b(?:attack\w*|condemn\w*|concern\w*|undermin\w*|unacceptabl\w*|problematic|dubious|"
-                       r"repress\w*|suppress\w*|violat\w*|blatant|harmful|persecut\w*|disregard\w*|ignor\w*|"
-                       r"unlawful|illegal\w*|politically motivated|silenc\w*|endanger\w*|"
-                       r"inefficien\w*|fail\w*|threat\w*|bias\w*|propaganda|dangerous|pressure|isolat\w*)\b", re.I)
-_POSITIVE = re.compile(r"\b(?:key|vital|important|fruitful|exemplary|best|essential|success\w*|effective|positive|"
-                       r"neutral|partner\w*|benefit\w*|valuable|constructive|"
-                       r"welcome\w*|recogni[sz]\w*|support\w*|improv\w*|strengthen\w*)\b", re.I)
+# Condemnation or accusation of wrongdoing. Mere trouble ("the threat of mines", "a failed harvest") is no verdict on
+# anyone, so words that only describe problems are left out.
+_CRITICAL = re.compile(
+    r"\b(?:condemn\w*|attack\w*|repress\w*|suppress\w*|persecut\w*|silenc\w*|crackdown|violat\w*|abus\w*|blatant\w*|"
+    r"disregard\w*|undermin\w*|unlawful\w*|illegal\w*|illegitimate|politically motivated|deliberate effort|harmful|"
+    r"dubious|problematic|unacceptabl\w*|deeply concerning|alarming|curtail\w*|retaliat\w*|intimidat\w*|censor\w*|"
+    r"arbitrar\w*|unjust\w*|discriminat\w*|propaganda|biased|partisan|hostile|endanger\w*|exacerbat\w*|"
+    r"deteriorat\w*|pretext\w*|scapegoat\w*)\b", re.I)
+# Endorsement or defence: praise, commitment, partnership.
+_FAVOURABLE = re.compile(
+    r"\b(?:fruitful|constructive|successful\w*|effective\w*|valuable|vital|key|important|committed|commitment|"
+    r"matur\w*|optimi[sz]\w*|strengthen\w*|contribut\w*|partners?(?:hip)?|welcom\w*|support\w*|benefit\w*|"
+    r"ready to|deeper|active\w*|promot\w*|respect\w*|guided by|adhere\w*|exemplary|best)\b", re.I)
+# Denial: a charge is answered with "no", "not", "rather".
+_DENIAL = re.compile(
+    r"\b(?:no (?:issues?|problems?|reason|evidence|grounds)|not (?:a matter|the case|true|about)|"
+    r"(?:don[’']t|do not|does not|doesn[’']t) (?:think|believe|mean)|is not|are not|was not|rather than|but rather|"
+    r"nothing to do|unfounded|baseless)\b", re.I)
+# A question asks for a judgement when it is a yes/no question or asks why, how (not how many/much/long...), to what
+# extent, or what role, reason, impact... Questions for a value or a name (when, how many, which, who) only get value
+# conflicts: sources that tell different details are not in conflict.
+_POLAR_Q = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must|"
+                      r"isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t)\b", re.I)
+_JUDGE_Q = re.compile(
+    r"\b(?:why|how come|to what extent|how (?:should|would|will|could|can|is|are|was|were|does|do|did)\b"
+    r"|what (?:\w+ ){0,2}(?:role|impact|effects?|consequences?|reasons?|purpose|motives?|motivation|rationale|meaning|"
+    r"significance|views?|position|stance|opinion|message|signal|goals?|aims?|risks?|benefits?|outcomes?|"
+    r"implications?|intent|intentions?|agenda|problems?|criticism|concerns?))\b", re.I)
 _ASKS = {"time": re.compile(r"\b(?:when|what year|which year|what date|since when|how long ago)\b", re.I),
          "count": re.compile(r"\b(?:how many|how much|number of|how old|how long|how tall|how far)\b", re.I),
          "money": re.compile(r"\b(?:how much|cost|price|budget|amount|fund\w*|worth|paid|spent|allocat\w*)\b", re.I),
@@ -197,7 +225,7 @@ def locate(phrase: str, text: str) -> tuple[int, int] | None:
 
 
 def _polarity(text: str) -> int:
-    return len(_POSITIVE.findall(text)) - 2 * len(_NEGATIVE.findall(text))
+    return len(_FAVOURABLE.findall(text)) - 2 * len(_CRITICAL.findall(text))
 
 
 def stance_opposed(a: str, b: str) -> float:
@@ -207,6 +235,69 @@ def stance_opposed(a: str, b: str) -> float:
             _NEG.search(b))):
         return 1.0
     return 0.5 if bool(_NEG.search(a)) != bool(_NEG.search(b)) or (pa < 0) != (pb < 0) else 0.0
+
+
+def asks_judgement(question: str) -> bool:
+    """True for questions sources can take sides on: yes/no, why, how, what role/reason/impact..."""
+    return bool(_POLAR_Q.match(question) or _JUDGE_Q.search(question))
+
+
+@dataclass(frozen=True)
+class Tone:
+    critical: int  # condemnation or accusation cues
+    favourable: int  # endorsement or defence cues
+    denial: int  # "no issues", "not a matter of", "I don't think"
+    cue: tuple[int, int] | None  # span of the cue the sentence's stance is read from
+
+
+def tone(text: str) -> Tone:
+    """Counts of critical, favourable and denial cues in one sentence, and the span of its leading cue."""
+    crit, fav, deny = (list(p.finditer(text)) for p in (_CRITICAL, _FAVOURABLE, _DENIAL))
+    lead = crit or deny or fav
+    return Tone(len(crit), len(fav), len(deny), lead[0].span() if lead else None)
+
+
+def cue_phrase(text: str, cue: tuple[int, int] | None, max_words: int = 16) -> str:
+    """The clause of ``text`` around ``cue``, at most ``max_words`` words: a source's own words for its stance."""
+    if cue is None:
+        return " ".join(text.split()[:max_words])
+    cuts = [m.end() for m in re.finditer(r"[,;:—–()]|\.\s", text[:cue[0]])]
+    start = cuts[-1] if cuts else 0
+    m = re.search(r"[,;:—–()]|\.(?:\s|$)", text[cue[1]:])
+    end = cue[1] + m.start() if m else len(text)
+    before, after = text[start:cue[0]].split(), text[cue[0]:end].split()
+    lead = before if len(before) + len(after) <= max_words + 3 else before[-2:]  # a long clause starts near its cue
+    words = lead + after[:max(max_words - len(lead), 4)]
+    glue = {"and", "or", "but", "the", "a", "an", "of", "to", "in", "on", "with", "for", "by", "that", "which", "its"}
+    while len(words) > 3 and words[-1].lower() in glue:
+        words.pop()
+    while len(words) > 3 and words[0].lower() in glue - {"the", "a", "an", "its"}:
+        words.pop(0)
+    return " ".join(words).strip(" ,;:—–\"“”")
+
+
+def stance_pairs(question: str, units: list[_Unit], sim: list[list[float]], settings: Settings,
+                 embedded: bool) -> list[tuple[float, _Edge]]:
+    """Opinion conflicts read from the sources' wording, most convincing first: on a judgement question, a sentence
+    of one publisher condemns (critical cues) while a sentence of another publisher, relevant to the same point,
+    defends or denies (favourable or denial cues, no critical one). Both must be relevant to the question and to
+    each other. This reads tone, not meaning: a judge model, when there is one, confirms each pair."""
+    if not settings.stance_conflicts or not asks_judgement(question):
+        return []
+    extra = settings.extra or {}
+    min_rel = settings.stance_min_relevance if embedded else float(extra.get("stance_min_relevance_lexical", 0.15))
+    min_sim = float(extra.get("stance_pair_sim", 0.3 if embedded else 0.12))
+    tones = [tone(u.hit.text) for u in units]
+    out = []
+    for a, b in combinations(range(len(units)), 2):
+        for x, y in ((a, b), (b, a)):
+            ux, uy, tx, ty = units[x], units[y], tones[x], tones[y]
+            if (not two_sources(ux.doc, uy.doc) or min(ux.relevance, uy.relevance) < min_rel or sim[x][y] < min_sim
+                    or tx.critical < 1 or ty.critical > 0 or ty.favourable + ty.denial < 1):
+                continue
+            score = (ux.relevance + uy.relevance + sim[x][y] + 0.15 * min(tx.critical, 3) + 0.3 * min(ty.denial, 2))
+            out.append((score, _Edge(x, y, "opinion", cue_phrase(ux.hit.text, tx.cue), cue_phrase(uy.hit.text, ty.cue))))
+    return sorted(out, key=lambda p: -p[0])
 
 
 def _ask(chat_model, system: str, human: str) -> str | None:
@@ -258,6 +349,16 @@ def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int)
     return None, 2
 
 
+def _clipped(phrase: str, sentence: str) -> str:
+    """``phrase`` with an ellipsis where it cuts its sentence short, so a clipped quote reads as one."""
+    phrase, flat = " ".join(phrase.split()).strip(), " ".join(sentence.split()).strip(" \"“”'")
+    if not phrase or phrase not in flat:
+        return phrase
+    head = "" if flat.startswith(phrase) else "…"
+    tail = "" if flat.rstrip(".!?;:,").endswith(phrase.rstrip(".!?;:,")) else "…"
+    return f"{head}{phrase}{tail}"
+
+
 def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
     """One Disagreement per connected group of conflicting sentences."""
     parent: dict[int, int] = {}
@@ -305,8 +406,8 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
         if len(sides) < 2:
             continue
         summary = "; ".join(
-            f"{' and '.join(_name(units[i].doc) for i in idx)} say{'s' if len(idx) == 1 else ''} “{key.strip()}”"
-            for key, idx in sides.items())
+            f"{' and '.join(_name(units[i].doc) for i in idx)} say{'s' if len(idx) == 1 else ''} "
+            f"“{_clipped(key, units[idx[0]].hit.text)}”" for key, idx in sides.items())
         out.append(Disagreement(summary=summary + ".", kind=kind, claims=tuple(claims)))
     return out
 
@@ -375,11 +476,14 @@ def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
     for e in edges:
         e.a, e.b = units[e.a].index, units[e.b].index
 
+    stance = [e for _, e in stance_pairs(question, units, sim, settings, embedded)]
     budget = int(settings.disagreement_judge_calls)
     if chat_model is not None and budget > 0:
+        # the judge sees the pairs whose wording clashes first; without its CONTRADICT no opinion note is made
         flagged = {(e.a, e.b) for e in edges}
-        cands = [(a, b) for a, b in candidate_pairs(units, sim, settings, embedded)
-                 if (units[a].index, units[b].index) not in flagged]
+        first = [(min(e.a, e.b), max(e.a, e.b)) for e in stance[:2]]
+        rest = [p for p in candidate_pairs(units, sim, settings, embedded) if p not in first and p[::-1] not in first]
+        cands = [(a, b) for a, b in first + rest if (units[a].index, units[b].index) not in flagged]
         used, t1 = 0, time.perf_counter()
         deadline = float(extra.get("disagree_judge_seconds", max(settings.llm_timeout, 1.0)))
         for a, b in cands:
@@ -391,6 +495,9 @@ def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
                 edges.append(edge)
         timings["disagree_judge"] = time.perf_counter() - t1
         timings["disagree_judge_calls"] = float(used)
+    elif stance:  # no judge: the clearest clash of wording stands alone, one note per question
+        e = stance[0]
+        edges.append(_Edge(units[e.a].index, units[e.b].index, e.kind, e.stance_a, e.stance_b))
     result = _group(edges, {u.index: u for u in units})
     timings["disagree"] = time.perf_counter() - t0
     return result, timings

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from qa.answer import extractive_answer
+from qa.answer import disagreement_answer, extractive_answer
 from qa.errors import BadQuestion, QAError
 from qa.retrieve import relevance, retrieve
 from qa.settings import Settings
@@ -177,11 +177,20 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         text = ABSTAIN_TEXT
     timings["verify"] = time.perf_counter() - t
 
-    disagreements = []
-    if not abstained:
-        t = time.perf_counter()
-        disagreements = _disagreements(q, hits, store, chat_model, settings, notes, timings)
-        timings["disagree"] = time.perf_counter() - t
+    # the evidence passed the relevance gate, so even when no single answer stands the sources may take sides
+    t = time.perf_counter()
+    disagreements = _disagreements(q, hits, store, chat_model, settings, notes, timings)
+    timings["disagree"] = time.perf_counter() - t
+    if abstained and disagreements:
+        # no supported answer, but sources that disagree on the point: saying who says what is the answer
+        text, citations = disagreement_answer(disagreements)
+        text, citations, _ = enforce(text, citations, store.docs)
+        if citations:
+            abstained = False
+            notes = [n for n in notes if n != ABSTAIN_TEXT]
+            notes.append("No single answer is supported: the sources disagree, and each side is quoted.")
+        else:
+            text, disagreements = ABSTAIN_TEXT, []
 
     timings["total"] = time.perf_counter() - t0
     usage = {k: v for k, v in timings.items() if _COUNT.search(k)}  # counts are not seconds

@@ -49,6 +49,11 @@ class Settings:
     # the local 1.5B model as disagreement judge: off by default, it raised more false alarms than it found
     # conflicts on eval/seed.jsonl (bench/disagree_eval.py); hosted models are used as judges
     local_judge: bool = False
+    # opinion conflicts without a model: on a judgement question (yes/no, why, what role...), one source condemns
+    # what another source, relevant to the same point, defends or denies (qa.disagree.stance_pairs). A judge model,
+    # when there is one, must confirm each such pair. QA_STANCE_CONFLICTS=0 leaves only value conflicts.
+    stance_conflicts: bool = True
+    stance_min_relevance: float = 0.45  # both sentences this relevant to the question (set on the seed dev split)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod

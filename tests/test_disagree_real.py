@@ -44,6 +44,11 @@ def planted_store(tmp_path_factory):
     return settings, open_store(settings)
 
 
+def _conflict_questions() -> list[str]:
+    rows = [json.loads(line) for line in SEED.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("disagreement") is True]
+
+
 def _agreeing_questions() -> list[str]:
     if not SEED.exists():
         return ["When was Azerbaijan admitted to the United Nations?",
@@ -71,6 +76,27 @@ def test_no_false_alarms_without_model(corpus_store):
         alarms += [(q, d.summary) for d in found]
     # a false alarm is as bad as a miss; allow at most one in twenty agreeing questions
     assert len(alarms) <= max(1, len(_agreeing_questions()) // 20), alarms
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="needs eval/seed.jsonl")
+def test_opinion_conflicts_found_without_model(corpus_store):
+    """The seed set's conflicts of opinion (all of them, dev and test) are noted from the sources' wording alone,
+    each note quoting a critical and a defending source verbatim."""
+    from qa.retrieve import retrieve
+
+    settings, store = corpus_store
+    questions = _conflict_questions()
+    noted = []
+    for q in questions:
+        found, timings = find_disagreements(q, retrieve(q, store, settings), store, settings=settings)
+        _check_contract(found, store)
+        assert timings.get("disagree_judge_calls", 0) == 0
+        for d in found:
+            assert d.kind == "opinion"
+            assert all(c.stance and c.stance in " ".join(c.citation.quote.split()) for c in d.claims)
+        noted += [q] if found else []
+    assert len(questions) >= 8
+    assert len(noted) >= 0.8 * len(questions), sorted(set(questions) - set(noted))
 
 
 def test_planted_factual_conflict_is_found(planted_store):

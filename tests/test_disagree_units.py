@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-from qa.disagree import find_disagreements, locate, stance_opposed
+from qa.disagree import asks_judgement, cue_phrase, find_disagreements, locate, stance_opposed, tone
 from qa.settings import Settings
 from qa.types import Document, Hit, Span
 from qa.values import compare, compare_sets, extract_values, words_to_number
@@ -233,3 +233,104 @@ def test_pairs_sharing_a_sentence_are_grouped():
     found, _ = find_disagreements(Q_POL, _hits(store), store, chat_model=model,
                                   settings=Settings(disagreement_judge_calls=4))
     assert len(found) == 1 and len({c.citation.doc_id for c in found[0].claims}) == 3
+
+
+# --- opinion conflicts read from wording, without a model ------------------------------------------------------
+
+@pytest.mark.parametrize("question, judgement", [
+    ("Is closing the UN offices a political message?", True),
+    ("Does Azerbaijan respect human rights?", True),
+    ("Didn't the government promise reforms?", True),
+    ("Why are the offices being closed?", True),
+    ("What role has the Red Cross played?", True),
+    ("What are the consequences of the closure?", True),
+    ("How should the decision be understood?", True),
+    ("To what extent is the ICRC neutral?", True),
+    ("When did Azerbaijan join the UN?", False),
+    ("How many refugees did Azerbaijan have?", False),
+    ("How much did Azerbaijan give to the WHO?", False),
+    ("Which offices are being closed?", False),
+    ("Who wrote the op-ed?", False),
+    ("What year did the Baku Process begin?", False),
+    ("Where is the UNHCR office?", False),
+])
+def test_asks_judgement(question, judgement):
+    assert asks_judgement(question) is judgement
+
+
+@pytest.mark.parametrize("text, critical, favourable, denial", [
+    ("We strongly condemn this harmful decision.", 2, 0, 0),
+    ("This is a politically motivated attack on civil society.", 2, 0, 0),
+    ("Azerbaijan has no issues with the UN.", 0, 0, 1),
+    ("I don't think it is a political message, rather an optimization of relations.", 0, 1, 1),
+    ("The ICRC is a key partner and its work is vital.", 0, 3, 0),
+    ("UNHCR has worked in Azerbaijan since 1992.", 0, 0, 0),
+    ("The threat of landmines remains and the harvest failed.", 0, 0, 0),  # trouble is no verdict on anyone
+])
+def test_tone(text, critical, favourable, denial):
+    t = tone(text)
+    assert (t.critical, t.favourable, t.denial) == (critical, favourable, denial)
+    assert (t.cue is None) == (critical + favourable + denial == 0)
+
+
+@pytest.mark.parametrize("text", [
+    OPINION_A, OPINION_B,
+    "The closure of these offices represents a deliberate effort to silence independent actors and curtail "
+    "international scrutiny, further endangering the already fragile civil society landscape in Azerbaijan.",
+    "Short text.",
+])
+def test_cue_phrase_is_the_sources_own_words(text):
+    phrase = cue_phrase(text, tone(text).cue)
+    assert phrase and phrase in text and len(phrase.split()) <= 16
+
+
+def test_cue_phrase_keeps_the_cue():
+    text = "Overall, Shafiyev said, Azerbaijan has no issues with the UN, although isolated incidents do occur."
+    assert cue_phrase(text, tone(text).cue) == "Azerbaijan has no issues with the UN"
+
+
+DEFEND = "The government says the ICRC remains a key partner and that its work on missing persons is vital."
+ACCUSE = "The ICRC engaged in biased, hostile activities and its work on missing persons was a pretext."
+
+
+@pytest.mark.parametrize("texts, question, expected", [
+    pytest.param((OPINION_A, OPINION_B), Q_POL, 1, id="denial-vs-condemnation"),
+    pytest.param((DEFEND, ACCUSE), "What role has the ICRC played on missing persons?", 1, id="praise-vs-accusation"),
+    pytest.param((OPINION_A, OPINION_B), "When was the decision to close the offices taken?", 0,
+                 id="not-a-judgement-question"),
+    pytest.param((OPINION_B, OPINION_B.replace("attack", "assault, an abuse,")), Q_POL, 0, id="both-critical"),
+    pytest.param((DEFEND, DEFEND.replace("vital", "valuable")), "What role has the ICRC played on missing persons?", 0,
+                 id="both-favourable"),
+    pytest.param((OPINION_A, "UNICEF runs schools for children."), Q_POL, 0, id="unrelated"),
+])
+def test_stance_conflicts_without_model(texts, question, expected):
+    store = _Store({"a.txt": ("Site A", texts[0]), "b.txt": ("Site B", texts[1])})
+    found, timings = find_disagreements(question, _hits(store), store)
+    assert len(found) == expected, [d.summary for d in found]
+    assert timings.get("disagree_judge_calls", 0) == 0
+    for d in found:
+        assert d.kind == "opinion" and {c.citation.source for c in d.claims} == {"Site A", "Site B"}
+        assert "Site A" in d.summary and "Site B" in d.summary
+        for c in d.claims:
+            assert c.stance and c.stance in c.citation.quote
+            assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
+
+
+def test_stance_conflicts_can_be_turned_off():
+    store = _opinion_store()
+    found, _ = find_disagreements(Q_POL, _hits(store), store, settings=Settings(stance_conflicts=False))
+    assert found == []
+
+
+def test_one_publisher_does_not_disagree_with_itself():
+    store = _Store({"a.txt": ("Same Site", OPINION_A), "b.txt": ("Same Site", OPINION_B)})
+    found, _ = find_disagreements(Q_POL, _hits(store), store)
+    assert found == []
+
+
+def test_judge_must_confirm_a_clash_of_wording():
+    store = _opinion_store()
+    model = _fake("VERDICT: COMPATIBLE\nA: -\nB: -", "VERDICT: COMPATIBLE\nA: -\nB: -")
+    found, timings = find_disagreements(Q_POL, _hits(store), store, chat_model=model,
+                                        settings=Settings(disagreement_judge_calls=2))
+    assert found == [] and timings["disagree_judge_calls"] >= 1

@@ -187,6 +187,9 @@ def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str,
                 break
             start, end = spans[i][0], spans[j][1]
             sup = check_support(sentence, doc_text[start:end], extra_names=extra_names)
+            if sup.ok and all(doc_text[a:b].rstrip(" \"'”’)").endswith("?") for a, b in spans[i:j + 1]):
+                # "Does this signify a political message?" asks; it supports neither yes nor no
+                sup = Support(False, sup.overlap, sup.missing_numbers, sup.missing_names, "the quote is a question")
             key = (sup.ok, -length if sup.ok else 0, sup.rank[1], sup.overlap, -length)
             if best is None or key > best[0]:
                 best = (key, (start, end), sup)

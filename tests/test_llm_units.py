@@ -532,3 +532,18 @@ def test_bare_verdicts_are_replaced_by_cited_evidence(store, passages, question,
     assert "Yes" not in result.text.split()[0] and "No" != result.text.split()[0]  # the verdict is never shown
     for c in result.citations:
         assert store.docs[c.doc_id].text[c.start:c.end] == c.quote
+
+
+@pytest.mark.parametrize("sentence", [
+    pytest.param("Yes, it is a political message from Baku.", id="yes"),
+    pytest.param("The closure is a political message from Baku.", id="statement"),
+])
+def test_a_question_in_a_source_supports_nothing(sentence):
+    text = ("Does this signify a political message from Baku or a technical change? "
+            "Experts say the closure is a political message from Baku.")
+    q_end = text.index("?") + 1
+    spans = [(0, q_end), (q_end + 1, len(text))]
+    span, sup = select_quote(sentence, spans[:1], text)
+    assert sup.ok is False and "question" in sup.reason
+    span, sup = select_quote(sentence, spans, text)  # the statement after it does support the sentence
+    assert sup.ok and span == spans[1]

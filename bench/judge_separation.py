@@ -9,8 +9,9 @@ distribution. A question's score is its most conflicting pair. AUC 0.5 is chance
     .venv/bin/python bench/judge_separation.py                 # local Qwen2.5-Coder-1.5B, prompts v1 and v2
     .venv/bin/python bench/judge_separation.py --llm local-small --prompts v1
 
-Measured 2026-11-25 on this 2-core CPU, 17 questions (11 conflicts): AUC v1 0.59, v2 0.52, v3 0.20; on the
-clashing-wording pairs of qa.disagree.stance_pairs, 0.42. That is why the local model is not a judge by default.
+Measured 2026-11-25 on this 2-core CPU, 17 questions (11 conflicts), 196 calls at 3.9 s each: AUC v1 0.65,
+v2 0.53 (a prototype of v3 gave 0.20, and v1 on the clashing-wording pairs of qa.disagree.stance_pairs 0.42). That is
+why the local model is not a judge by default.
 """
 
 from __future__ import annotations

@@ -69,6 +69,8 @@ _DENIAL = re.compile(
 # conflicts: sources that tell different details are not in conflict.
 _POLAR_Q = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must|"
                       r"isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t)\b", re.I)
+_SPEAKER_Q = re.compile(r"\baccording to\b|\b(?:what|how) (?:did|does|do|has|have|had)\b.{0,80}?\b(?:say|said|state|stated|"
+                        r"announce|announced|report|reported|claim|claimed|write|wrote|explain|explained)\b", re.I)
 _JUDGE_Q = re.compile(
     r"\b(?:why|how come|to what extent|how (?:should|would|will|could|can|is|are|was|were|does|do|did)\b"
     r"|what (?:\w+ ){0,2}(?:role|impact|effects?|consequences?|reasons?|purpose|motives?|motivation|rationale|meaning|"
@@ -76,7 +78,7 @@ _JUDGE_Q = re.compile(
     r"implications?|intent|intentions?|agenda|problems?|criticism|concerns?))\b", re.I)
 _ASKS = {"time": re.compile(r"\b(?:when|what year|which year|what date|since when|how long ago)\b", re.I),
          "count": re.compile(r"\b(?:how many|how much|number of|how old|how long|how tall|how far)\b", re.I),
-         "money": re.compile(r"\b(?:how much|cost|price|budget|amount|fund\w*|worth|paid|spent|allocat\w*)\b", re.I),
+         "money": re.compile(r"\b(?:how much|cost\w*|price|budget|amount|fund\w*|worth|pay|paid|spen[dt]|allocat\w*)\b", re.I),
          "percent": re.compile(r"\b(?:percent\w*|share|proportion|rate|what fraction)\b", re.I)}
 
 SYSTEM = (
@@ -238,7 +240,11 @@ def stance_opposed(a: str, b: str) -> float:
 
 
 def asks_judgement(question: str) -> bool:
-    """True for questions sources can take sides on: yes/no, why, how, what role/reason/impact..."""
+    """True for questions sources can take sides on: yes/no, why, how, what role/reason/impact... but not a question
+    that names whose words it wants ("according to X", "what did X say about why..."): other sources' views on
+    the point do not answer it."""
+    if _SPEAKER_Q.search(question):
+        return False
     return bool(_POLAR_Q.match(question) or _JUDGE_Q.search(question))
 
 

@@ -46,8 +46,8 @@ class Settings:
     # above it the best evidence is quoted instead (calibrated on the dev split of eval/seed.jsonl)
     fallback_relevance: float = 0.62
     disagreement_judge_calls: int = 3
-    # the local 1.5B model as disagreement judge: off by default, it raised more false alarms than it found
-    # conflicts on eval/seed.jsonl (bench/disagree_eval.py); hosted models are used as judges
+    # the local 1.5B model as disagreement judge: off by default, its verdicts barely separate the seed set's
+    # conflicts from agreeing sources (ROC AUC 0.65 / 0.53, bench/judge_separation.py); hosted models are judges
     local_judge: bool = False
     # opinion conflicts without a model: on a judgement question (yes/no, why, what role...), one source condemns
     # what another source, relevant to the same point, defends or denies (qa.disagree.stance_pairs). A judge model,

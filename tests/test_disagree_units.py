@@ -253,6 +253,9 @@ def test_pairs_sharing_a_sentence_are_grouped():
     ("Who wrote the op-ed?", False),
     ("What year did the Baku Process begin?", False),
     ("Where is the UNHCR office?", False),
+    ("What did the ICRC say publicly about why it is leaving?", False),  # one speaker's words are asked for
+    ("Is the Security Council outdated, according to Azerbaijan?", False),
+    ("How did the ministry explain the closure?", False),
 ])
 def test_asks_judgement(question, judgement):
     assert asks_judgement(question) is judgement

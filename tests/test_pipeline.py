@@ -129,3 +129,34 @@ def test_timings_are_seconds_and_counts_go_to_usage():
 
     assert _COUNT.search("llm_prompt_tokens") and _COUNT.search("disagree_judge_calls")
     assert not _COUNT.search("llm_first_token") and not _COUNT.search("total")
+
+
+def test_sources_taking_sides_are_noted_without_a_model(real_settings, real_store):
+    a = ask("Does Azerbaijan follow international law and norms?", real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    assert a.disagreements, a.text
+    d = a.disagreements[0]
+    assert d.kind == "opinion" and len({c.citation.doc_id for c in d.claims}) >= 2
+    for c in d.claims:
+        assert real_store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
+    assert not ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store,
+                   llm="none").disagreements
+
+
+def test_model_abstention_over_disagreeing_sources_says_who_says_what(real_settings, real_store):
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from qa.prompts import SENTINEL
+
+    model = FakeListChatModel(responses=[SENTINEL] * 4)
+    # fallback_relevance 1.0: the model's abstention stands unless the sources are found to disagree
+    settings = real_settings.with_(fallback_relevance=1.0, disagreement_judge_calls=0)
+    a = ask("Does Azerbaijan follow international law and norms?", settings, store=real_store, llm=model)
+    _valid(a, real_store)
+    assert not a.abstained and a.text.startswith("The sources disagree:"), a.text
+    assert a.disagreements and len({c.doc_id for c in a.citations}) >= 2
+    for c in a.citations:
+        assert (c.source or c.title) in a.text
+    assert any("disagree" in n for n in a.notes)
+    out = ask("What is the boiling point of ethanol?", settings, store=real_store, llm=model)
+    assert out.abstained and not out.disagreements

@@ -263,16 +263,20 @@ def tone(text: str) -> Tone:
     return Tone(len(crit), len(fav), len(deny), lead[0].span() if lead else None)
 
 
+# clause boundaries; an en dash between numbers ("5–10 times") is a range, not a boundary
+_CLAUSE_CUT = re.compile(r"[,;:—()]|\s–\s|(?<!\d)–(?!\d)|\.\s")
+
+
 def cue_phrase(text: str, cue: tuple[int, int] | None, max_words: int = 16) -> str:
     """The clause of ``text`` around ``cue``, at most ``max_words`` words: a source's own words for its stance."""
     if cue is None:
         return " ".join(text.split()[:max_words])
-    cuts = [m.end() for m in re.finditer(r"[,;:—–()]|\.\s", text[:cue[0]])]
+    cuts = [m.end() for m in _CLAUSE_CUT.finditer(text[:cue[0]])]
     start = cuts[-1] if cuts else 0
-    m = re.search(r"[,;:—–()]|\.(?:\s|$)", text[cue[1]:])
+    m = _CLAUSE_CUT.search(text[cue[1]:] + " ")
     end = cue[1] + m.start() if m else len(text)
     before, after = text[start:cue[0]].split(), text[cue[0]:end].split()
-    lead = before if len(before) + len(after) <= max_words + 3 else before[-2:]  # a long clause starts near its cue
+    lead = before if len(before) + len(after) <= max_words + 3 else before[-6:]  # a long clause: a window on its cue
     words = lead + after[:max(max_words - len(lead), 4)]
     glue = {"and", "or", "but", "the", "a", "an", "of", "to", "in", "on", "with", "for", "by", "that", "which", "its"}
     while len(words) > 3 and words[-1].lower() in glue:

@@ -287,6 +287,11 @@ def test_cue_phrase_is_the_sources_own_words(text):
     assert phrase and phrase in text and len(phrase.split()) <= 16
 
 
+def test_cue_phrase_does_not_cut_a_number_range():
+    text = "Moreover, the country now gives aid itself, and its aid is 5–10 times greater than the support it gets."
+    assert cue_phrase(text, tone(text).cue) == "its aid is 5–10 times greater than the support it gets"
+
+
 def test_cue_phrase_keeps_the_cue():
     text = "Overall, Shafiyev said, Azerbaijan has no issues with the UN, although isolated incidents do occur."
     assert cue_phrase(text, tone(text).cue) == "Azerbaijan has no issues with the UN"

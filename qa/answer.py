@@ -7,9 +7,9 @@ names each source and quotes its words). Left out: LLM answers
 
 from __future__ import annotations
 
-from qa.text import looks_like_instruction
 from collections.abc import Sequence
 
+from qa.text import is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
 
 MAX_SENTENCES = 3
@@ -26,7 +26,7 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
     """The hits the answer is made of: the best, then others close to it (pure)."""
     # a sentence that asks a question restates it rather than answering it
     # and a sentence that addresses the model ("ignore previous instructions") is no answer at all
-    statements = [h for h in hits if not h.text.rstrip("\"'”’ ").endswith("?")
+    statements = [h for h in hits if not is_question(h.text)
                   and not looks_like_instruction(h.text)] or hits
     if not statements:
         return []

@@ -11,7 +11,7 @@ question and to each other (embedding similarity from ``store.embedder`` when th
   "blatant disregard") while a sentence of another publisher, relevant to the same point, defends or denies
   ("no issues with", "not a matter of", "key partner", "guided by"). This reads tone, not meaning, so with no judge
   only the clearest such pair is noted, one per question. The local 1.5B model cannot tell these apart any better
-  (bench/disagree_eval.py; its yes/no scores on the seed pairs do not separate conflicts from agreement), so it is
+  (bench/judge_separation.py: its yes/no scores barely separate the seed set's conflicts from agreement), so it is
   not a judge by default.
 * opinion / framing (chat model as judge, hosted by default): the clashing-wording pairs go first, then others. The
   model must answer CONTRADICT *and* copy the clashing words from each quote, which must be found in the quotes;

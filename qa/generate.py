@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
-from qa.text import looks_like_instruction, visible
+from qa.text import is_question, looks_like_instruction, visible
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.types import Answer, Citation, Hit
 
@@ -187,7 +187,7 @@ def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str,
                 break
             start, end = spans[i][0], spans[j][1]
             sup = check_support(sentence, doc_text[start:end], extra_names=extra_names)
-            if sup.ok and all(doc_text[a:b].rstrip(" \"'”’)").endswith("?") for a, b in spans[i:j + 1]):
+            if sup.ok and all(is_question(doc_text[a:b]) for a, b in spans[i:j + 1]):
                 # "Does this signify a political message?" asks; it supports neither yes nor no
                 sup = Support(False, sup.overlap, sup.missing_numbers, sup.missing_names, "the quote is a question")
             key = (sup.ok, -length if sup.ok else 0, sup.rank[1], sup.overlap, -length)

@@ -187,7 +187,6 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         text, citations, _ = enforce(text, citations, store.docs)
         if citations:
             abstained = False
-            notes = [n for n in notes if n != ABSTAIN_TEXT]
             notes.append("No single answer is supported: the sources disagree, and each side is quoted.")
         else:
             text, disagreements = ABSTAIN_TEXT, []

@@ -14,7 +14,7 @@ from collections import Counter
 import numpy as np
 
 from qa.settings import Settings
-from qa.text import content_terms
+from qa.text import content_terms, is_question
 from qa.types import Hit
 
 RRF_K = 60
@@ -88,7 +88,7 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
             near = max(covs[max(0, i - 1):i + 2])
             cov = max(covs[i], 0.5 * (covs[i] + near))
             score = 0.45 * float(sim) + 0.2 * chunk_sim + 0.1 * chunk_rank + 0.25 * cov
-            if text.rstrip("\"'”’ ").endswith("?"):
+            if is_question(text):
                 score *= 0.85  # a question in the text restates the topic; it rarely answers it
             old = candidates.get(row)
             if old is None or score > old.score:

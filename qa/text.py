@@ -68,6 +68,11 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+def is_question(sentence: str) -> bool:
+    """True when a sentence asks rather than states (it ends with "?", before any closing quotes)."""
+    return sentence.rstrip(" \"'”’").endswith("?")
+
+
 def looks_like_instruction(sentence: str) -> bool:
     """True for a sentence that addresses the model ("ignore previous instructions", "reply only X") rather than
     stating something about the world. Such sentences can be quoted but are never shown to a model as evidence."""

@@ -40,13 +40,11 @@ def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | 
 
 
 def _idf(store, terms: list[str]) -> dict[str, float]:
-    bm = store.bm25
     n = max(1, len(store.chunks))
+    dfs = store.doc_freq(set(terms))  # precomputed with the index: no scan per question
     out = {}
     for t in set(terms):
-        df = 0
-        if bm is not None and t in bm.vocab_dict:
-            df = int(np.count_nonzero(bm.get_scores([t])))
+        df = dfs.get(t, 0)
         out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
     return out
 
@@ -73,16 +71,16 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
     candidates: dict[int, Hit] = {}
     for cid in best:
         chunk_rank = fused[cid] / top_fused
-        chunk_sim = float(store.chunk_vecs[cid] @ qvec)
-        rows = store.sentences_of(cid)
+        chunk_sim = float(store.chunk_vector(cid) @ qvec)
+        rows = store.sentence_rows(cid)
         if not rows:
             continue
-        sims = store.sent_vecs[rows] @ qvec
-        texts = [store.docs[store.sentences[r].doc_id].text[store.sentences[r].start:store.sentences[r].end]
-                 for r in rows]
+        sims = store.sentence_vectors(rows) @ qvec
+        srows = [store.sentence(r) for r in rows]
+        texts = [store.text(r.doc_id, r.start, r.end) for r in srows]
         covs = [term_coverage(qterms, t, idf) for t in texts]
         for i, (row, sim) in enumerate(zip(rows, sims)):
-            r = store.sentences[row]
+            r = srows[i]
             text = texts[i]
             # a sentence is read in its context: "The Federation ... since 1993" answers a Red Cross question
             near = max(covs[max(0, i - 1):i + 2])
@@ -119,10 +117,9 @@ def diversify(hits: list[Hit], k: int, max_per_doc: int) -> list[Hit]:
 
 def unknown_terms(question: str, store) -> list[str]:
     """Content terms of the question that occur nowhere in the corpus (e.g. 'Mars', 'GDP')."""
-    if store.bm25 is None:
+    if not store.chunks:
         return []
-    vocab = store.bm25.vocab_dict
-    return [t for t in dict.fromkeys(content_terms(question)) if t not in vocab and not t.isdigit()]
+    return [t for t in dict.fromkeys(content_terms(question)) if not t.isdigit() and not store.has_term(t)]
 
 
 def relevance(hits: list[Hit], question: str | None = None, store=None) -> float:

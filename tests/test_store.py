@@ -8,6 +8,7 @@ import shutil
 import pytest
 
 from qa.errors import CorpusError, StoreError
+from qa.settings import INDEX_FORMAT
 from qa.store import _current, load, open_store
 
 from .conftest import write
@@ -29,13 +30,19 @@ class CountingEmbedder:
         return self.inner.embed(texts, progress)
 
 
+def _segment(gen):
+    return next((gen / "segments").iterdir())
+
+
 def test_build_then_load_round_trip(fake_settings):
     built = open_store(fake_settings)
     loaded = load(fake_settings, built.embedder)
     assert set(loaded.docs) == set(built.docs) and len(loaded.chunks) == len(built.chunks)
-    assert (loaded.chunk_vecs == built.chunk_vecs).all()
+    ids = range(len(built.chunks))
+    assert (loaded.chunk_vectors(ids) == built.chunk_vectors(ids)).all()
+    assert [c.text for c in loaded.chunks] == [c.text for c in built.chunks]
     manifest = json.loads((loaded.gen_dir / "manifest.json").read_text())
-    assert manifest["format"] == 1 and manifest["embedder"] == "fake"
+    assert manifest["format"] == INDEX_FORMAT and manifest["embedder"] == "fake"
     assert all(len(v["sha256"]) == 64 for v in manifest["documents"].values())
 
 
@@ -61,7 +68,7 @@ def test_only_changed_documents_are_re_embedded(fake_settings):
 def test_tampered_index_is_detected_and_rebuilt(fake_settings):
     store = open_store(fake_settings)
     gen = store.gen_dir
-    with open(gen / "chunk_vecs.npy", "r+b") as fh:
+    with open(_segment(gen) / "chunk_vecs.npy", "r+b") as fh:
         fh.seek(200)
         fh.write(b"\xff\xff\xff\xff")
     with pytest.raises(StoreError, match="checksum"):
@@ -73,7 +80,7 @@ def test_tampered_index_is_detected_and_rebuilt(fake_settings):
 
 def test_truncated_and_missing_files_are_detected(fake_settings):
     store = open_store(fake_settings)
-    (store.gen_dir / "chunks.jsonl").write_text("")
+    (_segment(store.gen_dir) / "documents.jsonl").write_text("")
     with pytest.raises(StoreError):
         load(fake_settings, store.embedder)
     (store.gen_dir / "manifest.json").write_text("{not json")

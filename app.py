@@ -400,6 +400,7 @@ def create_app(ask_fn=None, stream_fn=None, store_fn=None, settings: Settings | 
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     demo.qa_max_upload_bytes = max_upload_bytes
     demo.qa_warm = get_store
+    demo.qa_answer, demo.qa_settings, demo.qa_concurrency = run_ask, settings, concurrency  # qa.openai_api
     return demo
 
 
@@ -417,12 +418,16 @@ def launch(host: str = "127.0.0.1", port: int = 7860, auth=None, share: bool = F
         log.warning("the page on %s:%s has no password: anyone on the network can use it and change the corpus",
                     host, port)
     demo = demo if demo is not None else create_app(**create_kwargs)
+    from qa.openai_api import page_routes  # /v1/models and /v1/chat/completions on the same server
+
+    api_routes = page_routes(demo, auth)  # the page's password is the API's bearer key
     # load the index in the background so the first question does not pay for it
     threading.Thread(target=_warm, args=(demo, warm_model), daemon=True, name="qa-warm").start()
     demo.launch(server_name=host, server_port=int(port), auth=auth, share=share, show_error=False, quiet=quiet,
                 prevent_thread_lock=prevent_thread_lock, css=CSS, ssr_mode=False, footer_links=["api"],
                 max_file_size=2 * getattr(demo, "qa_max_upload_bytes", DEFAULT_MAX_BYTES) + (1 << 20),
-                auth_message="This qa page is password-protected." if auth else None)
+                auth_message="This qa page is password-protected." if auth else None,
+                app_kwargs={"routes": api_routes})
     return demo
 
 

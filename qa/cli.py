@@ -1,4 +1,4 @@
-"""The command line: `qa index | ask | eval | serve`. Thin: every command calls the library and prints.
+"""The command line: `qa index | ask | eval | serve | mcp`. Thin: every command calls the library and prints.
 
 User mistakes (QAError) print one red line and exit with status 2; never a traceback.
 """
@@ -123,7 +123,7 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
           port: int = typer.Option(7860),
           password: Optional[str] = typer.Option(None, help="require this password (user 'qa')", envvar="QA_PASSWORD"),
           allow_remote: bool = typer.Option(False, "--allow-remote", help="needed to listen on a non-loopback host")):
-    """Serve the chat page (default http://127.0.0.1:7860)."""
+    """Serve the chat page and the OpenAI-compatible API at /v1 (default http://127.0.0.1:7860)."""
     from qa.errors import QAError
 
     if host not in ("127.0.0.1", "localhost", "::1") and not allow_remote:
@@ -138,6 +138,19 @@ def serve(host: str = typer.Option("127.0.0.1", help="interface to listen on"),
                    warm_model=True)
     except QAError as exc:
         _fail(exc)
+
+
+@app.command()
+def mcp(http: bool = typer.Option(False, "--http", help="serve streamable HTTP at http://HOST:PORT/mcp, not stdio"),
+        host: str = typer.Option("127.0.0.1", help="interface to listen on (with --http)"),
+        port: int = typer.Option(8765, help="port (with --http)"),
+        password: Optional[str] = typer.Option(None, help="bearer key required over HTTP", envvar="QA_PASSWORD"),
+        allow_remote: bool = typer.Option(False, "--allow-remote", help="needed to listen on a non-loopback host")):
+    """Serve the tools ask, search, list_documents and get_passage over MCP (stdio by default)."""
+    from qa.mcp_server import main as mcp_main
+
+    argv = ["--host", host, "--port", str(port)] + ["--http"] * http + ["--allow-remote"] * allow_remote
+    raise typer.Exit(mcp_main(argv + (["--password", password] if password else [])))
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from pathlib import Path
 from qa import render
 from qa.errors import BadQuestion, QAError
 from qa.settings import Settings
-from qa.types import Answer
+from qa.types import Answer, Evidence
 from qa.uploads import ALLOWED_SUFFIXES, DEFAULT_MAX_BYTES, human_size, save_uploads
 
 log = logging.getLogger("qa.app")
@@ -57,6 +57,12 @@ a.qa-card.qa-active .qa-card-quote { -webkit-line-clamp: unset; }
 .qa-abstain { border: 1px solid #6b7280; border-radius: 6px; padding: 6px 8px; background: rgba(107,114,128,.08); }
 .qa-error { border: 1px solid #dc2626; border-radius: 6px; padding: 6px 8px; background: rgba(220,38,38,.08); }
 .qa-notes { font-size: .85em; opacity: .85; margin: 4px 0; }
+.qa-writing { font-size: .85em; opacity: .75; margin: 4px 0; }
+.qa-writing::before { content: ""; display: inline-block; width: .6em; height: .6em; margin-right: 6px;
+  border-radius: 50%; background: var(--color-accent); animation: qa-pulse 1s ease-in-out infinite alternate; }
+@keyframes qa-pulse { from { opacity: .25; } to { opacity: 1; } }
+.qa-evidence a.qa-card { opacity: .8; }
+.qa-evidence .qa-card-n:empty { display: none; }
 .qa-mode { font-size: .75em; opacity: .6; margin: 2px 0 0 0; }
 #qa-viewer .qa-source-meta { font-size: .9em; margin-bottom: 6px; }
 #qa-viewer .qa-source-title { font-weight: 700; }
@@ -158,6 +164,22 @@ def _as_answer(result) -> Answer:
     if isinstance(result, dict):
         return Answer.model_validate(result)
     raise TypeError(f"the answer function returned {type(result).__name__}, not an Answer")
+
+
+def streaming_html(text: str, evidence: Evidence | None = None) -> str:
+    """The answer while it is written: the text so far and, once retrieval is done, the evidence as quote cards.
+
+    The cards carry no [n] label: the model numbers only the passages it is shown, and the final answer renumbers
+    its citations; when it arrives, the cards settle to the cited ones."""
+    if evidence is None:
+        return render.render_streaming_html(text or "…")
+    body = f'<p class="qa-text">{render.esc_inline(text)}</p>' if text else ""
+    n = len(evidence.citations)
+    status = (f"Writing the answer… from {n} passage{'s' if n != 1 else ''} found" if n
+              else "Writing the answer…")
+    cards = "".join(render.render_card(c, label="") for c in evidence.citations)
+    return (f'<div class="qa-answer qa-streaming">{body}<p class="qa-writing" role="status">{status}</p>'
+            f'<div class="qa-cards qa-evidence">{cards}</div></div>')
 
 
 def create_app(ask_fn=None, stream_fn=None, store_fn=None, settings: Settings | None = None, *,
@@ -284,14 +306,19 @@ def create_app(ask_fn=None, stream_fn=None, store_fn=None, settings: Settings | 
         chat.append({"role": "user", "content": render.render_question_html(shown)})
         chat.append({"role": "assistant", "content": render.render_streaming_html("…")})
         yield chat, history, ""
-        text, last = "", 0.0
+        text, last, evidence = "", 0.0, None
         try:
             answer = None
             for piece in run_stream(question, model, passages, history):
-                if isinstance(piece, str):
+                if isinstance(piece, Evidence):  # retrieval is done: show the evidence at once, then the text
+                    evidence = piece
+                    chat[-1] = {"role": "assistant", "content": streaming_html(text, evidence)}
+                    last = time.monotonic()
+                    yield chat, history, ""
+                elif isinstance(piece, str):
                     text += piece
                     if time.monotonic() - last > 0.08:  # at most ~12 updates a second
-                        chat[-1] = {"role": "assistant", "content": render.render_streaming_html(text)}
+                        chat[-1] = {"role": "assistant", "content": streaming_html(text, evidence)}
                         last = time.monotonic()
                         yield chat, history, ""
                 else:

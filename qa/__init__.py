@@ -16,7 +16,7 @@ def ask(question, settings=None, **kwargs):
 
 
 def ask_stream(question, settings=None, **kwargs):
-    """Yield answer text pieces, then the final Answer. See qa.pipeline.ask_stream."""
+    """Yield the Evidence (quote cards), answer text pieces, then the final Answer. See qa.pipeline.ask_stream."""
     from qa.pipeline import ask_stream as _ask_stream
 
     return _ask_stream(question, settings, **kwargs)

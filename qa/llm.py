@@ -1,22 +1,32 @@
 """The one door to language models: ``make_llm(spec, settings)`` returns a langchain chat model, or None.
 
-Specs: ``none`` (extractive answers), ``local`` (Qwen2.5-Coder-1.5B-Instruct Q4_K_M through llama.cpp), ``local-small``
+Specs: ``none`` (extractive answers), ``local`` (Qwen2.5-Coder-1.5B-Instruct through llama.cpp), ``local-small``
 (the 0.5B model: faster, cites worse), ``llamacpp:<path.gguf>`` (any local GGUF with a ChatML template),
 ``openai:<model>`` (any OpenAI-compatible server: ``QA_OPENAI_BASE_URL``, ``OPENAI_API_KEY``), and ``auto`` (local
 when its files and llama-cpp-python are installed, else none). A langchain chat model object passes through.
 
 The local backend is a thin ``BaseChatModel`` over ``llama_cpp.Llama``: the model is loaded lazily, once per process
-per file, and guarded by a lock so one request at a time uses it; its thread count follows the machine's load
-(``pick_threads``), because llama.cpp threads fighting other processes for 2 cores slow down several-fold. It
-formats ChatML itself so the fixed system prompt is always the same token prefix, which llama.cpp keeps in its KV
-cache between requests (``warm()`` evaluates it ahead of the first question). Streaming yields text pieces, then a
-last empty chunk with token usage.
+per file and settings, and guarded by a lock so one request at a time uses it. What makes it fast on 2 cores:
+
+- the weights: ``local`` runs the Q4_0 copy that ``python -m qa.models install`` makes once from the shipped Q4_K_M
+  file, with its matrices repacked at load for the CPU's SIMD kernels (``weights="shipped"`` runs Q4_K_M);
+- prompt-lookup decoding (``lookup`` draft tokens): answers copy words from the passages, so runs of passage tokens
+  are proposed and checked in one batch (greedy decoding, so the text is the same as without it);
+- the KV cache: the fixed system prompt is always the same token prefix, so llama.cpp keeps it between requests
+  (``warm()`` evaluates it before the first question; ``last_stats["cached_tokens"]`` shows the reuse);
+- threads: all cores unless other processes are running (``pick_threads``), because llama.cpp's threads wait on each
+  other at every step and a thread sharing its core with another process stalls them all.
+
+llama.cpp's AMX weight buffers crash this build (a segfault in the first decode), so the CPU's "extra" buffer types
+are turned off and only the Q4_0 matrices are placed in the repacking buffer, by name. Streaming yields text
+pieces, then a last empty chunk with token usage.
 
 Left out: tool calling, structured output, sampling options beyond greedy decoding, and GPU offload settings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import threading
@@ -37,48 +47,153 @@ VALID_SPECS = ("auto", "none", "local", "local-small", "openai:<model>", "llamac
 _STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]
 _LOADED: dict[tuple, tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
+LOOKUP_TOKENS = 0  # prompt-lookup draft tokens per step (QA_LOOKUP; 0 turns it off)
+#: the matrices of each transformer block: in a Q4_0 file these are Q4_0, which the CPU_REPACK buffer repacks
+_BLOCK_MATRICES = rb"^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$"
 
 
-def _load_llama(path: str, n_ctx: int, n_threads: int) -> tuple[Any, threading.Lock]:
-    """One ``Llama`` per (file, context, threads) per process, with the lock that serialises its use."""
-    key = (path, n_ctx, n_threads)
+def _cpu_buffer_type(name: str) -> int | None:
+    """The address of one of the CPU backend's extra buffer types ("CPU_REPACK", "AMX"), or None."""
+    import ctypes
+
+    from llama_cpp._ggml import libggml
+
+    ggml = libggml
+    ggml.ggml_backend_reg_by_name.restype = ctypes.c_void_p
+    ggml.ggml_backend_reg_by_name.argtypes = [ctypes.c_char_p]
+    ggml.ggml_backend_reg_dev_get.restype = ctypes.c_void_p
+    ggml.ggml_backend_reg_dev_get.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+    ggml.ggml_backend_reg_get_proc_address.restype = ctypes.c_void_p
+    ggml.ggml_backend_reg_get_proc_address.argtypes = [ctypes.c_void_p, ctypes.c_char_p]
+    ggml.ggml_backend_buft_name.restype = ctypes.c_char_p
+    ggml.ggml_backend_buft_name.argtypes = [ctypes.c_void_p]
+    reg = ggml.ggml_backend_reg_by_name(b"CPU")
+    fn = reg and ggml.ggml_backend_reg_get_proc_address(reg, b"ggml_backend_dev_get_extra_bufts")
+    if not fn:
+        return None
+    bufts = ctypes.CFUNCTYPE(ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p)(fn)(ggml.ggml_backend_reg_dev_get(reg, 0))
+    i = 0
+    while bufts and bufts[i]:
+        if ggml.ggml_backend_buft_name(bufts[i]).decode() == name:
+            return bufts[i]
+        i += 1
+    return None
+
+
+@contextlib.contextmanager
+def _model_params(repack: bool):
+    """While a Llama is built: no extra buffer types (AMX segfaults), and, for a Q4_0 file, its block matrices in
+    the CPU_REPACK buffer. llama-cpp-python has no argument for either, so its default-params function is wrapped."""
+    import ctypes
+
+    import llama_cpp.llama_cpp as lib
+
+    class Override(ctypes.Structure):
+        _fields_ = [("pattern", ctypes.c_char_p), ("buft", ctypes.c_void_p)]
+
+    overrides = None
+    buft = _cpu_buffer_type("CPU_REPACK") if repack else None
+    if buft:
+        overrides = (Override * 2)()
+        overrides[0].pattern, overrides[0].buft = _BLOCK_MATRICES, buft
+    default = lib.llama_model_default_params
+
+    def params():
+        p = default()
+        if hasattr(p, "use_extra_bufts"):
+            p.use_extra_bufts = False
+        if overrides is not None:
+            p.tensor_buft_overrides = ctypes.cast(overrides, ctypes.c_void_p)
+        return p
+
+    lib.llama_model_default_params = params
+    try:
+        yield overrides
+    finally:
+        lib.llama_model_default_params = default
+
+
+def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lookup: int = 0,
+                repack: bool = False) -> tuple[Any, threading.Lock]:
+    """One ``Llama`` per (file, settings) per process, with the lock that serialises its use."""
+    key = (path, n_ctx, n_threads, n_batch, lookup, repack)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
         try:
             from llama_cpp import Llama
+            from llama_cpp.llama_speculative import LlamaPromptLookupDecoding
         except ImportError as exc:
             raise ModelError(
                 "llama-cpp-python is not installed: "
                 "`CMAKE_ARGS=\"-DLLAVA_BUILD=OFF\" pip install llama-cpp-python==0.3.36`, or use --llm none"
             ) from exc
+        draft = LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=lookup) if lookup > 0 else None
         try:
-            llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                          n_batch=512, verbose=False)
+            with _model_params(repack) as overrides:
+                llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
+                              n_batch=n_batch, draft_model=draft, verbose=False)
+            llama._qa_overrides = overrides  # llama.cpp keeps pointers into it
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(
                 f"could not load the model file {path}: {exc}. Rebuild it with "
                 "`python -m qa.models install --force`, or use --llm none"
             ) from exc
+        if draft is not None:
+            _logits_only_for_drafts(llama, lookup)
         _LOADED[key] = (llama, threading.Lock())
         return _LOADED[key]
 
 
-def pick_threads(cores: int | None = None, loadavg: str | None = None) -> int:
-    """Threads for the next request: all cores when the machine is idle, fewer when other work is running.
+def _logits_only_for_drafts(llama: Any, lookup: int) -> None:
+    """With a draft model llama-cpp-python computes and copies the logits of every prompt token (152k floats each);
+    only the last prompt token and the short draft batches need them, so long batches skip the rest."""
+    evaluate = llama.eval
+
+    def eval_tokens(tokens):
+        llama._logits_all = len(tokens) <= lookup + 1
+        try:
+            evaluate(tokens)
+        finally:
+            llama._logits_all = True
+
+    llama.eval = eval_tokens
+
+
+def pick_threads(cores: int | None = None, loadavg: str | None = None, own_running: int | None = None) -> int:
+    """Threads for the next request: all cores when no other process is running, fewer when others are.
 
     llama.cpp's threads wait on each other at every step, so on a shared 2-core machine two threads competing with
-    other processes run several times slower than one thread. ``loadavg`` is /proc/loadavg's text (for tests).
+    other processes run several times slower than one thread. ``loadavg`` is /proc/loadavg's text and
+    ``own_running`` this process's runnable threads, the reader included (both for tests): this process's own threads
+    (an embedder still finishing, the page's server) are not competition.
     """
     cores = cores or os.cpu_count() or 1
     try:
         if loadavg is None:
             with open("/proc/loadavg") as fh:
                 loadavg = fh.read()
-        running = int(loadavg.split()[3].split("/")[0]) - 1  # minus the thread reading the file
+        running = int(loadavg.split()[3].split("/")[0])
     except (OSError, ValueError, IndexError):
         return cores
-    return max(1, min(cores, cores - max(running, 0)))
+    if own_running is None:
+        own_running = _own_running_threads()
+    others = running - max(own_running, 1)  # the thread reading the file is always running
+    return max(1, min(cores, cores - max(others, 0)))
+
+
+def _own_running_threads() -> int:
+    n = 0
+    try:
+        for task in os.scandir("/proc/self/task"):
+            try:
+                with open(f"{task.path}/stat") as fh:
+                    n += fh.read().rsplit(")", 1)[1].split()[0] == "R"
+            except (OSError, IndexError):
+                continue
+    except OSError:
+        return 1
+    return max(n, 1)
 
 
 def chatml(messages: list[BaseMessage], *, open_assistant: bool = True) -> str:
@@ -100,11 +215,17 @@ class LocalLlamaChat(BaseChatModel):
 
     model_name: str = "local"  # a qa.models name, or "file" when model_file is given
     model_file: str = ""
+    weights: str = "shipped"  # fast: the Q4_0 copy made at install when there is one; shipped: the shipped file
     n_ctx: int = 2048
     n_threads: int = 0  # 0 = chosen per request by pick_threads()
+    n_batch: int = 512
+    lookup: int = LOOKUP_TOKENS  # prompt-lookup draft tokens per step; 0 = off
+    cache_prompt: bool = True  # keep the KV cache of the common prefix between requests
     max_tokens: int = 160
     timeout: float = 60.0
     _path: str = PrivateAttr(default="")
+    _repack: bool = PrivateAttr(default=False)
+    _stats: dict = PrivateAttr(default_factory=dict)
 
     @property
     def _llm_type(self) -> str:
@@ -112,7 +233,13 @@ class LocalLlamaChat(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "model_file": self.model_file, "n_ctx": self.n_ctx}
+        return {"model_name": self.model_name, "model_file": self.model_file, "n_ctx": self.n_ctx,
+                "weights": self.weights, "lookup": self.lookup}
+
+    @property
+    def last_stats(self) -> dict:
+        """The last request: prompt tokens, tokens reused from the KV cache, threads (for benchmarks)."""
+        return dict(self._stats)
 
     def path(self) -> str:
         """The GGUF file, joined from its parts on first use (raises ModelError with the fix)."""
@@ -122,16 +249,22 @@ class LocalLlamaChat(BaseChatModel):
                     raise ModelError(f"model file {self.model_file} does not exist; pass an existing .gguf path")
                 self._path = self.model_file
             else:
-                from qa.models import model_path
+                from qa.models import fast_path, model_path
 
-                self._path = str(model_path(self.model_name))
+                fast = fast_path(self.model_name) if self.weights == "fast" else None
+                self._path, self._repack = (str(fast), True) if fast else (str(model_path(self.model_name)), False)
         return self._path
 
     def _llama(self) -> tuple[Any, threading.Lock]:
-        return _load_llama(self.path(), self.n_ctx, self.n_threads or os.cpu_count() or 1)
+        path = self.path()
+        return _load_llama(path, self.n_ctx, self.n_threads or os.cpu_count() or 1, n_batch=self.n_batch,
+                           lookup=self.lookup, repack=self._repack)
 
     def warm(self, system_prompt: str | None = None) -> None:
-        """Load the model and put the system prompt's tokens in the KV cache, so the first question is fast."""
+        """Load the model and put the system prompt's tokens in the KV cache, so the first question is fast.
+
+        Then one throwaway question is answered: the first decode of a fresh context pays for buffer allocation and
+        the first touch of the weights, which would otherwise land on the first real question."""
         llama, lock = self._llama()
         if not system_prompt:
             return
@@ -142,6 +275,11 @@ class LocalLlamaChat(BaseChatModel):
                 self._set_threads(llama)
                 llama.reset()
                 llama.eval(tokens)
+            warmup = tokens + llama.tokenize(b"Passages:\n[1] (warm-up) The sky is blue.\n\nQuestion: What colour "
+                                             b"is the sky?<|im_end|>\n<|im_start|>assistant\n",
+                                             add_bos=False, special=True)
+            for _ in llama.generate(warmup, temp=0.0, top_k=1):
+                break  # one token is enough to run every kernel once; the system prompt stays cached
 
     def _set_threads(self, llama: Any) -> int:
         threads = self.n_threads or pick_threads()
@@ -176,6 +314,10 @@ class LocalLlamaChat(BaseChatModel):
             tokens = llama.tokenize(chatml(messages).encode(), add_bos=False, special=True)
             if len(tokens) + max_tokens > self.n_ctx:
                 raise ModelError(f"the prompt has {len(tokens)} tokens; the local model's context is {self.n_ctx}")
+            if not self.cache_prompt:
+                llama.reset()
+            cached = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+            self._stats = {"prompt_tokens": len(tokens), "cached_tokens": cached, "n_threads": threads}
             deadline = time.monotonic() + self.timeout
             timed_out = []
 
@@ -200,10 +342,21 @@ class LocalLlamaChat(BaseChatModel):
                     yield chunk
             if timed_out:
                 raise ModelError(f"the local model timed out after {self.timeout:.0f} s")
-            usage = {"input_tokens": len(tokens), "output_tokens": n_out, "total_tokens": len(tokens) + n_out}
+            usage = {"input_tokens": len(tokens), "output_tokens": n_out, "total_tokens": len(tokens) + n_out,
+                     "input_token_details": {"cache_read": cached}}
             yield ChatGenerationChunk(message=AIMessageChunk(
                 content="", usage_metadata=usage,
                 response_metadata={"finish_reason": finish or "stop", "n_threads": threads}))
+
+
+def common_prefix(a, b) -> int:
+    """How many leading tokens two sequences share (the KV cache llama.cpp can keep)."""
+    n = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def _openai(model: str, settings: Settings) -> BaseChatModel:
@@ -236,8 +389,11 @@ def make_llm(spec: str | BaseChatModel | None = None, settings: Settings | None 
     spec = (spec if spec is not None else settings.llm).strip()
     kind, _, arg = spec.partition(":")
     kind = kind.lower()
+    extra = settings.extra
     local = dict(max_tokens=settings.max_new_tokens, timeout=settings.llm_timeout,
-                 n_ctx=int(settings.extra.get("n_ctx", 2048)), n_threads=int(settings.extra.get("n_threads", 0)))
+                 n_ctx=int(extra.get("n_ctx", 2048)), n_threads=int(extra.get("n_threads", 0)),
+                 weights=str(extra.get("local_weights", os.environ.get("QA_LOCAL_WEIGHTS", "shipped"))),
+                 lookup=int(extra.get("lookup", os.environ.get("QA_LOOKUP", LOOKUP_TOKENS))))
     if kind == "none":
         return None
     if kind == "auto":

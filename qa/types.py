@@ -82,12 +82,22 @@ class Claim(_Frozen):
     stance: str = Field(default="", description="short paraphrase of the position or value")
 
 
+class Side(_Frozen):
+    """One answer that some of the documents give, in a factual disagreement."""
+
+    value: str = Field(description="the answer as one document words it (a name, date, amount...)")
+    doc_ids: tuple[str, ...] = Field(description="the documents that give this answer")
+    about: str = Field(default="", description="how these documents qualify the subject, when they do")
+
+
 class Disagreement(_Frozen):
     """Two or more documents that contradict each other on the question."""
 
     summary: str = Field(description="one line: who says what")
     kind: Literal["factual", "opinion", "outdated", "other"] = "other"
     claims: tuple[Claim, ...] = Field(description="at least two, from different documents")
+    sides: tuple[Side, ...] = Field(default=(), description="factual: each answer given, with its documents, "
+                                                            "most documents first")
 
 
 class Answer(_Frozen):
@@ -107,3 +117,10 @@ class Answer(_Frozen):
     def to_dict(self) -> dict[str, Any]:
         """A JSON-serialisable dict with the same fields."""
         return self.model_dump(mode="json")
+
+
+class Evidence(_Frozen):
+    """The evidence an answer will draw on, known as soon as retrieval is done (ask_stream's first event)."""
+
+    citations: tuple[Citation, ...] = Field(default=(), description="the retrieved evidence sentences as quote "
+                                                                    "cards, best first, numbered 1..n in this order")

@@ -245,3 +245,62 @@ def test_fake_backend_streaming_history_and_errors(page, tmp_path):
     finally:
         release.set()
         demo.close()
+
+
+def test_evidence_cards_show_before_the_first_answer_token(page, tmp_path):
+    """Evidence first: the quote cards and a "writing" state are on the page before any answer text, then the text
+    streams in under them, then the final answer's cards replace them. Checks the order of events, not timings."""
+    import threading
+
+    import app
+    from qa.settings import Settings
+    from qa.types import Evidence
+
+    corpus = copy_corpus(tmp_path / "corpus")
+    store = FakeStore(corpus)
+    evidence_shown, first_token_shown = threading.Event(), threading.Event()
+
+    def slow_stream(question, settings=None, **kw):
+        answer = fake_ask(question, settings, **kw)
+        yield Evidence(citations=answer.citations)
+        evidence_shown.wait(20)  # no text until the page has shown the cards
+        yield "Azerbaijan was admitted "
+        first_token_shown.wait(20)
+        yield from fake_stream(question, settings, **kw)
+
+    demo = app.create_app(ask_fn=fake_ask, stream_fn=slow_stream, store_fn=lambda: store,
+                          settings=Settings.from_env(corpus_dir=corpus))
+    try:
+        page.goto(serve(demo))
+        page.wait_for_selector("#qa-question textarea")
+        # record, in the page, the order in which evidence cards, answer text and the final answer first appear
+        page.evaluate("""() => {
+          window.__qaOrder = [];
+          const note = (what) => { if (!window.__qaOrder.includes(what)) window.__qaOrder.push(what); };
+          new MutationObserver(() => {
+            const chat = document.querySelector('#qa-chat');
+            if (chat.querySelector('.qa-streaming .qa-evidence a.qa-card')) note('evidence');
+            const t = chat.querySelector('.qa-streaming .qa-text');
+            if (t && t.textContent.includes('Azerbaijan')) note('text');
+            if (chat.querySelector('.qa-mode')) note('final');
+          }).observe(document.body, { childList: true, subtree: true, characterData: true });
+        }""")
+        page.fill("#qa-question textarea", SEED)
+        page.press("#qa-question textarea", "Enter")
+        page.wait_for_selector("#qa-chat .qa-streaming .qa-evidence a.qa-card")
+        streaming = page.locator("#qa-chat .qa-streaming")
+        assert "Writing the answer" in streaming.inner_text()
+        assert streaming.locator(".qa-text").count() == 0  # no answer text yet
+        page.screenshot(path=str(SHOTS / "09-evidence-first.png"), full_page=True)
+        evidence_shown.set()
+        page.wait_for_selector("#qa-chat .qa-streaming .qa-text:has-text('Azerbaijan was admitted')")
+        assert streaming.locator(".qa-evidence a.qa-card").count() >= 1  # the cards stay while the text streams
+        first_token_shown.set()
+        page.wait_for_selector("#qa-chat .qa-mode")
+        assert page.evaluate("() => window.__qaOrder") == ["evidence", "text", "final"]
+        final = page.locator("#qa-chat .qa-answer").last
+        assert final.locator(".qa-writing").count() == 0 and final.locator(".qa-cards a.qa-card").count() >= 1
+    finally:
+        evidence_shown.set()
+        first_token_shown.set()
+        demo.close()

@@ -7,6 +7,7 @@ exception), the documents are real corpus files chunked by qa.chunk, the hits ha
 from __future__ import annotations
 
 import hashlib
+import json
 import sys
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -397,15 +398,62 @@ def test_make_llm_specs(monkeypatch):
     assert isinstance(llm.make_llm("auto", settings), llm.LocalLlamaChat)
 
 
-@pytest.mark.parametrize("cores, loadavg, expected", [
-    pytest.param(2, "0.10 0.20 0.30 1/300 999", 2, id="idle-all-cores"),
-    pytest.param(2, "3.00 2.00 1.00 2/300 999", 1, id="one-other-runner"),
-    pytest.param(2, "9.00 9.00 9.00 9/300 999", 1, id="overloaded-at-least-one"),
-    pytest.param(8, "2.00 2.00 2.00 3/300 999", 6, id="eight-cores-two-busy"),
-    pytest.param(4, "garbage", 4, id="unreadable-all-cores"),
+@pytest.mark.parametrize("cores, loadavg, own, expected", [
+    pytest.param(2, "0.10 0.20 0.30 1/300 999", 1, 2, id="idle-all-cores"),
+    pytest.param(2, "3.00 2.00 1.00 2/300 999", 1, 1, id="one-other-runner"),
+    pytest.param(2, "9.00 9.00 9.00 9/300 999", 1, 1, id="overloaded-at-least-one"),
+    pytest.param(8, "2.00 2.00 2.00 3/300 999", 1, 6, id="eight-cores-two-busy"),
+    pytest.param(4, "garbage", 1, 4, id="unreadable-all-cores"),
+    # this process's own runnable threads (an embedder finishing, the page's server) are not competition
+    pytest.param(2, "3.00 2.00 1.00 3/300 999", 3, 2, id="own-threads-are-not-others"),
+    pytest.param(2, "3.00 2.00 1.00 4/300 999", 3, 1, id="own-threads-plus-one-other"),
+    pytest.param(2, "0.10 0.20 0.30 1/300 999", 0, 2, id="the-reader-counts-at-least-once"),
 ])
-def test_pick_threads(cores, loadavg, expected):
-    assert llm.pick_threads(cores, loadavg) == expected
+def test_pick_threads(cores, loadavg, own, expected):
+    assert llm.pick_threads(cores, loadavg, own_running=own) == expected
+
+
+def test_own_running_threads_counts_this_thread():
+    assert llm._own_running_threads() >= 1
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    pytest.param([1, 2, 3], [1, 2, 3, 4], 3, id="prefix"),
+    pytest.param([1, 2, 9], [1, 2, 3], 2, id="diverges"),
+    pytest.param([], [1], 0, id="empty-cache"),
+    pytest.param([5], [1], 0, id="nothing-shared"),
+])
+def test_common_prefix(a, b, expected):
+    assert llm.common_prefix(a, b) == expected
+
+
+def test_logits_are_kept_only_for_short_draft_batches():
+    seen = []
+
+    class FakeLlama:
+        _logits_all = True
+
+        def eval(self, tokens):
+            seen.append((len(tokens), self._logits_all))
+
+    fake = FakeLlama()
+    llm._logits_only_for_drafts(fake, lookup=4)
+    fake.eval(list(range(300)))  # a prompt: only its last token's logits are needed
+    fake.eval(list(range(5)))  # one sampled token + 4 drafted ones: all logits are needed
+    assert seen == [(300, False), (5, True)] and fake._logits_all is True
+
+
+def test_make_llm_local_speed_settings(monkeypatch):
+    monkeypatch.delenv("QA_LOCAL_WEIGHTS", raising=False)
+    monkeypatch.delenv("QA_LOOKUP", raising=False)
+    local = llm.make_llm("local", Settings())
+    assert local.weights == llm.LocalLlamaChat().weights and local.lookup == llm.LOOKUP_TOKENS and local.cache_prompt
+    monkeypatch.setenv("QA_LOCAL_WEIGHTS", "shipped")
+    monkeypatch.setenv("QA_LOOKUP", "0")
+    local = llm.make_llm("local", Settings())
+    assert local.weights == "shipped" and local.lookup == 0
+    local = llm.make_llm("local", Settings(extra={"lookup": 6, "local_weights": "fast"}))
+    assert local.weights == "fast" and local.lookup == 6
 
 
 def test_chatml_puts_the_constant_system_prompt_first():
@@ -468,6 +516,24 @@ def test_models_missing_parts_or_wrong_size(fake_parts, monkeypatch):
         models.model_path("fake")
     with pytest.raises(ModelError, match="valid: local, local-small"):
         models.model_path("nope")
+
+
+def test_fast_copy_is_used_only_when_made_from_the_current_source(fake_parts, monkeypatch):
+    spec, _ = fake_parts
+    monkeypatch.setitem(models.FAST, "fake", models.FastCopy(filename="fake-q4_0.gguf", ftype=2))
+    source = models.model_path("fake")
+    assert models.fast_path("fake") is None  # not made yet: the shipped file is used
+    copy = source.with_name("fake-q4_0.gguf")
+    copy.write_bytes(b"GGUF q4_0")
+    stamp = {"stat": models._stat_key(copy), "source_sha256": spec.sha256}
+    copy.with_name(copy.name + ".verified").write_text(json.dumps(stamp))
+    assert models.fast_path("fake") == copy
+    copy.write_bytes(b"GGUF q4_0, changed")  # a different file than the one stamped
+    assert models.fast_path("fake") is None
+    stamp = {"stat": models._stat_key(copy), "source_sha256": "0" * 64}  # made from another source
+    copy.with_name(copy.name + ".verified").write_text(json.dumps(stamp))
+    assert models.fast_path("fake") is None
+    assert models.fast_path("local-small") is None  # no fast copy for this one
 
 
 def test_models_cli_status(capsys):

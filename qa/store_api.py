@@ -69,15 +69,21 @@ class StoreAPI(Protocol):
 STORES = ("embedded", "milvus://HOST:PORT")
 
 
-def make_store(settings: Settings, embedder=None, progress=None, rebuild: bool = False) -> StoreAPI:
-    """Open the store named by settings.store: 'embedded' (index/) or 'milvus://host:port[/collection]'."""
+def make_store(settings: Settings, embedder=None, progress=None, rebuild: bool = False,
+               empty: bool = False) -> StoreAPI:
+    """Open the store named by settings.store: 'embedded' (index/) or 'milvus://host:port[/prefix]'.
+
+    The store follows settings.corpus_dir (only new or changed files are embedded); with empty=True it starts
+    empty instead and is filled through add_documents() (the Ray indexer, the scale bench)."""
     spec = settings.store.strip()
     if spec in ("", "embedded", "faiss"):
-        from qa.store import open_store
+        from qa.store import Store, open_store
 
+        if empty:
+            return Store.empty(settings, embedder)
         return open_store(settings, progress=progress, rebuild=rebuild, embedder=embedder)
-    if spec.startswith(("milvus://", "http://", "https://", "tcp://")):
+    if spec.startswith(("milvus://", "http://", "https://")):
         from qa.store_milvus import open_milvus
 
-        return open_milvus(settings, embedder=embedder, progress=progress, rebuild=rebuild)
+        return open_milvus(settings, embedder=embedder, progress=progress, rebuild=rebuild, empty=empty)
     raise QAError(f"unknown store {spec!r}: use one of {', '.join(STORES)} (QA_STORE)")

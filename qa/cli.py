@@ -47,16 +47,25 @@ def _progress_index(settings, rebuild: bool = False):
 @app.command()
 def index(corpus: Optional[Path] = typer.Option(None, help="folder of documents (default: corpus/)"),
           index_dir: Optional[Path] = typer.Option(None, "--index", help="where the index lives (default: index/)"),
-          rebuild: bool = typer.Option(False, help="re-embed everything")):
+          rebuild: bool = typer.Option(False, help="re-embed everything"),
+          ray: Optional[str] = typer.Option(None, "--ray", help="chunk and embed on Ray: 'auto' or a cluster address"),
+          store_spec: Optional[str] = typer.Option(None, "--store", help="embedded | milvus://host:19530 (QA_STORE)")):
     """Build or update the index of the corpus (only changed documents are re-embedded)."""
     from qa.errors import QAError
 
+    settings = _settings(corpus, index_dir, store=store_spec)
     try:
-        store = _progress_index(_settings(corpus, index_dir), rebuild)
+        if ray:
+            from qa.index_ray import index_with_ray
+
+            store = index_with_ray(settings, ray, rebuild)
+        else:
+            store = _progress_index(settings, rebuild)
     except QAError as exc:
         _fail(exc)
+    where = store.gen_dir or getattr(store, "uri", settings.store)
     typer.echo(f"indexed {len(store.docs)} document(s), {len(store.chunks)} chunks, {len(store.sentences)} sentences "
-               f"-> {store.gen_dir}")
+               f"-> {where}")
     for path, why in store.skipped:
         typer.secho(f"skipped {path}: {why}", fg="yellow", err=True)
 

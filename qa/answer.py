@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import re
+
 from qa.text import is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
 
@@ -54,3 +56,96 @@ def disagreement_answer(disagreements: Sequence[Disagreement]) -> tuple[str, lis
         parts.append(f"{who} says “{words}” [{i}]")
         citations.append(c)
     return "The sources disagree: " + ", while ".join(parts) + ".", citations
+
+
+def _who(citations: Sequence[Citation]) -> str:
+    """"2 documents" or, when every one names its publisher, the publishers ("a.com and b.org")."""
+    names = list(dict.fromkeys(c.source for c in citations))
+    if len(citations) <= 2 and all(c.source for c in citations):
+        return " and ".join(names)
+    return f"{len(citations)} document{'s' if len(citations) != 1 else ''}"
+
+
+def factual_line(disagreement: Disagreement, first_n: int = 1, per_side: int = 5) -> tuple[str, list[Citation]]:
+    """"The sources disagree: 3 documents say “X” [1][2][3]; 2 say “Y” [4][5]." for a factual disagreement with
+    sides, numbering its citations from ``first_n`` (pure)."""
+    by_doc = {c.citation.doc_id: c.citation for c in disagreement.claims}
+    parts, cits, n = [], [], first_n
+    for side in disagreement.sides:
+        side_cits = [by_doc[d] for d in side.doc_ids if d in by_doc][:per_side]
+        if not side_cits:
+            continue
+        marks = []
+        for c in side_cits:
+            cits.append(c.model_copy(update={"n": n}))
+            marks.append(f"[{n}]")
+            n += 1
+        about = f" (about {side.about})" if side.about else ""
+        verb = "says" if len(side_cits) == 1 and not side_cits[0].source else "say"
+        if len(side_cits) == 1 and side_cits[0].source:
+            verb = "says"
+        parts.append(f"{_who(side_cits)} {verb} “{side.value}”{about} {''.join(marks)}")
+    return "The sources disagree: " + "; ".join(parts) + ".", cits
+
+
+def distinct_line(groups, docs: dict[str, Document], first_n: int = 1) -> tuple[str, list[Citation]]:
+    """"Different things share this name: for “1987 album”, 1987 [1]; for “1988 album”, 1988 [2]." (pure)."""
+    parts, cits, n = [], [], first_n
+    for g in groups:
+        c = g.candidates[0]
+        doc = docs.get(c.doc_id)
+        if doc is None:
+            continue
+        cits.append(Citation(n=n, doc_id=c.doc_id, title=doc.title, source=doc.source, date=doc.date,
+                             quote=doc.text[c.sent_start:c.sent_end], start=c.sent_start, end=c.sent_end,
+                             score=c.score))
+        about = next((x.about for x in g.candidates if x.about), "")
+        parts.append(f"for “{about}”, {g.label} [{n}]" if about else f"{g.label} [{n}]")
+        n += 1
+    return "Different things share this name: " + "; ".join(parts) + ".", cits
+
+
+_SENT = re.compile(r"(.+?(?:\[\d+\])+)(?=\s|$)", re.S)
+
+
+def without_values(text: str, states) -> str:
+    """The sentences of an answer (each ending in its [n] markers) that do not state a contested value (pure):
+    ``states(sentence)`` says whether a sentence states one."""
+    kept = [m.group(1).strip() for m in _SENT.finditer(text) if not states(re.sub(r"\[\d+\]", "", m.group(1)))]
+    return " ".join(kept)
+
+
+_LOWER_FIRST = frozenset("the this that these those it its a an in on at for to by with from there their they its "
+                         "some many most all such our we".split())
+
+
+def publisher(c: Citation) -> str:
+    """The name a claim is attributed to: the publisher, else the title, else the file."""
+    return " ".join((c.source or c.title or c.doc_id).split())
+
+
+def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judges) -> str:
+    """Every sentence that cites a disputed document (one another retrieved source contradicts), or that
+    characterises or judges (``judges(sentence)``), names who says it: "According to X, ..." (pure).
+
+    A sentence that already names its publisher is left as it is; so is a "The sources disagree" line."""
+    by_n = {c.n: c for c in citations}
+    out = []
+    for m in _SENT.finditer(text):
+        sentence = m.group(1).strip()
+        body = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        marks = [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]
+        cited = [by_n[n] for n in marks if n in by_n]
+        if not cited or body.startswith(("The sources disagree", "Different things share", "According to")):
+            out.append(sentence)
+            continue
+        names = list(dict.fromkeys(publisher(c) for c in cited))
+        needs = any(c.doc_id in disputed for c in cited) or judges(body)
+        if not needs or all(n.lower() in body.lower() for n in names):
+            out.append(sentence)
+            continue
+        first, _, rest = body.partition(" ")
+        lead = first.lower() if first.lower() in _LOWER_FIRST else first
+        tail = " ".join(f"[{n}]" for n in marks)
+        out.append(f"According to {' and '.join(names)}, {lead}{(' ' + rest) if rest else ''} {tail}")
+    return " ".join(out) if out else text

@@ -30,12 +30,15 @@ from __future__ import annotations
 import math
 import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 
+from qa import candidates as C
 from qa.settings import Settings
-from qa.types import Citation, Claim, Disagreement, Document, Hit
+from qa.text import is_question
+from qa.types import Citation, Claim, Disagreement, Document, Hit, Side
 from qa.values import Value, compare, compare_sets, extract_values
 
 _STOP = set("""a about above after again against all also although am an and any are as at be because been before
@@ -454,9 +457,207 @@ def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settin
     return [(a, b) for _, a, b in sorted(cands, reverse=True)]
 
 
+@dataclass(frozen=True)
+class Readings:
+    """The answers the documents give to a question, grouped: a conflict, distinct things sharing a name, or one."""
+
+    asked: C.Asked
+    groups: tuple[C.Group, ...] = ()  # groups strong enough to count, most documents first
+    conflict: bool = False  # two or more groups contradict each other
+    distinct: bool = False  # the groups answer about different things that share a name
+
+    @property
+    def plural(self) -> bool:
+        return len(self.groups) >= 2
+
+
+#: a candidate counts as a document's answer at this score or above (qa.candidates.sentence_candidates: subject
+#: coverage x closeness); set on the dev halves of RAMDocs and ConflictQA (bench/disagree_eval.py --part ramdocs)
+MIN_CANDIDATE = 0.45
+#: a group whose best candidate scores below this share of the best group's is a passing mention, not an answer
+GROUP_RATIO = 0.7
+
+
+def _context(doc: Document, start: int, chars: int = 240) -> str:
+    return doc.text[max(0, start - chars):start]
+
+
+#: two groups contradict only if some sentence of one and some sentence of the other are about the same thing:
+#: embedding similarity at least this (word overlap when the store has no embedder); set on the dev halves
+PAIR_SIM = 0.45
+
+
+_COMPOUND = re.compile(r"\b(?:and|or)\s+(?:since\s+)?(?:when|where|who|why|how|what|which)\b", re.I)
+
+#: a candidate found where two near-parallel sentences of different documents differ scores this much
+ALIGNED_SCORE = 0.9
+
+
+def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]:
+    """Unit index -> the span (sentence offsets) where it differs from a near-parallel sentence of another
+    document, for sentences about the question's subject."""
+    out: dict[int, tuple[int, int]] = {}
+    about = [C.subject_coverage(a, u.hit.text) >= 0.3 or u.relevance >= 0.45 for u in units]
+    for i, j in combinations(range(len(units)), 2):
+        ui, uj = units[i], units[j]
+        if not two_sources(ui.doc, uj.doc) or not (about[i] and about[j]):
+            continue
+        d = C.aligned_difference(ui.hit.text, uj.hit.text)
+        if d is None:
+            continue
+        (s1, e1), (s2, e2) = d
+        if C.same_answer(ui.hit.text[s1:e1], uj.hit.text[s2:e2]):
+            continue
+        if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) and C.holds_kind(a, uj.hit.text, s2, e2)):
+            continue  # for a date question, two copies differing in a name differ on something else
+        out.setdefault(i, (s1, e1))
+        out.setdefault(j, (s2, e2))
+    return out
+
+
+#: an untyped answer ("what sport...") is a noun phrase whose meaning is this close to the focus noun (MiniLM
+#: cosine; sports score 0.6-0.75 against "sport", other nouns of the same sentences 0.2-0.45); set on RAMDocs dev
+FOCUS_SIM = 0.5
+
+
+def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, tuple[float, C.Span]]:
+    """Unit index -> its best noun phrase of the kind an untyped question asks for, judged by meaning: the phrase's
+    embedding close to the focus noun's ("cricket" to "sport")."""
+    if embed is None or not a.focus:
+        return {}
+    per: dict[int, list[C.Span]] = {}
+    for k, u in enumerate(units):
+        if C.subject_coverage(a, u.hit.text) >= 0.3 and not is_question(u.hit.text):
+            per[k] = C.phrase_candidates(a, u.hit.text)[:12]
+    flat = [(k, sp) for k, sps in per.items() for sp in sps]
+    if not flat:
+        return {}
+    try:
+        vecs = embed([a.focus] + [sp.text for _, sp in flat])
+    except Exception:  # no meaning, no untyped candidates; the rest of the check stands
+        return {}
+    out: dict[int, tuple[float, C.Span]] = {}
+    for (k, sp), v in zip(flat, vecs[1:]):
+        sim = float(vecs[0] @ v)
+        if sim >= FOCUS_SIM and (k not in out or sim > out[k][0]):
+            out[k] = (sim, sp)
+    return out
+
+
+def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
+                    min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
+                    pair_sim: float = PAIR_SIM, embed=None) -> Readings:
+    """Each document's answer to the question (its best typed span, or the span where its sentence differs from a
+    near-parallel sentence of another document), grouped by meaning (qa.candidates)."""
+    a = C.asked(question)
+    if a.kind == "yesno" or a.plural or not units or _COMPOUND.search(question):
+        return Readings(a)  # a list question expects several answers, a compound question a compound answer
+    typed = a.kind in C.TYPED  # untyped answers ("what sport") are compared only where sentences run parallel
+    if typed:
+        C.entities_batch([u.hit.text for u in units])
+    aligned = _aligned(a, units)
+    if not typed:
+        C.entities_batch([u.hit.text for u in units])
+    focus = {} if typed else _focus_candidates(a, units, embed)
+    best: dict[str, C.Candidate] = {}
+    unit_of: dict[str, int] = {}
+    for k, u in enumerate(units):
+        if is_question(u.hit.text):
+            continue
+        options: list[tuple[float, C.Span]] = []
+        if k in aligned:
+            s0, e0 = aligned[k]
+            span_text = u.hit.text[s0:e0]
+            vals = extract_values(span_text)
+            options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
+                                                  vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
+        if typed:
+            found = C.sentence_candidates(a, u.hit.text, _context(u.doc, u.hit.start))
+            if found:
+                sc, span = found[0]
+                options.append((round(sc * (0.5 + 0.5 * min(max(u.relevance, 0.0) / 0.6, 1.0)), 4), span))
+        elif k in focus:
+            fsim, span = focus[k]
+            cov = C.subject_coverage(a, u.hit.text)
+            options.append((round(min(1.0, fsim / 0.6) * (0.6 + 0.4 * cov), 4), span))
+        if not options:
+            continue
+        sc, span = max(options, key=lambda o: o[0])
+        cand = C.Candidate(doc_id=u.doc.doc_id, start=u.hit.start + span.start, end=u.hit.start + span.end,
+                           text=span.text, kind=a.kind, score=sc, sent_start=u.hit.start, sent_end=u.hit.end,
+                           value=span.value, about=C.descriptor(a, u.doc.text, u.doc.title, span.text),
+                           aligned=span.label == "ALIGNED")
+        if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
+            best[cand.doc_id] = cand
+            unit_of[cand.doc_id] = k
+    groups = C.group_candidates(list(best.values()))
+    if not groups:
+        return Readings(a)
+    top = groups[0].score
+    groups = [g for g in groups if g.score >= group_ratio * top]
+    if len(groups) < 2:
+        return Readings(a, tuple(groups))
+    distinct = all(C.distinct_entities(g1, g2) for g1, g2 in combinations(groups, 2))
+    if distinct:
+        return Readings(a, tuple(groups), distinct=True)
+
+    def related(g1: C.Group, g2: C.Group) -> bool:
+        return sim is None or any(sim[unit_of[c1.doc_id]][unit_of[c2.doc_id]] >= pair_sim
+                                  for c1 in g1.candidates for c2 in g2.candidates)
+
+    def two_publishers(g1: C.Group, g2: C.Group) -> bool:
+        return any(two_sources(units[unit_of[c1.doc_id]].doc, units[unit_of[c2.doc_id]].doc)
+                   for c1 in g1.candidates for c2 in g2.candidates)
+
+    # a group joins the conflict only when one of its sentences is about what a sentence of another group, from
+    # another publisher, is about (a site does not disagree with itself)
+    keep = [g for g in groups if any(related(g, o) and two_publishers(g, o) for o in groups if o is not g)]
+    if len(keep) < 2:
+        return Readings(a, tuple(groups[:1]))
+    return Readings(a, tuple(keep), conflict=True)
+
+
+def _side_name(g: C.Group) -> str:
+    return g.label
+
+
+def factual_disagreement(readings: Readings, docs: dict[str, Document]) -> Disagreement | None:
+    """A Disagreement with one side per answer group, every document's sentence a claim (None without a conflict)."""
+    if not readings.conflict:
+        return None
+    claims, sides, parts = [], [], []
+    n = 0
+    for g in readings.groups:
+        ids = []
+        for c in g.candidates:
+            doc = docs.get(c.doc_id)
+            if doc is None:
+                continue
+            n += 1
+            cit = Citation(n=n, doc_id=c.doc_id, title=doc.title, source=doc.source, date=doc.date,
+                           quote=doc.text[c.sent_start:c.sent_end], start=c.sent_start, end=c.sent_end,
+                           score=c.score)
+            claims.append(Claim(citation=cit, stance=g.label))
+            ids.append(c.doc_id)
+        about = next((c.about for c in g.candidates if c.about), "")
+        sides.append(Side(value=g.label, doc_ids=tuple(ids), about=about))
+        who = ", ".join(_name(docs[i]) for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        parts.append(f"{who} say{'s' if len(ids) == 1 else ''} “{g.label}”")
+    if len({c.citation.doc_id for c in claims}) < 2:
+        return None
+    return Disagreement(summary="; ".join(parts) + ".", kind="factual", claims=tuple(claims), sides=tuple(sides))
+
+
 def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
                        settings: Settings | None = None) -> tuple[list[Disagreement], dict[str, float]]:
     """Disagreement notes for the evidence ``hits`` of ``question`` (empty when the sources agree), and timings."""
+    found, _readings, timings = analyse(question, hits, store, chat_model, settings)
+    return found, timings
+
+
+def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Settings | None = None
+            ) -> tuple[list[Disagreement], Readings, dict[str, float]]:
+    """Disagreement notes, the answers each document gives (grouped), and timings, for the evidence of a question."""
     t0 = time.perf_counter()
     settings = settings or getattr(store, "settings", None) or Settings()
     extra = settings.extra or {}
@@ -472,7 +673,7 @@ def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
     timings = {"disagree": 0.0, "disagree_judge_calls": 0.0}
     if len({u.doc.doc_id for u in units}) < 2:
         timings["disagree"] = time.perf_counter() - t0
-        return [], timings
+        return [], Readings(C.asked(question)), timings
     rel, sim = _similarities(question, units, store)
     for u, r in zip(units, rel):
         u.relevance = max(r, u.hit.dense)
@@ -509,5 +710,16 @@ def find_disagreements(question: str, hits: list[Hit], store, chat_model=None,
         e = stance[0]
         edges.append(_Edge(units[e.a].index, units[e.b].index, e.kind, e.stance_a, e.stance_b))
     result = _group(edges, {u.index: u for u in units})
+    t1 = time.perf_counter()
+    embedder = getattr(store, "embedder", None)
+    readings = answer_readings(question, units, sim, pair_sim=PAIR_SIM if embedded else 0.25,
+                               embed=embedder.embed if embedder is not None else None)
+    timings["disagree_candidates"] = time.perf_counter() - t1
+    if readings.plural:
+        # the documents' own answers, grouped, supersede value pairs found sentence by sentence
+        result = [d for d in result if d.kind not in ("factual", "outdated")]
+        fd = factual_disagreement(readings, store.docs)
+        if fd is not None:
+            result.insert(0, fd)
     timings["disagree"] = time.perf_counter() - t0
-    return result, timings
+    return result, readings, timings

@@ -31,12 +31,15 @@ DATA_DIR = EVAL_DIR / "data"
 SEED_FILE = EVAL_DIR / "seed.jsonl"
 CACHE_DIR = EVAL_DIR / ".cache"
 REPORTS_DIR = EVAL_DIR / "reports"
-SETS = ("seed", "conflictqa", "clapnq")
+SETS = ("seed", "conflictqa", "clapnq", "ramdocs")
+#: sets whose questions each come with their own documents (asked over those only), not built by `--set all`
+PER_QUESTION = ("ramdocs", "conflictqa-each", "counterfactual")
 TYPES = ("single-fact", "multi-source", "conflicting", "consistent", "unanswerable")
 #: the headline metrics, in table order
 HEADLINE = ("quote_validity", "citation_precision", "citation_recall", "source_precision", "source_recall",
             "answer_match", "answer_f1", "answer_rate_answerable", "abstain_unanswerable", "disagreement_precision",
-            "disagreement_recall", "disagreement_f1", "recall@1", "recall@3", "recall@k")
+            "disagreement_recall", "disagreement_f1", "recall@1", "recall@3", "recall@k", "all_gold_given",
+            "misinfo_noted", "fooled", "false_alarm_ambiguity", "exact")
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Item:
     disagreement: bool | None = None
     split: str = ""
     notes: str = ""
+    wrong_answers: tuple[str, ...] = ()  # values planted in some documents (RAMDocs misinformation)
+    tags: tuple[str, ...] = ()  # "ambiguous" (several gold answers about different things), "misinfo"
 
     @property
     def answerable(self) -> bool:
@@ -66,6 +71,7 @@ class EvalSet:
     items: list[Item]
     corpus_dir: Path
     index_dir: Path
+    per_item: dict[str, tuple[Path, Path]] | None = None  # id -> (corpus, index) when each question has its own
 
 
 @dataclass
@@ -238,6 +244,77 @@ def clapnq_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
     return EvalSet("clapnq", items, _write_corpus(folder, files, manifest), folder / "index")
 
 
+def _own_corpus(cache: Path, key: str, docs: list[tuple[str, dict]]) -> tuple[Path, Path]:
+    """One question's documents as a corpus folder of .txt files (name -> (text, manifest entry))."""
+    folder = cache / key
+    files = {f"doc-{i + 1:02d}.txt": text for i, (text, _) in enumerate(docs)}
+    manifest = {f"doc-{i + 1:02d}.txt": meta for i, (_, meta) in enumerate(docs)}
+    return _write_corpus(folder, files, manifest), folder / "index"
+
+
+def ramdocs_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
+    """RAMDocs (first 250 test questions): each question asked over its own 1-12 documents, some planted with a
+    wrong answer (misinformation), some about a different thing that shares the name (ambiguity), some noise.
+    Alternate questions are split dev / test so thresholds can be set on dev only."""
+    rows = _jsonl(DATA_DIR / "ramdocs" / "ramdocs_test_part1.jsonl")[:limit]
+    items, per = [], {}
+    for i, r in enumerate(rows):
+        docs = [(d["text"].strip() + "\n", {"title": f"Document {j + 1}", "source": f"source {j + 1}", "kind": "other"})
+                for j, d in enumerate(r["documents"]) if d["text"].strip()]
+        iid = f"ramdocs-{i:03d}"
+        per[iid] = _own_corpus(cache / "ramdocs", f"q{i:03d}", docs)
+        gold = tuple(dict.fromkeys(a for a in r["gold_answers"] if a.strip()))
+        wrong = tuple(dict.fromkeys(a for a in r.get("wrong_answers") or [] if a.strip() and a not in gold))
+        misinfo = any(d["type"] == "misinfo" for d in r["documents"])
+        tags = ("ramdocs",) + tuple(t for t, on in (("ambiguous", len(gold) > 1), ("misinfo", misinfo)) if on)
+        kind = "misinfo" if misinfo else "ambiguous" if len(gold) > 1 else "single"
+        items.append(Item(id=iid, question=r["question"], type=kind, answers=gold, wrong_answers=wrong, tags=tags,
+                          disagreement=misinfo, split="dev" if i % 2 == 0 else "test"))
+    first = next(iter(per.values()))
+    return EvalSet("ramdocs", items, first[0], first[1], per_item=per)
+
+
+def conflictqa_each_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
+    """ConflictQA dev with each question asked over its own snippets (as a user with those pages would)."""
+    rows = _jsonl(DATA_DIR / "conflictqa" / "conflictqa_dev.jsonl")[:limit]
+    items, per = [], {}
+    for r in rows:
+        sources = r.get("sources") or []
+        docs = [(ctx.strip() + "\n", {"title": (sources[i] if i < len(sources) and sources[i] else f"snippet {i + 1}"),
+                                      "source": (sources[i] if i < len(sources) and sources[i] else f"site {i + 1}"),
+                                      "kind": "other"})
+                for i, ctx in enumerate(r["contexts"]) if ctx.strip()]
+        iid = f"cqe-{int(r['annotation_task_id']):04d}"
+        per[iid] = _own_corpus(cache / "conflictqa-each", iid, docs)
+        conflict = r.get("secondAnswerExist") == "A"
+        items.append(Item(id=iid, question=r["question"], type="conflicting" if conflict else "single-answer",
+                          answers=tuple(a for a in [str(r.get("correctAnswer") or "").strip()] if a),
+                          disagreement=conflict, split="dev" if len(items) % 2 == 0 else "test"))
+    first = next(iter(per.values()))
+    return EvalSet("conflictqa-each", items, first[0], first[1], per_item=per)
+
+
+def counterfactual_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
+    """ClapNQ dev passages with the answer swapped (qa.counterfactual): each swapped passage is asked together with
+    its original (a conflict), each unswapped twin with a copy from another source (no conflict)."""
+    from qa.counterfactual import make_pairs
+
+    answerable = _jsonl(DATA_DIR / "clapnq" / "clapnq_dev_answerable_part1.jsonl")
+    items, per = [], {}
+    for pair in make_pairs(answerable)[: (limit or 10**9)]:
+        for twin, docs, conflict in (("swap", [pair.original, pair.swapped], True),
+                                     ("same", [pair.original, pair.original], False)):
+            iid = f"cf-{pair.id}-{twin}"
+            meta = [{"title": pair.title, "source": f"site {k + 1}", "kind": "other"} for k in range(len(docs))]
+            per[iid] = _own_corpus(cache / "counterfactual", iid, list(zip(docs, meta)))
+            items.append(Item(id=iid, question=pair.question, type="swapped" if conflict else "twin",
+                              answers=(pair.answer,), wrong_answers=(pair.replacement,) if conflict else (),
+                              disagreement=conflict, tags=("misinfo",) if conflict else (),
+                              split="dev" if pair.index % 2 == 0 else "test"))
+    first = next(iter(per.values()))
+    return EvalSet("counterfactual", items, first[0], first[1], per_item=per)
+
+
 def seed_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
     """The hand-written seed set over the default corpus (corpus/)."""
     settings = Settings.from_env()
@@ -303,6 +380,8 @@ def score(item: Item, answer, hits, texts: dict[str, str], k: int, relevance: fl
                     "recall@k": M.recall_at_k(hit_spans, gold, k)})
     else:
         s["abstain_unanswerable"] = answer.abstained
+    if item.wrong_answers or item.tags:
+        s.update(M.conflict_scores(item.answers, item.wrong_answers, item.tags, answer))
     return s
 
 
@@ -315,6 +394,10 @@ def aggregate(rows: list[dict]) -> dict:
     for name in HEADLINE:
         if name != "quote_validity" and not name.startswith("disagreement_"):
             out[name] = M.mean(s.get(name) for s in ok)
+    for name in M.CONFLICT_METRICS:
+        vals = [s[name] for s in ok if s.get(name) is not None]
+        if vals:
+            out[name] = M.mean(vals)
     dis = M.prf((s["disagreement_expected"], s["disagreement_predicted"]) for s in ok)
     out.update({f"disagreement_{k}": dis[k] for k in ("precision", "recall", "f1")})
     out["disagreement_n"] = dis["n"]
@@ -380,26 +463,38 @@ def evaluate(es: EvalSet, llm="none", progress: bool = True) -> SetReport:
     spec = llm if isinstance(llm, str) else "none"
     settings = Settings.from_env(corpus_dir=es.corpus_dir, index_dir=es.index_dir, llm=spec)
     embedder = _LastQuestion(make_embedder(settings.embedder))
-    with _bar(progress, f"indexing {es.name}") as tick:
-        store = open_store(settings, progress=(lambda n, total: tick(n, total)) if progress else None,
-                           embedder=embedder)
+    if es.per_item:
+        store = None
+    else:
+        with _bar(progress, f"indexing {es.name}") as tick:
+            store = open_store(settings, progress=(lambda n, total: tick(n, total)) if progress else None,
+                               embedder=embedder)
     chat = resolve_llm(llm, settings)
     llm_arg = chat if chat is not None else "none"
-    texts = {d: doc.text for d, doc in store.docs.items()}
-    rows = []
+    rows, skipped = [], 0
     with _bar(progress, f"{es.name} ({len(es.items)} questions)") as tick:
         for item in es.items:
             t0 = time.perf_counter()
+            s_item, st = settings, store
+            texts: dict[str, str] = {}
             try:
-                answer = ask(item.question, settings, store=store, llm=llm_arg)
-                hits = retrieve(answer.question, store, settings)  # after ask(): reuses its question vector
+                if es.per_item:  # this question's own documents, indexed on first use and kept in eval/.cache
+                    corpus_dir, index_dir = es.per_item[item.id]
+                    s_item = settings.with_(corpus_dir=corpus_dir, index_dir=index_dir)
+                    st = open_store(s_item, embedder=embedder)
+                    skipped += len(st.skipped)
+                texts = {d: doc.text for d, doc in st.docs.items()}
+                answer = ask(item.question, s_item, store=st, llm=llm_arg)
+                hits = retrieve(answer.question, st, s_item)  # after ask(): reuses its question vector
                 rows.append(_row(es, item, answer, hits, texts, settings.k_evidence, wall=time.perf_counter() - t0,
-                                 relevance=_relevance(hits, answer.question, store)))
+                                 relevance=_relevance(hits, answer.question, st)))
             except Exception as exc:  # one failing question must not end a long run; it is reported
                 log.warning("%s: %s", item.id, exc)
                 rows.append(_row(es, item, None, [], texts, settings.k_evidence, f"{type(exc).__name__}: {exc}"))
             tick(1, len(es.items))
-    notes = [f"{len(store.skipped)} file(s) of the corpus were skipped by ingest"] if store.skipped else []
+    if store is not None:
+        skipped = len(store.skipped)
+    notes = [f"{skipped} file(s) of the corpus were skipped by ingest"] if skipped else []
     missing = sum(r["scores"]["gold_missing"] for r in rows if r.get("scores"))
     if missing:
         notes.append(f"{missing} gold quote(s) were not found in the indexed corpus (counted as misses)")
@@ -477,10 +572,11 @@ def load_sets(set: str = "seed", limit: int | None = None, corpus=None, question
     if corpus is not None:
         raise QAError("--corpus needs --questions: the built-in sets come with their own corpora")
     names = SETS if set == "all" else (set,)
-    loaders = {"seed": seed_set, "conflictqa": conflictqa_set, "clapnq": clapnq_set}
+    loaders = {"seed": seed_set, "conflictqa": conflictqa_set, "clapnq": clapnq_set, "ramdocs": ramdocs_set,
+               "conflictqa-each": conflictqa_each_set, "counterfactual": counterfactual_set}
     unknown = [n for n in names if n not in loaders]
     if unknown:
-        raise QAError(f"unknown eval set {unknown[0]!r}: choose seed, conflictqa, clapnq or all")
+        raise QAError(f"unknown eval set {unknown[0]!r}: choose {', '.join(loaders)} or all")
     return [loaders[n](limit, cache) for n in names]
 
 

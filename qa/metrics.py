@@ -140,3 +140,28 @@ def best_threshold(scores: Sequence[tuple[float, bool]]) -> tuple[float | None, 
         if acc > best_acc:
             best_t, best_acc = t, acc
     return best_t, best_acc
+
+
+#: answers from documents that disagree (RAMDocs, counterfactual sets); see conflict_scores
+CONFLICT_METRICS = ("all_gold_given", "misinfo_noted", "fooled", "false_alarm_ambiguity", "exact")
+
+
+def conflict_scores(gold: Sequence[str], wrong: Sequence[str], tags: Sequence[str], answer) -> dict:
+    """Scores for a question whose documents disagree or share a name (None = not applicable):
+
+    all_gold_given: every gold answer is in the answer text; misinfo_noted (misinformation questions): a
+    disagreement quotes a planted wrong value; fooled (misinformation questions): a wrong value is in the text and no
+    disagreement quotes it; false_alarm_ambiguity (several gold answers, no misinformation): any disagreement noted;
+    exact: every gold answer given and no wrong value in the text except one that a disagreement quotes."""
+    text = "" if answer.abstained else answer.text
+    noted_texts = [" ".join([c.citation.quote, c.stance]) for d in answer.disagreements for c in d.claims]
+    noted = {w for w in wrong if any(answer_match(t, [w]) for t in noted_texts)}
+    stated = {w for w in wrong if answer_match(text, [w])}
+    fooled = bool(stated - noted)
+    misinfo = "misinfo" in tags
+    all_gold = bool(gold) and all(answer_match(text, [g]) for g in gold)
+    return {"all_gold_given": all_gold,
+            "misinfo_noted": bool(noted) if misinfo and wrong else None,
+            "fooled": fooled if misinfo else None,
+            "false_alarm_ambiguity": bool(answer.disagreements) if ("ambiguous" in tags and not misinfo) else None,
+            "exact": all_gold and not fooled}

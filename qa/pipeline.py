@@ -184,14 +184,9 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     disagreements, readings = _disagreements(q, hits, store, chat_model, settings, notes, timings)
     timings["disagree"] = time.perf_counter() - t
     # documents giving different answers: the answer says so first and never states one side as plain fact
-    if readings is not None and readings.plural and (readings.distinct or any(d.kind == "factual" and d.sides
-                                                                               for d in disagreements)):
-        text, citations = _with_readings(text if not abstained else "", citations, readings, disagreements,
-                                         store.docs)
-        text, citations, _ = enforce(text, citations, store.docs)
-        if citations:
-            abstained = False
-    if not abstained and citations and not text.startswith(("The sources disagree", "Different things share")):
+    differ = readings is not None and readings.plural and (
+        readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
+    if not abstained and citations and not differ:
         off = _off_focus(search_q, citations, store.docs)
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
@@ -201,6 +196,13 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     if not abstained and citations:
         text = _attributed(q, text, citations, disagreements)
         text, citations, _ = enforce(text, citations, store.docs)
+    if differ:
+        # documents giving different answers: the answer says so first and never states one side as plain fact
+        text, citations = _with_readings(text if not abstained else "", citations, readings, disagreements,
+                                         store.docs)
+        text, citations, _ = enforce(text, citations, store.docs)
+        if citations:
+            abstained = False
     if abstained and disagreements:
         # no supported answer, but sources that disagree on the point: saying who says what is the answer
         text, citations = disagreement_answer(disagreements)

@@ -1,0 +1,116 @@
+"""Answers over documents that disagree on a fact, or that share a name: the real pipeline, real embedder and real NER
+on small corpora written for these tests, plus attribution and focus on the shipped corpus."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from qa.pipeline import ask
+from qa.settings import ROOT, Settings
+from qa.store import open_store
+from tests.conftest import write
+from tests.test_llm_units import FakeChat
+
+WON_A = ("The 2011 Lakeside Marathon was held in heavy rain. Maria Olsen won the 2011 Lakeside Marathon in record "
+         "time. The course ran along the north shore.")
+WON_B = ("Local papers covered the race for days. Maria Olsen won the 2011 Lakeside Marathon, beating a field of 900 "
+         "runners. Her coach praised the pacing.")
+WON_C = ("A new sponsor joined that year. Petra Novak won the 2011 Lakeside Marathon, beating a field of 900 runners. "
+         "The prize was a silver cup.")
+
+
+def _store(tmp_path, files: dict[str, tuple[str, str]]):
+    corpus = tmp_path / "corpus"
+    manifest = {}
+    for name, (source, text) in files.items():
+        write(corpus / name, text)
+        manifest[name] = {"title": name, "source": source}
+    write(corpus / "manifest.json", json.dumps({"documents": manifest}))
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none")
+    return settings, open_store(settings)
+
+
+def _valid(answer, store) -> bool:
+    quotes = list(answer.citations) + [c.citation for d in answer.disagreements for c in d.claims]
+    return all(store.docs[c.doc_id].text[c.start:c.end] == c.quote for c in quotes)
+
+
+def test_planted_name_is_counted_and_said_first(tmp_path):
+    settings, store = _store(tmp_path, {"a.txt": ("Lake Times", WON_A), "b.txt": ("Shore News", WON_B),
+                                        "c.txt": ("Race Blog", WON_C)})
+    a = ask("Who won the 2011 Lakeside Marathon?", settings, store=store, llm="none")
+    assert a.text.startswith("The sources disagree:"), a.text
+    assert "Maria Olsen" in a.text and "Petra Novak" in a.text
+    factual = [d for d in a.disagreements if d.kind == "factual"]
+    assert factual and sorted(len(s.doc_ids) for s in factual[0].sides) == [1, 2]
+    assert "2 documents" in a.text or ("Lake Times" in a.text and "Shore News" in a.text)
+    assert _valid(a, store) and not a.abstained
+
+
+def test_agreeing_sources_note_nothing(tmp_path):
+    settings, store = _store(tmp_path, {"a.txt": ("Lake Times", WON_A), "b.txt": ("Shore News", WON_B)})
+    a = ask("Who won the 2011 Lakeside Marathon?", settings, store=store, llm="none")
+    assert not a.disagreements and "Maria Olsen" in a.text and not a.text.startswith("The sources disagree")
+
+
+def test_two_things_sharing_a_name_are_ambiguity_not_conflict(tmp_path):
+    settings, store = _store(tmp_path, {
+        "chemist.txt": ("Science Weekly", "Ann Lee (chemist) Ann Lee was born in Oslo in 1950. She studied catalysis "
+                                          "at the university and later ran a laboratory."),
+        "singer.txt": ("Music Daily", "Ann Lee (singer) Ann Lee was born in Leeds in 1979. She released four albums "
+                                      "and toured Europe twice."),
+    })
+    a = ask("Where was Ann Lee born?", settings, store=store, llm="none")
+    assert not a.disagreements, a.disagreements
+    assert "Oslo" in a.text and "Leeds" in a.text and "chemist" in a.text and "singer" in a.text
+    assert _valid(a, store)
+
+
+def test_model_stating_one_side_is_not_shown_as_fact(tmp_path):
+    settings, store = _store(tmp_path, {"a.txt": ("Lake Times", WON_A), "b.txt": ("Shore News", WON_B),
+                                        "c.txt": ("Race Blog", WON_C)})
+    model = FakeChat(replies=["Petra Novak won the 2011 Lakeside Marathon [1]."])
+    a = ask("Who won the 2011 Lakeside Marathon?", settings, store=store, llm=model)
+    assert a.text.startswith("The sources disagree:"), a.text
+    plain = re.sub(r"^The sources disagree:[^.]*\.", "", a.text)
+    assert "Petra Novak won" not in plain
+    assert _valid(a, store)
+
+
+# --- on the shipped corpus ---------------------------------------------------------------------------------------
+
+def _sentences(text: str):
+    for m in re.finditer(r"(.+?(?:\[\d+\])+)(?=\s|$)", text):
+        yield re.sub(r"\s*\[\d+\]", "", m.group(1)).strip(), [int(n) for n in re.findall(r"\[(\d+)\]", m.group(1))]
+
+
+def _conflicting_questions():
+    rows = [json.loads(line) for line in (ROOT / "eval" / "seed.jsonl").read_text().splitlines() if line.strip()]
+    return [r["question"] for r in rows if r.get("type") == "conflicting"]
+
+
+@pytest.mark.parametrize("question", _conflicting_questions())
+def test_disputed_claims_name_their_publisher(real_settings, real_store, question):
+    """No answer sentence asserts a claim of a document that another retrieved source disputes without naming the
+    document's publisher (read from Answer.citations and Answer.disagreements)."""
+    a = ask(question, real_settings, store=real_store, llm="none")
+    disputed = {c.citation.doc_id for d in a.disagreements for c in d.claims}
+    by_n = {c.n: c for c in a.citations}
+    for body, marks in _sentences(a.text):
+        if body.startswith(("The sources disagree", "Different things share")) or "says “" in body:
+            continue
+        for n in marks:
+            c = by_n[n]
+            if c.doc_id in disputed:
+                who = c.source or c.title
+                assert who.lower() in body.lower(), (question, body, who)
+
+
+def test_answer_about_something_else_abstains(real_settings, real_store):
+    a = ask("When did Armenia join the United Nations?", real_settings, store=real_store, llm="none")
+    assert a.abstained, a.text
+    b = ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="none")
+    assert not b.abstained and "2 March 1992" in b.text

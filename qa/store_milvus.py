@@ -214,7 +214,7 @@ class MilvusStore:
 
     # -- small helpers ------------------------------------------------------------------------------------------
     def _meta(self, key: str, default: str = "") -> str:
-        rows = self.client.query(self._name("meta"), filter=f"key == {json.dumps(key)}", output_fields=["value"])
+        rows = self.client.query(self._name("meta"), filter=f"key == {_lit(key)}", output_fields=["value"])
         return rows[0]["value"] if rows else default
 
     def _set_meta(self, **values) -> None:
@@ -224,7 +224,7 @@ class MilvusStore:
         """Delete then insert by primary key (milvus-lite's upsert fails on VARCHAR keys)."""
         keys = [r[pk] for r in rows] + list(gone)
         if keys:
-            self.client.delete(self._name(kind), filter=f"{pk} in {json.dumps(keys)}")
+            self.client.delete(self._name(kind), filter=f"{pk} in {_lit(keys)}")
         if rows:
             self.client.insert(self._name(kind), rows)
 
@@ -254,11 +254,11 @@ class MilvusStore:
         doc = self._cache_docs.get(doc_id)
         if doc is not None:
             return doc
-        rows = self.client.query(self._name("docs"), filter=f"doc_id == {json.dumps(doc_id)}", output_fields=["meta"])
+        rows = self.client.query(self._name("docs"), filter=f"doc_id == {_lit(doc_id)}", output_fields=["meta"])
         if not rows:
             return None
         meta = json.loads(rows[0]["meta"])
-        parts = self.client.query(self._name("text"), filter=f"doc_id == {json.dumps(doc_id)}",
+        parts = self.client.query(self._name("text"), filter=f"doc_id == {_lit(doc_id)}",
                                   output_fields=["part", "text"], limit=16384)
         text = "".join(p["text"] for p in sorted(parts, key=lambda p: p["part"]))
         doc = Document(text=text, **meta)
@@ -363,7 +363,7 @@ class MilvusStore:
 
     def sentence_vector(self, doc_id: str, start: int, end: int):
         rows = self.client.query(self._name("sentences"), output_fields=["vec"],
-                                 filter=f"doc_id == {json.dumps(doc_id)} and start == {int(start)} and end == {int(end)}")
+                                 filter=f"doc_id == {_lit(doc_id)} and start == {int(start)} and end == {int(end)}")
         return np.asarray(rows[0]["vec"], "float32") if rows else None
 
     def doc_freq(self, terms: Iterable[str]) -> dict[str, int]:
@@ -372,7 +372,7 @@ class MilvusStore:
         todo = [t for t in terms if t not in self._cache_df]
         if todo:
             found = {r["term"]: int(r["df"]) for r in self.client.query(
-                self._name("terms"), filter=f"term in {json.dumps(todo)}", output_fields=["term", "df"])}
+                self._name("terms"), filter=f"term in {_lit(todo)}", output_fields=["term", "df"])}
             for t in todo:
                 self._cache_df.put(t, found.get(t, 0))
         return {t: self._cache_df[t] for t in terms}
@@ -431,7 +431,7 @@ class MilvusStore:
         for lo in range(0, len(terms), _BATCH):
             part = terms[lo:lo + _BATCH]
             old = {r["term"]: int(r["df"]) for r in self.client.query(
-                self._name("terms"), filter=f"term in {json.dumps(part)}", output_fields=["term", "df"])}
+                self._name("terms"), filter=f"term in {_lit(part)}", output_fields=["term", "df"])}
             rows = [{"term": t, "df": old.get(t, 0) + sign * df[t], "v": [0.0, 0.0]} for t in part]
             self._replace("terms", "term", [r for r in rows if r["df"] > 0], [r["term"] for r in rows if r["df"] <= 0])
 
@@ -439,7 +439,7 @@ class MilvusStore:
         with self._lock:
             ids = list(dict.fromkeys(doc_ids))
             for lo in range(0, len(ids), 100):
-                flt = f"doc_id in {json.dumps(ids[lo:lo + 100])}"
+                flt = f"doc_id in {_lit(ids[lo:lo + 100])}"
                 df: Counter[str] = Counter()
                 it = self.client.query_iterator(self._name("chunks"), batch_size=_BATCH, filter=flt, output_fields=["terms"])
                 while rows := it.next():
@@ -504,6 +504,11 @@ class _SentenceRows(Sequence):
     def __iter__(self):
         for r in sorted(self._s._all_ids("sentences")):
             yield self._s.sentence(r)
+
+
+def _lit(value) -> str:
+    """A Milvus filter literal: JSON with characters as they are (an escaped \\uXXXX never matches in Milvus)."""
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _clip(text: str) -> str:

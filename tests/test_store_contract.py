@@ -110,15 +110,17 @@ def test_add_and_remove_documents(store):
     n_docs = len(store.docs)
     before = store.doc_freq(["lighthouse"])["lighthouse"]
     doc = _doc("extra/lighthouse.txt", "The lighthouse keepers of Norway kept the lamps burning. "
-                                       "Their logbooks survive in Bergen.\n")
+                                       "Their logbooks survive in Tromsø.\n")
     store.add_documents([doc])
     assert len(store.docs) == n_docs + 1 and store.docs["extra/lighthouse.txt"].text == doc.text
     assert store.doc_freq(["lighthouse"])["lighthouse"] == before + 1
+    store.add_documents([doc])  # again: replaced, not doubled (and a non-ASCII term is counted once)
+    assert len(store.docs) == n_docs + 1 and store.doc_freq(["tromsø", "lighthouse"]) == {"tromsø": 1, "lighthouse": before + 1}
     top = store.search_lexical("lighthouse keepers Norway", 3)
     assert store.chunks[top[0][0]].doc_id == "extra/lighthouse.txt"
     store.remove_documents(["extra/lighthouse.txt"])
     assert "extra/lighthouse.txt" not in store.docs and len(store.docs) == n_docs
-    assert store.doc_freq(["lighthouse"])["lighthouse"] == before
+    assert store.doc_freq(["lighthouse", "tromsø"]) == {"lighthouse": before, "tromsø": 0}
     near = store.search_dense(np.asarray(store.embedder.embed([doc.text])[0]), 50)
     assert near and all(store.chunks[i].doc_id != "extra/lighthouse.txt" for i, _ in near)
     assert all(store.chunks[i].doc_id != "extra/lighthouse.txt" for i, _ in store.search_lexical("lighthouse", 5))

@@ -12,8 +12,8 @@ embeds nothing. Questions are the eval sets' real questions, pre-embedded, so la
 Each (size, store) runs in its own process so peak RSS (ru_maxrss; for Milvus plus the server's VmHWM) is that
 build's and search's alone. Columns: build s (chunk + index + save of all documents but the last tenth, at most
 1,000, vectors from the cache), add s (those last documents added to the built index: the incremental path),
-peak RSS, index disk, retrieve() p50/p95 at one thread (the whole retrieve: dense + BM25 + sentence scoring), the
-chunk search alone, and recall@10 of the store's chunk search against exact search. Left out: embedding time
+peak RSS, index disk, retrieve() p50/p95 at one thread (the whole retrieve: dense + BM25 + sentence scoring, as
+qa/retrieve.py is at the time), the store calls one retrieve() makes (its store share), the chunk search alone, and recall@10 of the store's chunk search against exact search. Left out: embedding time
 (cached; ~100-190 texts/s on a free 2-core CPU), the question embedding (~5 ms) and answer generation.
 """
 
@@ -237,8 +237,11 @@ def measure(size: int, store: str, n_questions: int) -> dict:
     questions = _questions(n_questions)
     qvecs = emb.embed(questions)
     exact = _exact_top10(docs, emb, qvecs)
-    lat, recall, dense = [], [], []
+    lat, recall, dense, calls = [], [], [], []
     for q, qv, truth in zip(questions, qvecs, exact):
+        t = time.perf_counter()
+        _store_calls(st, q, qv)
+        calls.append(time.perf_counter() - t)
         t = time.perf_counter()
         got = [i for i, _ in st.search_dense(qv, 10)]
         dense.append(time.perf_counter() - t)
@@ -261,7 +264,25 @@ def measure(size: int, store: str, n_questions: int) -> dict:
             "disk_mb": round(disk / 2**20), "p50_ms": round(1000 * statistics.median(lat), 1),
             "p95_ms": round(1000 * float(np.percentile(lat, 95)), 1), "recall10": round(float(np.mean(recall)), 3),
             "dense_p50_ms": round(1000 * statistics.median(dense), 2),
+            "calls_p50_ms": round(1000 * statistics.median(calls), 2),
+            "calls_p95_ms": round(1000 * float(np.percentile(calls, 95)), 2),
             "embedded_at_build": emb.misses}
+
+
+def _store_calls(st, question: str, qvec) -> None:
+    """Every store call one retrieve() makes, without its scoring (which others change): two searches, then the
+    vectors, sentence rows and texts of the 16 best fused chunks, and the question's term statistics."""
+    from qa.retrieve import rrf
+    from qa.text import content_terms
+
+    fused = rrf(st.search_dense(qvec, 30), st.search_lexical(question, 30))
+    for cid in sorted(fused, key=fused.get, reverse=True)[:16]:
+        st.chunk_vector(cid)
+        rows = st.sentence_rows(cid)
+        st.sentence_vectors(rows)
+        for r in map(st.sentence, rows):
+            st.text(r.doc_id, r.start, r.end)
+    st.doc_freq(content_terms(question))
 
 
 def _exact_top10(docs, emb, qvecs) -> list[list[int]]:
@@ -355,12 +376,13 @@ def main() -> None:
                 continue
             rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
             print(json.dumps(rows[-1]), file=sys.stderr)
-    print("| chunks | store | build s (all but the last docs) | add docs: s | peak RSS MB | disk MB | "
-          "retrieve p50 ms | p95 ms | chunk search p50 ms | recall@10 |")
+    print("| chunks | store | build s | add docs: s | peak RSS MB | disk MB | retrieve p50 / p95 ms | "
+          "store calls p50 / p95 ms | chunk search p50 ms | recall@10 |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['chunks']} | {r['store']} | {r['build_s']} | {r['added_docs']}: {r['add_s']} | {r['peak_rss_mb']} | "
-              f"{r['disk_mb']} | {r['p50_ms']} | {r['p95_ms']} | {r['dense_p50_ms']} | {r['recall10']} |")
+              f"{r['disk_mb']} | {r['p50_ms']} / {r['p95_ms']} | {r['calls_p50_ms']} / {r['calls_p95_ms']} | "
+              f"{r['dense_p50_ms']} | {r['recall10']} |")
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import socket
 import subprocess
 import threading
@@ -43,6 +44,7 @@ TEXT_PART = 16_000  # characters per stored text part: Milvus VARCHAR holds at m
 MAX_VARCHAR = 65_535
 BM25_K1, BM25_B = 1.5, 0.75  # the embedded store's bm25s defaults, so lexical ranks agree
 _BATCH = 1000  # rows per insert / ids per query
+_UNSAFE = re.compile(r"['\"\\\\]|^~")
 _CHUNK_FIELDS = ["id", "doc_id", "start", "end", "row_lo", "row_hi", "vec"]
 
 
@@ -101,7 +103,7 @@ class _Chunks(Sequence):
         info = self._s._chunk_info([int(cid)]).get(int(cid))
         if info is None:
             raise IndexError(cid)
-        doc = self._s.docs[info["doc_id"]]
+        doc = self._s.docs[_dec(info["doc_id"])]
         spans = tuple(Span(start=r.start, end=r.end) for r in map(self._s.sentence, range(info["row_lo"], info["row_hi"])))
         return Chunk(chunk_id=int(cid), doc_id=doc.doc_id, start=info["start"], end=info["end"],
                      text=doc.text[info["start"]:info["end"]], sentences=spans)
@@ -224,7 +226,7 @@ class MilvusStore:
         """Delete then insert by primary key (milvus-lite's upsert fails on VARCHAR keys)."""
         keys = [r[pk] for r in rows] + list(gone)
         if keys:
-            self.client.delete(self._name(kind), filter=f"{pk} in {_lit(keys)}")
+            self.client.delete(self._name(kind), filter=f"{pk} in {json.dumps(keys, ensure_ascii=False)}")  # encoded
         if rows:
             self.client.insert(self._name(kind), rows)
 
@@ -243,7 +245,7 @@ class MilvusStore:
             if not rows:
                 it.close()
                 return out
-            out += [r[pk] for r in rows]
+            out += [_dec(r[pk]) if isinstance(r[pk], str) else r[pk] for r in rows]
 
     def _doc_ids(self) -> list[str]:
         if self._ids is None:  # cleared by every change
@@ -354,7 +356,7 @@ class MilvusStore:
 
     def sentence(self, row: int) -> SentenceRow:
         r = self._rows([int(row)])[int(row)]
-        return SentenceRow(r["doc_id"], int(r["start"]), int(r["end"]), int(r["chunk_id"]))
+        return SentenceRow(_dec(r["doc_id"]), int(r["start"]), int(r["end"]), int(r["chunk_id"]))
 
     def sentence_vectors(self, rows) -> np.ndarray:
         rows = [int(r) for r in rows]
@@ -371,7 +373,7 @@ class MilvusStore:
         terms = list(dict.fromkeys(terms))
         todo = [t for t in terms if t not in self._cache_df]
         if todo:
-            found = {r["term"]: int(r["df"]) for r in self.client.query(
+            found = {_dec(r["term"]): int(r["df"]) for r in self.client.query(
                 self._name("terms"), filter=f"term in {_lit(todo)}", output_fields=["term", "df"])}
             for t in todo:
                 self._cache_df.put(t, found.get(t, 0))
@@ -407,16 +409,16 @@ class MilvusStore:
             terms = content_terms(b.chunk_text(i))
             df.update(set(terms))
             sent = b.rows[b.ptr[i]:b.ptr[i + 1]]
-            rows.append({"id": c0 + i, "doc_id": b.docs[d].doc_id, "start": start, "end": end,
+            rows.append({"id": c0 + i, "doc_id": _enc(b.docs[d].doc_id), "start": start, "end": end,
                          "row_lo": s0 + int(sent.min()), "row_hi": s0 + int(sent.max()) + 1,
                          "terms": _clip(" ".join(terms) or "∅"), "vec": b.chunk_vecs[i].tolist()})
         self._insert_rows("chunks", rows)
         self._insert_rows("sentences", [
-            {"id": s0 + j, "doc_id": b.docs[d].doc_id, "start": s, "end": e, "chunk_id": c0 + c,
+            {"id": s0 + j, "doc_id": _enc(b.docs[d].doc_id), "start": s, "end": e, "chunk_id": c0 + c,
              "vec": b.sent_vecs[j].tolist()} for j, (d, s, e, c) in enumerate(b.sentences.tolist())])
-        self._insert_rows("docs", [{"doc_id": d.doc_id, "v": [0.0, 0.0], "meta": json.dumps(
+        self._insert_rows("docs", [{"doc_id": _enc(d.doc_id), "v": [0.0, 0.0], "meta": json.dumps(
             d.model_dump(mode="json", exclude={"text"}))} for d in b.docs])
-        self._insert_rows("text", [{"id": f"{d.doc_id}#{p}", "doc_id": d.doc_id, "part": p, "v": [0.0, 0.0],
+        self._insert_rows("text", [{"id": f"{_enc(d.doc_id)}#{p}", "doc_id": _enc(d.doc_id), "part": p, "v": [0.0, 0.0],
                                     "text": d.text[p * TEXT_PART:(p + 1) * TEXT_PART]}
                                    for d in b.docs for p in range(max(1, -(-len(d.text) // TEXT_PART)))])
         self._add_df(df, +1)
@@ -430,9 +432,9 @@ class MilvusStore:
         terms = list(df)
         for lo in range(0, len(terms), _BATCH):
             part = terms[lo:lo + _BATCH]
-            old = {r["term"]: int(r["df"]) for r in self.client.query(
+            old = {_dec(r["term"]): int(r["df"]) for r in self.client.query(
                 self._name("terms"), filter=f"term in {_lit(part)}", output_fields=["term", "df"])}
-            rows = [{"term": t, "df": old.get(t, 0) + sign * df[t], "v": [0.0, 0.0]} for t in part]
+            rows = [{"term": _enc(t), "df": old.get(t, 0) + sign * df[t], "v": [0.0, 0.0]} for t in part]
             self._replace("terms", "term", [r for r in rows if r["df"] > 0], [r["term"] for r in rows if r["df"] <= 0])
 
     def remove_documents(self, doc_ids: Iterable[str]) -> None:
@@ -464,7 +466,7 @@ class MilvusStore:
             known = {}
             it = self.client.query_iterator(self._name("docs"), batch_size=_BATCH, filter="", output_fields=["doc_id", "meta"])
             while rows := it.next():
-                known.update({r["doc_id"]: json.loads(r["meta"])["sha256"] for r in rows})
+                known.update({_dec(r["doc_id"]): json.loads(r["meta"])["sha256"] for r in rows})
             it.close()
             report = load_corpus(Path(self.settings.corpus_dir), frozenset(known))
             current = {d.doc_id: d for d in report.documents}
@@ -506,9 +508,18 @@ class _SentenceRows(Sequence):
             yield self._s.sentence(r)
 
 
+def _enc(key: str) -> str:
+    """A key as stored: as it is, unless it holds a quote or backslash (Milvus filters fail on them): then hex."""
+    return key if not _UNSAFE.search(key) else "~" + key.encode().hex()
+
+
+def _dec(key: str) -> str:
+    return bytes.fromhex(key[1:]).decode() if key.startswith("~") else key
+
+
 def _lit(value) -> str:
-    """A Milvus filter literal: JSON with characters as they are (an escaped \\uXXXX never matches in Milvus)."""
-    return json.dumps(value, ensure_ascii=False)
+    """A Milvus filter literal of stored keys: JSON with characters as they are (escaped \\uXXXX never match)."""
+    return json.dumps([_enc(v) for v in value] if isinstance(value, list) else _enc(value), ensure_ascii=False)
 
 
 def _clip(text: str) -> str:

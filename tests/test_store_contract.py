@@ -109,21 +109,22 @@ def test_term_statistics_count_chunks(store):
 def test_add_and_remove_documents(store):
     n_docs = len(store.docs)
     before = store.doc_freq(["lighthouse"])["lighthouse"]
-    doc = _doc("extra/lighthouse.txt", "The lighthouse keepers of Norway kept the lamps burning. "
+    doc = _doc("extra/o'hara lighthouse.txt", "The lighthouse keepers of Norway kept the lamps burning and didn't sleep. "
                                        "Their logbooks survive in Tromsø.\n")
     store.add_documents([doc])
-    assert len(store.docs) == n_docs + 1 and store.docs["extra/lighthouse.txt"].text == doc.text
+    assert len(store.docs) == n_docs + 1 and store.docs["extra/o'hara lighthouse.txt"].text == doc.text
     assert store.doc_freq(["lighthouse"])["lighthouse"] == before + 1
     store.add_documents([doc])  # again: replaced, not doubled (and a non-ASCII term is counted once)
-    assert len(store.docs) == n_docs + 1 and store.doc_freq(["tromsø", "lighthouse"]) == {"tromsø": 1, "lighthouse": before + 1}
+    assert len(store.docs) == n_docs + 1
+    assert store.doc_freq(["tromsø", "lighthouse", "didn't"]) == {"tromsø": 1, "lighthouse": before + 1, "didn't": 1}
     top = store.search_lexical("lighthouse keepers Norway", 3)
-    assert store.chunks[top[0][0]].doc_id == "extra/lighthouse.txt"
-    store.remove_documents(["extra/lighthouse.txt"])
-    assert "extra/lighthouse.txt" not in store.docs and len(store.docs) == n_docs
+    assert store.chunks[top[0][0]].doc_id == "extra/o'hara lighthouse.txt"
+    store.remove_documents(["extra/o'hara lighthouse.txt"])
+    assert "extra/o'hara lighthouse.txt" not in store.docs and len(store.docs) == n_docs
     assert store.doc_freq(["lighthouse", "tromsø"]) == {"lighthouse": before, "tromsø": 0}
     near = store.search_dense(np.asarray(store.embedder.embed([doc.text])[0]), 50)
-    assert near and all(store.chunks[i].doc_id != "extra/lighthouse.txt" for i, _ in near)
-    assert all(store.chunks[i].doc_id != "extra/lighthouse.txt" for i, _ in store.search_lexical("lighthouse", 5))
+    assert near and all(store.chunks[i].doc_id != "extra/o'hara lighthouse.txt" for i, _ in near)
+    assert all(store.chunks[i].doc_id != "extra/o'hara lighthouse.txt" for i, _ in store.search_lexical("lighthouse", 5))
 
 
 def test_retrieve_gives_verbatim_evidence(store):

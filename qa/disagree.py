@@ -440,6 +440,36 @@ def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) ->
     return [h for h in wide if (h.doc_id, h.start, h.end) not in have]
 
 
+def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -> list[Hit]:
+    """Near-copies, in other documents, of the best evidence sentences: retrieval keeps one of two near-identical
+    sentences (diversity), but a copy with one fact changed is exactly what a factual conflict looks like."""
+    if not hasattr(store, "search_dense") or not hasattr(store, "sentence_rows"):
+        return []
+    have = {(h.doc_id, h.start, h.end) for h in hits}
+    out: list[Hit] = []
+    for h in hits[:top]:
+        vec = store.sentence_vector(h.doc_id, h.start, h.end) if hasattr(store, "sentence_vector") else None
+        if vec is None:
+            continue
+        words = set(stems(h.text))
+        try:
+            chunk_ids = [cid for cid, _ in store.search_dense(vec, per_hit)]
+        except Exception:  # a store that cannot search by vector adds nothing here
+            return out
+        for cid in chunk_ids:
+            for row in store.sentence_rows(cid):
+                r = store.sentence(row)
+                if r.doc_id == h.doc_id or (r.doc_id, r.start, r.end) in have:
+                    continue
+                text = store.docs[r.doc_id].text[r.start:r.end]
+                other = set(stems(text))
+                if words and other and len(words & other) / len(words | other) >= 0.6:
+                    have.add((r.doc_id, r.start, r.end))
+                    out.append(Hit(doc_id=r.doc_id, start=r.start, end=r.end, text=text, chunk_id=cid,
+                                   score=round(h.score * 0.98, 4), dense=h.dense, lexical=h.lexical))
+    return out
+
+
 def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settings,
                     embedded: bool) -> list[tuple[int, int]]:
     """Pairs worth a judge call, most promising first: related to each other and to the question, from two
@@ -497,7 +527,9 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]
     """Unit index -> the span (sentence offsets) where it differs from a near-parallel sentence of another
     document, for sentences about the question's subject."""
     out: dict[int, tuple[int, int]] = {}
-    about = [C.subject_coverage(a, u.hit.text) >= 0.3 or u.relevance >= 0.45 for u in units]
+    about = [max(C.subject_coverage(a, u.hit.text), 0.75 * C.subject_coverage(a, _context(u.doc, u.hit.start)
+                                                                            + " " + u.hit.text)) >= 0.3
+             or u.relevance >= 0.45 for u in units]
     for i, j in combinations(range(len(units)), 2):
         ui, uj = units[i], units[j]
         if not two_sources(ui.doc, uj.doc) or not (about[i] and about[j]):
@@ -662,6 +694,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     settings = settings or getattr(store, "settings", None) or Settings()
     extra = settings.extra or {}
     hits = list(hits) + _more_evidence(question, hits, store, settings)
+    hits += _parallel_evidence(hits, store)
     units: list[_Unit] = []
     seen = set()
     for i, h in enumerate(hits):
@@ -679,7 +712,9 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
         u.relevance = max(r, u.hit.dense)
     embedded = getattr(store, "embedder", None) is not None
     min_rel = float(extra.get("disagree_min_relevance", 0.2 if embedded else 0.1))
-    keep = [k for k, u in enumerate(units) if u.relevance >= min_rel]
+    # a sentence retrieval scored high in its context ("The role was originated by ...") counts, even if alone it
+    # reads as unrelated to the question
+    keep = [k for k, u in enumerate(units) if u.relevance >= min_rel or u.hit.score >= 0.45]
     units = [units[k] for k in keep]
     sim = [[sim[a][b] for b in keep] for a in keep]
     fact_sim = float(extra.get("disagree_fact_sim", 0.5 if embedded else 0.25))
@@ -712,8 +747,9 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     result = _group(edges, {u.index: u for u in units})
     t1 = time.perf_counter()
     embedder = getattr(store, "embedder", None)
-    readings = answer_readings(question, units, sim, pair_sim=PAIR_SIM if embedded else 0.25,
-                               embed=embedder.embed if embedder is not None else None)
+    readings = (answer_readings(question, units, sim, pair_sim=PAIR_SIM if embedded else 0.25,
+                                embed=embedder.embed if embedder is not None else None)
+                if getattr(settings, "factual_candidates", True) else Readings(C.asked(question)))
     timings["disagree_candidates"] = time.perf_counter() - t1
     if readings.plural:
         # the documents' own answers, grouped, supersede value pairs found sentence by sentence

@@ -155,6 +155,7 @@ def conflict_scores(gold: Sequence[str], wrong: Sequence[str], tags: Sequence[st
     exact: every gold answer given and no wrong value in the text except one that a disagreement quotes."""
     text = "" if answer.abstained else answer.text
     noted_texts = [" ".join([c.citation.quote, c.stance]) for d in answer.disagreements for c in d.claims]
+    noted_texts += [" ".join([s.value, s.about]) for d in answer.disagreements for s in getattr(d, "sides", ())]
     noted = {w for w in wrong if any(answer_match(t, [w]) for t in noted_texts)}
     stated = {w for w in wrong if answer_match(text, [w])}
     fooled = bool(stated - noted)

@@ -458,21 +458,32 @@ def launch(host: str = "127.0.0.1", port: int = 7860, auth=None, share: bool = F
     return demo
 
 
+#: asked once at start by _warm, so the first real question finds every stage warm
+WARM_QUESTION = "When was the United Nations founded?"
+
+
 def _warm(demo, warm_model: bool = False) -> None:
+    store = None
     try:
-        demo.qa_warm()
+        store = demo.qa_warm()
     except Exception as exc:  # the page shows the same error when it is used
         log.warning("could not load the index yet: %s", exc)
     if not warm_model:
         return
     try:  # load the default model and cache its system prompt, so the first question is not the slow one
         from qa.llm import make_llm
+        from qa.pipeline import ask
         from qa.prompts import SYSTEM_PROMPT
         from qa.settings import Settings
 
-        model = make_llm(None, Settings.from_env())
+        settings = Settings.from_env()
+        model = make_llm(None, settings)
         if model is not None and hasattr(model, "warm"):
             model.warm(SYSTEM_PROMPT)
+        # then one question end to end: the embedder's first call, the lazy imports of the answer and disagreement
+        # steps and the model's first full answer are paid here, not by the first person who asks
+        if store is not None:
+            ask(WARM_QUESTION, settings, store=store, llm=model if model is not None else "none")
     except Exception as exc:
         log.warning("could not warm the language model: %s", exc)
 

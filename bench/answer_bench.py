@@ -1,14 +1,26 @@
-"""Answer-latency benchmark for LLM answers: retrieve -> prompt -> generate (streamed) -> verify, per dev question.
+"""Answer-latency benchmark for the local model: today's configuration vs the new one, and each speed lever alone.
 
-Prints p50/p90 full-answer latency, time to first token (model only, and from the question), prompt tokens,
-the share of time per stage, and the share of answer sentences that survive verification. The dev questions are
-written here, about the seed corpus, and differ from the test questions in eval/seed.jsonl.
+Every configuration answers every dev question through ``qa.pipeline.ask_stream`` (the page's path), interleaved
+question by question in a rotating order, in one process: the machine's speed swings about 2x from minute to minute
+(it is shared), so only figures measured side by side compare. Per configuration it prints p50/p90 whole-answer
+time, p50 first answer token and p50 "evidence shown" (the Evidence event), all from the moment the question is
+asked, prompt tokens and how many came from the KV cache, and the share of answers that match today's text. Then the
+speed-up of each lever on its own (today's p50 / the lever's p50, and the median of the per-question ratios), and the
+first question after a cold start (a fresh process that warms up like `qa serve`) against the p50 of the questions
+after it. The dev questions are written here, about the seed corpus, and differ from the test questions in
+eval/seed.jsonl.
 
-    .venv/bin/python bench/answer_bench.py                 # local 1.5B model
-    .venv/bin/python bench/answer_bench.py --llm local-small
-    .venv/bin/python bench/answer_bench.py --pipeline      # through qa.pipeline.ask (adds disagreement checks)
+    .venv/bin/python bench/answer_bench.py                       # all configurations, then the cold start
+    .venv/bin/python bench/answer_bench.py --configs today,new --repeat 2
+    .venv/bin/python bench/answer_bench.py --cold-only           # only the first question after a cold start
 
-Left out: quality scoring against gold answers (that is eval/'s job); this measures speed and verification only.
+Configurations (``today`` is the setup before issue 13: Q4_K_M weights, no prompt lookup, the old thread rule that
+counted this process's own threads as competition; ``new`` is LocalLlamaChat's defaults now; each lever is today plus
+that one change; the system prompt's KV cache is reused in all but ``no-cache``):
+
+    today, new (all kept levers), q4_0, lookup, threads, short-prompt, no-cache
+
+Left out: quality scoring against gold answers (``qa eval`` does that); the text match here only flags changes.
 """
 
 from __future__ import annotations
@@ -17,6 +29,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -38,6 +51,23 @@ DEV_QUESTIONS = [
     "What is the capital of Australia?",
 ]
 
+#: the shorter-prompt lever: fewer passage characters in the user turn (qa.generate reads these from settings.extra)
+SHORT_PROMPT = {"total_chars": 900, "max_passages": 4}
+
+#: name -> (LocalLlamaChat fields, old thread rule?, settings.extra)
+CONFIGS: dict[str, tuple[dict, bool, dict]] = {
+    "today": ({"weights": "shipped", "lookup": 0}, True, {}),
+    "new": ({}, False, {}),  # LocalLlamaChat's defaults: the levers that paid are the defaults
+    "q4_0": ({"weights": "fast", "lookup": 0}, True, {}),  # the copy is made first if missing (about 10 s)
+    "lookup": ({"weights": "shipped", "lookup": 10}, True, {}),
+    "threads": ({"weights": "shipped", "lookup": 0}, False, {}),
+    "short-prompt": ({"weights": "shipped", "lookup": 0}, True, SHORT_PROMPT),
+    "no-cache": ({"weights": "shipped", "lookup": 0, "cache_prompt": False}, True, {}),
+}
+LEVERS = {"q4_0": "Q4_0 weights, repacked at load", "lookup": "prompt-lookup decoding (10 draft tokens)",
+          "threads": "thread rule that ignores this process's own threads",
+          "short-prompt": f"shorter prompt {SHORT_PROMPT}", "no-cache": "system-prompt KV cache OFF (today has it on)"}
+
 
 def pct(values: list[float], q: float) -> float:
     if not values:
@@ -47,121 +77,206 @@ def pct(values: list[float], q: float) -> float:
     return values[idx]
 
 
-def run_direct(question: str, store, model, settings: Settings) -> dict:
-    from qa.generate import llm_answer
-    from qa.retrieve import relevance, retrieve
+def make_model(name: str, settings: Settings):
+    """The chat model of one configuration (the old thread rule is today's ``pick_threads`` minus own threads)."""
+    from qa.llm import LocalLlamaChat, pick_threads
+
+    fields, old_threads, _ = CONFIGS[name]
+
+    class Today(LocalLlamaChat):
+        def _set_threads(self, llama):
+            threads = pick_threads(own_running=1)  # before issue 13: every running thread counted as another process
+            llama._ctx.set_n_threads(threads, threads)
+            return threads
+
+    cls = Today if old_threads else LocalLlamaChat
+    return cls(model_name="local", max_tokens=settings.max_new_tokens, timeout=settings.llm_timeout, **fields)
+
+
+def forget_last_question(model, system_prompt: str) -> None:
+    """Keep only the system prompt in the model's KV cache, as after any other question (configurations that share
+    a loaded model must not find this question's prompt already cached by the one before)."""
+    from qa.llm import common_prefix
+
+    llama, lock = model._llama()
+    prefix = f"<|im_start|>system\n{system_prompt}<|im_end|>\n<|im_start|>user\n"
+    with lock:
+        tokens = llama.tokenize(prefix.encode(), add_bos=False, special=True)
+        shared = common_prefix(llama.input_ids[: llama.n_tokens], tokens)
+        if shared < len(tokens):  # a configuration without the cache ran last: evaluate the system prompt again
+            llama.reset()
+            llama.eval(tokens)
+        else:
+            llama.n_tokens = shared
+
+
+def ask_once(question: str, store, model, settings: Settings) -> dict:
+    """One question through ask_stream: seconds to the Evidence event, the first answer token and the Answer."""
+    from qa.pipeline import ask_stream
+    from qa.types import Answer, Evidence
 
     t0 = time.perf_counter()
-    hits = retrieve(question, store, settings)
-    t_retrieve = time.perf_counter() - t0
-    row = {"question": question, "retrieve": t_retrieve}
-    if relevance(hits) < settings.min_relevance:  # the pipeline abstains here without calling the model
-        row.update(total=time.perf_counter() - t0, abstained=True, skipped_llm=True, kept=0, dropped=0, text="")
-        return row
-    first: list[float] = []
-    result = llm_answer(question, hits, store, model, settings,
-                        on_token=lambda _p: first or first.append(time.perf_counter() - t0))
-    tm = result.timings
-    row.update(total=time.perf_counter() - t0, ttft_e2e=first[0] if first else None,
-               ttft_model=tm.get("first_token"), prompt_build=tm.get("prompt_build", 0.0),
-               generate=tm.get("generate", 0.0), verify=tm.get("verify", 0.0),
-               prompt_tokens=tm.get("prompt_tokens"), output_tokens=tm.get("output_tokens"),
-               n_threads=tm.get("n_threads"), kept=result.kept, dropped=len(result.dropped), abstained=result.abstained, failed=result.failed,
-               text=result.text, raw=result.raw, notes=list(result.notes),
-               dropped_reasons=[r for _, r in result.dropped])
+    row: dict = {"question": question}
+    for event in ask_stream(question, settings, store=store, llm=model):
+        now = time.perf_counter() - t0
+        if isinstance(event, Evidence):
+            row["evidence"] = now
+        elif isinstance(event, str):
+            row.setdefault("first_token", now)
+        elif isinstance(event, Answer):
+            row.update(total=now, text=event.text, abstained=event.abstained, mode=event.mode,
+                       prompt_tokens=event.usage.get("llm_prompt_tokens"), timings=event.timings)
+    stats = getattr(model, "last_stats", {}) or {}
+    row["asked_model"] = "llm_generate" in row.get("timings", {})
+    row.update(cached_tokens=stats.get("cached_tokens"), n_threads=stats.get("n_threads"))
     return row
 
 
-def run_pipeline(question: str, store, model, settings: Settings) -> dict:
-    from qa.pipeline import ask
+def run_configs(names: list[str], repeat: int, limit: int, verbose: bool) -> dict[str, list[dict]]:
+    from qa.prompts import SYSTEM_PROMPT
+    from qa.store import open_store
 
-    t0 = time.perf_counter()
-    first: list[float] = []
-    answer = ask(question, settings, store=store, llm=model,
-                 on_token=lambda _p: first or first.append(time.perf_counter() - t0))
-    tm = answer.timings
-    return {"question": question, "total": time.perf_counter() - t0, "ttft_e2e": first[0] if first else None,
-            "ttft_model": tm.get("llm_first_token"), "retrieve": tm.get("retrieve", 0.0),
-            "generate": tm.get("llm_generate", 0.0), "verify": tm.get("llm_verify", 0.0),
-            "prompt_build": tm.get("llm_prompt_build", 0.0), "disagree": tm.get("disagree", 0.0),
-            "prompt_tokens": answer.usage.get("llm_prompt_tokens"),
-            "output_tokens": answer.usage.get("llm_output_tokens"),
-            "abstained": answer.abstained, "mode": answer.mode, "text": answer.text, "notes": list(answer.notes),
-            "kept": None, "dropped": None}
+    base = Settings.from_env(llm="local")
+    store = open_store(base)
+    if any(CONFIGS[n][0].get("weights") == "fast" for n in names):
+        from qa.models import make_fast_copy
+
+        if make_fast_copy("local", progress=print) is None:
+            print("no Q4_0 copy could be made: the q4_0 configuration runs the shipped weights")
+    settings = {n: base.with_(extra=dict(CONFIGS[n][2])) for n in names}
+    models = {}
+    for n in names:
+        t = time.perf_counter()
+        models[n] = make_model(n, settings[n])
+        models[n].warm(SYSTEM_PROMPT)
+        print(f"{n:13s} loaded + warmed in {time.perf_counter() - t:5.1f}s  ({Path(models[n].path()).name})")
+    ask_once("warm-up: when was the UN founded?", store, models[names[0]], settings[names[0]])  # embedder, imports
+    rows: dict[str, list[dict]] = {n: [] for n in names}
+    questions = DEV_QUESTIONS[:limit]
+    for r in range(repeat):
+        for i, q in enumerate(questions):
+            shift = (i + r) % len(names)
+            for n in names[shift:] + names[:shift]:  # rotate who goes first: no configuration always runs warm
+                forget_last_question(models[n], SYSTEM_PROMPT)
+                row = ask_once(q, store, models[n], settings[n])
+                rows[n].append(row)
+                print(f"  {n:13s} {row['total']:6.2f}s evidence={row.get('evidence', float('nan')):4.2f}s "
+                      f"first={row.get('first_token', float('nan')):5.2f}s prompt={row.get('prompt_tokens') or 0:3.0f}t "
+                      f"cached={row.get('cached_tokens') or 0:3.0f}t threads={row.get('n_threads') or 0} "
+                      f"load={os.getloadavg()[0]:.1f} {q[:50]}")
+                if verbose:
+                    print(f"      {row.get('text', '')!r}")
+    return rows
+
+
+def summarise(rows: dict[str, list[dict]]) -> None:
+    names = list(rows)
+    print(f"\n{'config':13s} {'p50 total':>9s} {'p90 total':>9s} {'p50 first token':>15s} {'p50 evidence':>12s} "
+          f"{'prompt t':>8s} {'cached t':>8s} {'1-thread':>8s} {'same text as today':>18s}")
+    today = {(r["question"], k): r for k, r in enumerate(rows.get("today", []))}
+    for n in names:
+        model_rows = [r for r in rows[n] if r.get("asked_model")]
+        totals = [r["total"] for r in model_rows]
+        first = [r["first_token"] for r in model_rows if r.get("first_token") is not None]
+        evidence = [r["evidence"] for r in rows[n] if r.get("evidence") is not None]
+        ptok = [r["prompt_tokens"] for r in model_rows if r.get("prompt_tokens")]
+        cached = [r["cached_tokens"] for r in model_rows if r.get("cached_tokens") is not None]
+        one = sum(1 for r in model_rows if r.get("n_threads") == 1)
+        same = "" if not today else (
+            f"{sum(1 for k, r in enumerate(rows[n]) if today.get((r['question'], k), {}).get('text') == r.get('text'))}"
+            f"/{len(rows[n])}")
+        print(f"{n:13s} {pct(totals, .5):8.2f}s {pct(totals, .9):8.2f}s {pct(first, .5):14.2f}s "
+              f"{pct(evidence, .5):11.2f}s {statistics.median(ptok) if ptok else 0:8.0f} "
+              f"{statistics.median(cached) if cached else 0:8.0f} {one:4d}/{len(model_rows):<3d} {same:>18s}")
+    if "today" not in rows:
+        return
+    print("\nspeed-up over today (today's p50 / this p50; in brackets the median of per-question ratios), "
+          "whole answer and first token:")
+    for n in names:
+        if n == "today":
+            continue
+        pairs = [(a, b) for a, b in zip(rows["today"], rows[n]) if a.get("asked_model") and b.get("asked_model")]
+        if not pairs:
+            continue
+        ratio_total = pct([a["total"] for a, _ in pairs], .5) / pct([b["total"] for _, b in pairs], .5)
+        ratio_first = (pct([a["first_token"] for a, _ in pairs], .5) / pct([b["first_token"] for _, b in pairs], .5))
+        per_q = statistics.median(a["total"] / b["total"] for a, b in pairs)
+        per_q_first = statistics.median(a["first_token"] / b["first_token"] for a, b in pairs)
+        print(f"  {n:13s} total x{ratio_total:4.2f} (x{per_q:4.2f})  first token x{ratio_first:4.2f} "
+              f"(x{per_q_first:4.2f})  {LEVERS.get(n, 'all kept levers together')}")
+
+
+COLD = r"""
+import json, os, sys, time
+sys.path.insert(0, os.getcwd())
+t0 = time.perf_counter()
+import app
+from qa.pipeline import get_store
+from qa.settings import Settings
+settings = Settings.from_env(llm="local")
+class Demo:  # what app.launch hands to app._warm: the page's lazy store
+    qa_warm = staticmethod(lambda: get_store(settings))
+app._warm(Demo(), True)  # exactly what `qa serve` runs at start
+warm = time.perf_counter() - t0
+from bench.answer_bench import ask_once
+from qa.pipeline import resolve_llm
+store, model = get_store(settings), resolve_llm(None, settings)
+rows = [ask_once(q, store, model, settings) for q in __QUESTIONS__]
+print(json.dumps({"warm": warm, "rows": [{k: r.get(k) for k in ("question", "total", "first_token", "evidence",
+                                                                 "asked_model", "timings")} for r in rows]}))
+"""
+
+
+def cold_start(name: str, n_after: int) -> dict:
+    """A fresh process warms up like `qa serve`, then answers the questions; returns its rows."""
+    fields, _, _ = CONFIGS[name]
+    env = dict(os.environ, QA_LLM="local")
+    if "weights" in fields:
+        env["QA_LOCAL_WEIGHTS"] = fields["weights"]
+    if "lookup" in fields:
+        env["QA_LOOKUP"] = str(fields["lookup"])
+    questions = [q for q in DEV_QUESTIONS if "Australia" not in q][: n_after + 1]
+    code = COLD.replace("__QUESTIONS__", json.dumps(questions))
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent.parent, timeout=1200)
+    if out.returncode != 0:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--llm", default="local", help="local | local-small | openai:<model> | llamacpp:<gguf>")
-    parser.add_argument("--pipeline", action="store_true", help="measure qa.pipeline.ask instead of the answer path")
+    parser.add_argument("--configs", default=",".join(CONFIGS), help=f"comma-separated, from {', '.join(CONFIGS)}")
+    parser.add_argument("--repeat", type=int, default=1, help="passes over the dev questions")
     parser.add_argument("--limit", type=int, default=len(DEV_QUESTIONS))
+    parser.add_argument("--cold", default="new", help="configuration for the cold-start run ('' = skip)")
+    parser.add_argument("--cold-only", action="store_true")
     parser.add_argument("--json", type=Path, help="also write the rows here")
-    parser.add_argument("-v", "--verbose", action="store_true", help="print answers and raw model replies")
+    parser.add_argument("-v", "--verbose", action="store_true", help="print the answers")
     args = parser.parse_args(argv)
-
-    from qa.llm import make_llm
-    from qa.prompts import SYSTEM_PROMPT
-    from qa.store import open_store
-
-    settings = Settings.from_env(llm=args.llm)
-    t = time.perf_counter()
-    store = open_store(settings)
-    t_store = time.perf_counter() - t
-    model = make_llm(args.llm, settings)
-    t = time.perf_counter()
-    if hasattr(model, "warm"):
-        model.warm(SYSTEM_PROMPT)
-    t_load = time.perf_counter() - t
-    print(f"llm={args.llm} cores={os.cpu_count()} store_open={t_store:.1f}s model_load+warm={t_load:.1f}s "
-          f"load_avg={os.getloadavg()[0]:.1f}")
-
-    run = run_pipeline if args.pipeline else run_direct
-    rows = []
-    for q in DEV_QUESTIONS[: args.limit]:
-        row = run(q, store, model, settings)
-        rows.append(row)
-        flag = "ABSTAIN" if row.get("abstained") else ("FAILED" if row.get("failed") else "ok")
-        print(f"{row['total']:6.2f}s ttft={row.get('ttft_e2e') or float('nan'):5.2f}s "
-              f"prompt={row.get('prompt_tokens') or 0:4.0f}t out={row.get('output_tokens') or 0:3.0f}t "
-              f"threads={row.get('n_threads') or 0:.0f} kept={row.get('kept')} dropped={row.get('dropped')} "
-              f"{flag:7s} {q}")
-        if args.verbose:
-            print(f"         raw: {row.get('raw', '')!r}\n         ans: {row.get('text', '')!r}")
-            for reason in row.get("dropped_reasons") or []:
-                print(f"         dropped: {reason}")
-
-    answered = [r for r in rows if not r.get("skipped_llm")]
-    totals = [r["total"] for r in answered]
-    ttft = [r["ttft_e2e"] for r in answered if r.get("ttft_e2e") is not None]
-    ttft_model = [r["ttft_model"] for r in answered if r.get("ttft_model") is not None]
-    ptok = [r["prompt_tokens"] for r in answered if r.get("prompt_tokens")]
-    print(f"\nquestions sent to the model: {len(answered)}/{len(rows)}")
-    print(f"full answer latency  p50={pct(totals, .5):.2f}s p90={pct(totals, .9):.2f}s")
-    print(f"first token (from question) p50={pct(ttft, .5):.2f}s p90={pct(ttft, .9):.2f}s; "
-          f"model only p50={pct(ttft_model, .5):.2f}s")
-    if ptok:
-        print(f"prompt tokens        p50={statistics.median(ptok):.0f} max={max(ptok):.0f}")
-    stages = {"retrieve": 0.0, "prompt_build": 0.0, "prefill (to first token)": 0.0, "decode": 0.0, "verify": 0.0,
-              "disagree": 0.0}
-    for r in answered:
-        stages["retrieve"] += r.get("retrieve") or 0.0
-        stages["prompt_build"] += r.get("prompt_build") or 0.0
-        first = r.get("ttft_model") or 0.0
-        stages["prefill (to first token)"] += first
-        stages["decode"] += max((r.get("generate") or 0.0) - first, 0.0)
-        stages["verify"] += r.get("verify") or 0.0
-        stages["disagree"] += r.get("disagree") or 0.0
-    whole = sum(totals) or 1.0
-    shares = ", ".join(f"{k} {v / whole:.0%}" for k, v in stages.items() if v or k != "disagree")
-    print("share of time:       " + shares)
-    kept = sum(r.get("kept") or 0 for r in answered)
-    dropped = sum(r.get("dropped") or 0 for r in answered)
-    if kept + dropped:
-        print(f"answer sentences surviving verification: {kept}/{kept + dropped} = {kept / (kept + dropped):.0%}; "
-              f"abstained {sum(bool(r.get('abstained')) for r in rows)}, "
-              f"failed {sum(bool(r.get('failed')) for r in rows)}")
+    names = [n.strip() for n in args.configs.split(",") if n.strip()]
+    unknown = [n for n in names if n not in CONFIGS]
+    if unknown:
+        parser.error(f"unknown configurations {unknown}; valid: {', '.join(CONFIGS)}")
+    print(f"cores={os.cpu_count()} load_avg={os.getloadavg()[0]:.1f} configs={names}")
+    rows: dict = {}
+    if not args.cold_only:
+        rows = run_configs(names, args.repeat, args.limit, args.verbose)
+        summarise(rows)
+    if args.cold:
+        cold = cold_start(args.cold, n_after=6)
+        answered = [r for r in cold["rows"] if r.get("asked_model")]
+        first, rest = cold["rows"][0], [r["total"] for r in answered[1:]]
+        p50 = pct(rest, .5)
+        print(f"\ncold start ({args.cold}): `qa serve`'s warm-up took {cold['warm']:.1f}s; first question "
+              f"{first['total']:.2f}s (first token {first.get('first_token') or float('nan'):.2f}s), p50 of the "
+              f"{len(rest)} after it {p50:.2f}s: first / p50 = {first['total'] / p50:.2f} (goal <= 1.2)")
+        print("  first question's stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in first["timings"].items()
+                                                        if k in ("load", "retrieve", "generate", "llm_first_token",
+                                                                 "disagree", "total")))
+        rows["cold"] = cold
     if args.json:
-        args.json.write_text(json.dumps(rows, indent=1))
+        args.json.write_text(json.dumps(rows, indent=1, default=str))
     return 0
 
 

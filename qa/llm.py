@@ -6,20 +6,21 @@ Specs: ``none`` (extractive answers), ``local`` (Qwen2.5-Coder-1.5B-Instruct thr
 when its files and llama-cpp-python are installed, else none). A langchain chat model object passes through.
 
 The local backend is a thin ``BaseChatModel`` over ``llama_cpp.Llama``: the model is loaded lazily, once per process
-per file and settings, and guarded by a lock so one request at a time uses it. What makes it fast on 2 cores:
+per file and settings, and guarded by a lock so one request at a time uses it. Speed on a shared 2-core CPU
+(each lever measured side by side with ``bench/answer_bench.py``):
 
-- the weights: ``local`` runs the Q4_0 copy that ``python -m qa.models install`` makes once from the shipped Q4_K_M
-  file, with its matrices repacked at load for the CPU's SIMD kernels (``weights="shipped"`` runs Q4_K_M);
-- prompt-lookup decoding (``lookup`` draft tokens): answers copy words from the passages, so runs of passage tokens
-  are proposed and checked in one batch (greedy decoding, so the text is the same as without it);
 - the KV cache: the fixed system prompt is always the same token prefix, so llama.cpp keeps it between requests
-  (``warm()`` evaluates it before the first question; ``last_stats["cached_tokens"]`` shows the reuse);
-- threads: all cores unless other processes are running (``pick_threads``), because llama.cpp's threads wait on each
-  other at every step and a thread sharing its core with another process stalls them all.
+  (``warm()`` evaluates it, then answers one throwaway question, before the first real one;
+  ``last_stats["cached_tokens"]`` shows the reuse). Turning it off makes the first token about 1.6x slower;
+- threads: all cores unless other processes are running (``pick_threads``; this process's own threads do not
+  count), because llama.cpp's threads wait on each other at every step and a thread sharing its core stalls them all;
+- options that did not pay here and are off by default: ``lookup`` (prompt-lookup decoding, ``QA_LOOKUP=10``) and
+  ``weights="fast"`` (the Q4_0 copy from ``python -m qa.models install --q4_0``, repacked at load,
+  ``QA_LOCAL_WEIGHTS=fast``).
 
 llama.cpp's AMX weight buffers crash this build (a segfault in the first decode), so the CPU's "extra" buffer types
-are turned off and only the Q4_0 matrices are placed in the repacking buffer, by name. Streaming yields text
-pieces, then a last empty chunk with token usage.
+are turned off, and only a Q4_0 file's block matrices are placed in the repacking buffer, by name. Streaming yields
+text pieces, then a last empty chunk with token usage.
 
 Left out: tool calling, structured output, sampling options beyond greedy decoding, and GPU offload settings.
 """

@@ -224,6 +224,9 @@ def measure(size: int, store: str, n_questions: int) -> dict:
         from qa.store_milvus import start_local
 
         uri, server = start_local(folder / "milvus")
+        import atexit
+
+        atexit.register(server.kill)  # a failed run must not leave the server behind
     settings = _settings(store, folder, uri if server else "")
     docs = list(documents(size))
     n_add = min(1000, len(docs) // 10)  # the last documents are added to the built index: an incremental change

@@ -26,10 +26,12 @@ from qa.text import is_question, looks_like_instruction, visible
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.types import Answer, Citation, Hit
 
-__all__ = ["Passage", "GeneratedAnswer", "build_passages", "build_messages", "verify_answer", "llm_answer",
+__all__ = ["Passage", "GeneratedAnswer", "Budget", "evidence_budget", "is_hosted", "build_passages", "build_messages",
+           "verify_answer", "llm_answer",
            "rewrite_question", "DraftSentence", "Support", "check_support", "parse_answer", "parse_markers",
            "select_quote", "is_sentinel"]
 
+# the local model's evidence budget; Settings.passage_chars/total_chars/max_passages (and hosted_*) override them
 PASSAGE_CHARS = 420  # per passage: the hit sentence plus neighbours while they fit
 TOTAL_CHARS = 1300  # all passages together: with the cached system prompt, about 300-450 new prompt tokens
 MAX_PASSAGES = 5
@@ -252,18 +254,56 @@ def _label(doc: Any) -> str:
     return label if len(label) <= 40 else label[:37].rstrip() + "..."
 
 
-def _hit_sentences(hit: Hit, store: Any) -> list[tuple[int, int]]:
-    """The chunk's sentence spans (document offsets), or just the hit's span when the chunk is unknown."""
+def _chunk(store: Any, chunk_id: int):
     try:
-        chunk = store.chunks[hit.chunk_id]
+        return store.chunks[chunk_id] if chunk_id >= 0 else None
     except (IndexError, KeyError, TypeError, AttributeError):
-        chunk = None
+        return None
+
+
+def _hit_sentences(hit: Hit, store: Any) -> list[tuple[int, int]]:
+    """The sentence spans (document offsets) around the hit: its chunk's and its neighbouring chunks' of the same
+    document, so a hit at a chunk's edge still has both neighbours; just the hit's span when the chunk is unknown."""
+    chunk = _chunk(store, hit.chunk_id)
     if chunk is None or chunk.doc_id != hit.doc_id or not chunk.sentences:
         return [(hit.start, hit.end)]
-    spans = sorted((s.start, s.end) for s in chunk.sentences)
+    spans = {(s.start, s.end) for s in chunk.sentences}
     if not any(s < hit.end and e > hit.start for s, e in spans):
         return [(hit.start, hit.end)]
-    return spans
+    for cid in (hit.chunk_id - 1, hit.chunk_id + 1):
+        near = _chunk(store, cid)
+        if near is not None and near.doc_id == hit.doc_id:
+            spans |= {(s.start, s.end) for s in near.sentences}
+    out: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if not out or s >= out[-1][1]:
+            out.append((s, e))  # chunks from an older generation may split differently: never overlap spans
+    return out
+
+
+@dataclass(frozen=True)
+class Budget:
+    """How much evidence the model is shown: per passage, in all, and how many passages."""
+
+    passage_chars: int = PASSAGE_CHARS
+    total_chars: int = TOTAL_CHARS
+    max_passages: int = MAX_PASSAGES
+
+
+def is_hosted(chat_model: Any) -> bool:
+    """A model behind an OpenAI-compatible server (ChatOpenAI and kin), as opposed to the local llama.cpp one."""
+    return any("OpenAI" in cls.__name__ for cls in type(chat_model).__mro__)
+
+
+def evidence_budget(settings: Any, chat_model: Any = None) -> Budget:
+    """The evidence budget for this model: Settings.hosted_* for a hosted model, the tight local one otherwise."""
+    if chat_model is not None and is_hosted(chat_model):
+        return Budget(int(getattr(settings, "hosted_passage_chars", 1000)),
+                      int(getattr(settings, "hosted_total_chars", 8000)),
+                      int(getattr(settings, "hosted_max_passages", 10)))
+    return Budget(int(getattr(settings, "passage_chars", PASSAGE_CHARS)),
+                  int(getattr(settings, "total_chars", TOTAL_CHARS)),
+                  int(getattr(settings, "max_passages", MAX_PASSAGES)))
 
 
 def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_PASSAGES,
@@ -293,7 +333,9 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
         if passages and spans[hi][1] - spans[lo][0] > budget:
             continue  # a long secondary hit would cost more prompt time than it is likely worth
         grew = True
-        while grew:  # the next sentence first (it usually finishes the thought), then the previous one
+        # the sentence window, across chunk edges: the next sentence first (it usually finishes the thought: "The
+        # resolution was co-sponsored by 137 states"), then the previous one (it names what "it" is), while it fits
+        while grew:
             grew = False
             for j in (hi + 1, lo - 1):
                 if 0 <= j < len(spans):
@@ -460,9 +502,9 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     extra = getattr(settings, "extra", {}) or {}
-    passages = build_passages(hits, store, max_passages=int(extra.get("max_passages", MAX_PASSAGES)),
-                              passage_chars=int(extra.get("passage_chars", PASSAGE_CHARS)),
-                              total_chars=int(extra.get("total_chars", TOTAL_CHARS)),
+    budget = evidence_budget(settings, chat_model)
+    passages = build_passages(hits, store, max_passages=budget.max_passages, passage_chars=budget.passage_chars,
+                              total_chars=budget.total_chars,
                               min_score_ratio=float(extra.get("min_score_ratio", MIN_SCORE_RATIO)))
     if not passages:
         return GeneratedAnswer(abstained=True, notes=("No evidence was found for this question.",),

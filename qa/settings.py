@@ -61,6 +61,18 @@ class Settings:
     # when there is one, must confirm each such pair. QA_STANCE_CONFLICTS=0 leaves only value conflicts.
     stance_conflicts: bool = True
     stance_min_relevance: float = 0.45  # both sentences this relevant to the question (set on the seed dev split)
+    # evidence budget per model: how much of the retrieved evidence the answer step shows the model (qa.generate).
+    # Local (the 2-core llama.cpp model): kept tight, every prompt token costs time on a CPU; these are the values
+    # bench/answer_bench.py measured for the local p50 (about 300-450 new prompt tokens with the cached system prompt).
+    passage_chars: int = 420  # per passage: the hit sentence plus neighbours while they fit
+    total_chars: int = 1300  # all passages together
+    max_passages: int = 5
+    # Hosted (an OpenAI-compatible server): a few thousand prompt tokens cost a hosted model little, so each
+    # passage shows a wider window and more passages are shown; set to stay well inside an 8k-token context with
+    # the system prompt and answer (about 4 characters a token), not measured against a particular server.
+    hosted_passage_chars: int = 1000
+    hosted_total_chars: int = 8000
+    hosted_max_passages: int = 10
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod

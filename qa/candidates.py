@@ -364,6 +364,10 @@ def _fit(span: Span, kind: str, focus: str = "") -> float:
         if span.label == "PERSON":
             return 1.0
         return 0.6 if span.label in _NAMELIKE else 0.0
+    if kind in _VALUE_KINDS and span.value is None:
+        return 0.0  # "today", "recent years": a date question wants a date, not a time word
+    if kind == "person" and span.label in ("ORG", "GPE"):
+        return 0.7  # "who" is mostly a person; a band, team or country now and then
     if _fits(span, kind):
         return 0.8 if span.label == "CAPS" else 1.0
     if kind in ("person", "org", "place", "title") and span.label in _NAMELIKE | ({"NORP"} if kind == "org" else set()):
@@ -403,8 +407,9 @@ class Candidate:
 def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -> bool:
     if not span_words:
         return True
-    if all(w in q_words or stem(w) in q_words for w in span_words):
-        return True
+    inside = sum(1 for w in span_words if w in q_words or stem(w) in q_words)
+    if inside == len(span_words) or (len(span_words) > 1 and inside * 2 >= len(span_words)):
+        return True  # the question's own words ("The Great British Baking Show" for "great british bake off")
     joined = " ".join(span_words)
     return any(joined == norm(n) or joined in norm(n).split(" ") for n in q_names)
 
@@ -485,7 +490,7 @@ def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None
     na, nb = _name_words(a), _name_words(b)
     if not na or not nb:
         return norm(a) == norm(b)
-    if na == nb:
+    if na == nb or [stem(w) for w in na] == [stem(w) for w in nb]:
         return True
     sa, sb = set(na), set(nb)
     if sa <= sb or sb <= sa:  # "Musk" / "Elon Musk", "Market Garden" / "Operation Market Garden"

@@ -61,6 +61,10 @@ class Settings:
     # when there is one, must confirm each such pair. QA_STANCE_CONFLICTS=0 leaves only value conflicts.
     stance_conflicts: bool = True
     stance_min_relevance: float = 0.45  # both sentences this relevant to the question (set on the seed dev split)
+    # factual conflicts from each document's own answer (qa.candidates: typed spans, near-copy alignment, noun phrases
+    # judged by meaning), grouped; QA_FACTUAL_CANDIDATES=0 leaves only the older value pairs. Thresholds live in
+    # qa.disagree (MIN_CANDIDATE, GROUP_RATIO, PAIR_SIM, FOCUS_SIM), set on the dev halves of RAMDocs and ConflictQA
+    factual_candidates: bool = True
     # evidence budget per model: how much of the retrieved evidence the answer step shows the model (qa.generate).
     # Local (the 2-core llama.cpp model): kept tight, every prompt token costs time on a CPU; these are the values
     # bench/answer_bench.py measured for the local p50 (about 300-450 new prompt tokens with the cached system prompt).

@@ -125,6 +125,8 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
         timings["rewrite"] = time.perf_counter() - t
 
     t = time.perf_counter()
+    if k is None and chat_model is not None and not _is_local(chat_model):
+        k = max(settings.k_evidence, settings.hosted_max_passages)  # a hosted model reads a wider evidence budget
     hits = retrieve(search_q, store, settings, k=k)
     timings["retrieve"] = time.perf_counter() - t
     if on_evidence is not None:  # the page shows the evidence while the answer is written
@@ -165,7 +167,13 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
             text, citations, abstained = gen.text, list(gen.citations), gen.abstained
 
     if not text and not abstained:
-        text, citations = extractive_answer(hits, store.docs)
+        if chat_model is not None:
+            # the model's answer could not stand: the one or two sentences that answer, never a quote dump
+            from qa.fallback import short_extractive
+
+            text, citations = short_extractive(search_q, hits, store)
+        if not text:
+            text, citations = extractive_answer(hits, store.docs)
         if on_token and (chat_model is None or mode == "extractive"):
             on_token(text)
 

@@ -334,13 +334,24 @@ def unknown_terms(question: str, store) -> list[str]:
     return [t for t in dict.fromkeys(content_terms(question)) if not t.isdigit() and not store.has_term(t)]
 
 
+def named_terms(question: str) -> set[str]:
+    """Content terms the question writes as names: capitalised after its first word, or all capitals ("GDP")."""
+    words = re.findall(r"[^\W_][\w'’-]*", question)
+    named = [w for i, w in enumerate(words) if (i > 0 and w[:1].isupper()) or (len(w) > 1 and w.isupper())]
+    return {t for w in named for t in content_terms(w)}
+
+
 def relevance(hits: list[Hit], question: str | None = None, store=None) -> float:
     """How well the best evidence answers the question, in [0, 1]: the pipeline abstains below a threshold.
 
-    Each question term the corpus never uses lowers it: a corpus that never says 'Mars' cannot tell its population."""
+    Each name of the question the corpus never uses lowers it: a corpus that never says 'Mars' cannot tell its
+    population. A missing ordinary word ("associated", "profession") does not: the documents may say it otherwise
+    ("played", "worked as"). Measured on the seed dev split and RAMDocs: penalising every missing word abstained on
+    17% of RAMDocs' answerable questions for words like those."""
     best = max((h.score for h in hits), default=0.0)
     if question is None or store is None:
         return best
     terms = list(dict.fromkeys(content_terms(question)))
-    missing = unknown_terms(question, store)
+    named = named_terms(question)
+    missing = [t for t in unknown_terms(question, store) if t in named]
     return best * (1.0 - 0.5 * len(missing) / len(terms)) if terms else best

@@ -180,8 +180,8 @@ def asked(question: str) -> Asked:
     kind, focus = "name", ""
     m = _WH.search(low)
     wh = m.group(1) if m else ""
-    if _POLAR.match(low) and not m:
-        kind = "yesno"
+    if _POLAR.match(low):
+        kind = "yesno"  # "Will people lose help when the agencies leave?" asks yes or no, not when
     elif wh in ("when", "what year", "which year", "what date", "in what year", "in which year"):
         kind = "date"
     elif wh in ("how many",):

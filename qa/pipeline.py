@@ -15,6 +15,7 @@ import threading
 import time
 import unicodedata
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 from qa.answer import disagreement_answer, extractive_answer
@@ -195,7 +196,7 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     differ = readings is not None and readings.plural and (
         readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
     if not abstained and citations and not differ:
-        off = _off_focus(search_q, citations, store.docs)
+        off = _off_focus(search_q, citations, store.docs) or _no_value_asked(search_q, hits, store.docs)
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
             # founding date
@@ -248,6 +249,25 @@ def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Setting
         if all(quote_is_valid(c.citation, docs) for c in d.claims) and len({c.citation.doc_id for c in d.claims}) >= 2:
             valid.append(d)
     return valid, readings
+
+
+def _no_value_asked(question: str, hits, docs) -> list[str]:
+    """For a question asking for a date, number, amount or share: ["a date"...] when no evidence sentence (read with
+    the sentence before it) states one about the question's subject; [] otherwise."""
+    from qa.candidates import asked, sentence_candidates
+
+    a = asked(question)
+    if a.kind not in ("date", "count", "amount", "percent") or a.plural:
+        return []
+    # "how long has X operated" is answered by a duration or by a start date ("since 1993")
+    kinds = [a] + ([replace(a, kind="date")] if re.search(r"\bhow long\b", question, re.I) else [])
+    for h in hits:
+        doc = docs.get(h.doc_id)
+        before = doc.text[max(0, h.start - 240):h.start] if doc is not None else ""
+        if doc is not None and any(sc >= 0.3 for k in kinds for sc, _ in sentence_candidates(k, h.text, before)):
+            return []
+    return [{"date": "a date", "count": "a number", "amount": "an amount", "percent": "a share"}[a.kind]
+            + " for what the question asks"]
 
 
 def _off_focus(question: str, citations, docs) -> list[str]:

@@ -51,7 +51,7 @@ DEV_QUESTIONS = [
     "What is the capital of Australia?",
 ]
 
-#: the shorter-prompt lever: fewer passage characters in the user turn (qa.generate reads these from settings.extra)
+#: the shorter-prompt lever: fewer passage characters in the user turn (Settings fields read by qa.generate)
 SHORT_PROMPT = {"total_chars": 900, "max_passages": 4}
 
 #: name -> (LocalLlamaChat fields, old thread rule?, settings.extra)
@@ -75,6 +75,13 @@ def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     idx = min(len(values) - 1, max(0, round(q * (len(values) - 1))))
     return values[idx]
+
+
+def with_changes(base: Settings, changes: dict) -> Settings:
+    """Settings fields (the evidence budget is one: total_chars, max_passages) set directly, anything else in extra."""
+    known = {k: v for k, v in changes.items() if hasattr(base, k)}
+    extra = {k: v for k, v in changes.items() if not hasattr(base, k)}
+    return base.with_(**known, extra={**base.extra, **extra})
 
 
 def make_model(name: str, settings: Settings):
@@ -143,7 +150,7 @@ def run_configs(names: list[str], repeat: int, limit: int, verbose: bool) -> dic
 
         if make_fast_copy("local", progress=print) is None:
             print("no Q4_0 copy could be made: the q4_0 configuration runs the shipped weights")
-    settings = {n: base.with_(extra=dict(CONFIGS[n][2])) for n in names}
+    settings = {n: with_changes(base, CONFIGS[n][2]) for n in names}
     models = {}
     for n in names:
         t = time.perf_counter()

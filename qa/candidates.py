@@ -673,3 +673,17 @@ def phrase_candidates(a: Asked, sentence: str) -> list[Span]:
 def holds_kind(a: Asked, sentence: str, start: int, end: int) -> bool:
     """True when sentence[start:end] holds a span of the kind the question asks for (a date for "when"...)."""
     return any(_fit(sp, a.kind, a.focus) > 0 and sp.start < end and start < sp.end for sp in typed_spans(sentence))
+
+
+_LOOSE = {"date": {"DATE", "TIME"}, "count": {"CARDINAL", "QUANTITY"}, "amount": {"MONEY"}, "percent": {"PERCENT"}}
+
+
+def states_value(a: Asked, sentence: str, context: str = "", min_coverage: float = 0.3) -> bool:
+    """True when the sentence (read with the one before) is about the question's subject and states a value of the
+    kind asked, as a parsed value or as the NER model's date/number ("every September" answers "when")."""
+    cov = max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+    if cov < min_coverage:
+        return False
+    kinds = _VALUE_KINDS.get(a.kind, ())
+    return any((sp.value is not None and sp.value.kind.split(":")[0] in kinds) or sp.label in _LOOSE.get(a.kind, ())
+               for sp in typed_spans(sentence))

@@ -31,7 +31,7 @@ DATA_DIR = EVAL_DIR / "data"
 SEED_FILE = EVAL_DIR / "seed.jsonl"
 CACHE_DIR = EVAL_DIR / ".cache"
 REPORTS_DIR = EVAL_DIR / "reports"
-SETS = ("seed", "conflictqa", "clapnq", "ramdocs")
+SETS = ("seed", "conflictqa", "clapnq")  # what --set all runs
 #: sets whose questions each come with their own documents (asked over those only), not built by `--set all`
 PER_QUESTION = ("ramdocs", "conflictqa-each", "counterfactual")
 TYPES = ("single-fact", "multi-source", "conflicting", "consistent", "unanswerable")

@@ -495,6 +495,7 @@ class Readings:
     groups: tuple[C.Group, ...] = ()  # groups strong enough to count, most documents first
     conflict: bool = False  # two or more groups contradict each other
     distinct: bool = False  # the groups answer about different things that share a name
+    weaker: tuple[C.Group, ...] = ()  # every group found, strong or not (see cited_conflict)
 
     @property
     def plural(self) -> bool:
@@ -640,6 +641,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     distinct = all(C.distinct_entities(g1, g2) for g1, g2 in combinations(groups, 2))
     if distinct:
         return Readings(a, tuple(groups), distinct=True)
+    every = tuple(groups)
 
     def related(g1: C.Group, g2: C.Group) -> bool:
         return sim is None or any(sim[unit_of[c1.doc_id]][unit_of[c2.doc_id]] >= pair_sim
@@ -655,8 +657,27 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     strong = [g for g in groups if g.score >= strong_candidate or any(c.aligned for c in g.candidates)]
     keep = [g for g in strong if any(related(g, o) and two_publishers(g, o) for o in strong if o is not g)]
     if len(keep) < 2:
-        return Readings(a, tuple(groups[:1]))
-    return Readings(a, tuple(keep[:max_sides]), conflict=True)
+        return Readings(a, tuple(groups[:1]), weaker=every)
+    return Readings(a, tuple(keep[:max_sides]), conflict=True, weaker=every)
+
+
+def cited_conflict(readings: Readings, citations: Sequence[Citation], docs: dict[str, Document]) -> Readings | None:
+    """Answers of different groups that the answer itself quotes side by side: a conflict however plainly each is
+    stated, since showing both without a word is the failure this check exists for (None when there is none)."""
+    if readings.conflict or readings.distinct or len(readings.weaker) < 2:
+        return None
+
+    def cited(g: C.Group) -> bool:
+        return any(c.doc_id == x.doc_id and c.start < x.sent_end and x.sent_start < c.end
+                   for c in citations for x in g.candidates)
+
+    shown = [g for g in readings.weaker if cited(g)]
+    if len(shown) < 2:
+        return None
+    pubs = {docs[c.doc_id].source or c.doc_id for g in shown for c in g.candidates if c.doc_id in docs}
+    if len(pubs) < 2:
+        return None
+    return Readings(readings.asked, tuple(shown[:MAX_SIDES]), conflict=True, weaker=readings.weaker)
 
 
 def _side_name(g: C.Group) -> str:

@@ -193,13 +193,23 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     disagreements, readings = _disagreements(q, hits, store, chat_model, settings, notes, timings)
     timings["disagree"] = time.perf_counter() - t
     # documents giving different answers: the answer says so first and never states one side as plain fact
+    if readings is not None and not abstained:
+        from qa.disagree import cited_conflict, factual_disagreement
+
+        shown = cited_conflict(readings, citations, store.docs)
+        fd = factual_disagreement(shown, store.docs) if shown is not None else None
+        if fd is not None and all(quote_is_valid(c.citation, store.docs) for c in fd.claims):
+            # the answer quotes different answers side by side: say so instead of showing them in silence
+            readings = shown
+            disagreements = [fd] + [d for d in disagreements if d.kind not in ("factual", "outdated")]
     differ = readings is not None and readings.plural and (
         readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
     if not abstained and citations and not differ:
-        off = _off_focus(search_q, citations, store.docs) or _no_value_asked(search_q, hits, store.docs)
+        off = _off_focus(q, citations, store.docs) or _no_value_asked(q, hits, store.docs)
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
-            # founding date
+            # founding date (checked on the question as asked: a follow-up rewritten with the last turn's names
+            # must not need those names)
             notes.append(f"The passages found do not mention {', '.join(off)}: the documents do not answer this.")
             abstained, text, citations, disagreements = True, ABSTAIN_TEXT, [], []
     if not abstained and citations:

@@ -687,3 +687,9 @@ def states_value(a: Asked, sentence: str, context: str = "", min_coverage: float
     kinds = _VALUE_KINDS.get(a.kind, ())
     return any((sp.value is not None and sp.value.kind.split(":")[0] in kinds) or sp.label in _LOOSE.get(a.kind, ())
                for sp in typed_spans(sentence))
+
+
+def holds_thing(sentence: str, start: int, end: int) -> bool:
+    """True when sentence[start:end] names a thing (a noun phrase, a named entity or a value), not only a quality."""
+    return any(s < end and start < e for s, e in noun_phrases(sentence)) or any(
+        sp.start < end and start < sp.end for sp in typed_spans(sentence))

@@ -548,6 +548,8 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]
             continue
         if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) and C.holds_kind(a, uj.hit.text, s2, e2)):
             continue  # for a date question, two copies differing in a name differ on something else
+        if a.kind not in C.TYPED and not (C.holds_thing(ui.hit.text, s1, e1) and C.holds_thing(uj.hit.text, s2, e2)):
+            continue  # "vital" / "valuable": wording, not a different thing
         out.setdefault(i, (s1, e1))
         out.setdefault(j, (s2, e2))
     return out

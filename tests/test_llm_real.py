@@ -104,7 +104,7 @@ def test_hosted_path_against_llama_cpp_server(real_store, real_settings, monkeyp
     pytest.importorskip("sse_starlette", reason="needs llama-cpp-python[server] (sse-starlette, starlette-context)")
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path("local")), "--host", "127.0.0.1",
+        [sys.executable, "-m", "qa.llama_server", "--model", str(model_path("local")), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "2048", "--n_threads", str(os.cpu_count() or 2), "--verbose", "False"],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     try:

@@ -565,13 +565,11 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:
-    """True when two groups answer about different things that share a name: every document of both groups
+    """True when two groups answer about different things that share a name: each group has a document that
     qualifies the subject, no qualifier is shared between the groups, and no answer of either group was found as
     the one changed stretch of a near-copy of another document's sentence (a copy with one value changed is a
     planted or garbled fact, not a second thing) (pure)."""
     if not g1.abouts or not g2.abouts:
-        return False
-    if any(not c.about for c in g1.candidates) or any(not c.about for c in g2.candidates):
         return False
     if any(c.aligned for c in g1.candidates + g2.candidates):
         return False

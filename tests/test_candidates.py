@@ -92,6 +92,7 @@ def test_descriptor(text, question, answer, expected):
     pytest.param(["ice hockey"], ["American football"], True, id="different-qualifiers"),
     pytest.param(["ice hockey"], ["ice hockey"], False, id="same-qualifier"),
     pytest.param(["ice hockey"], [""], False, id="one-side-unqualified"),
+    pytest.param(["ice hockey", ""], ["American football"], True, id="each-side-qualified-somewhere"),
     pytest.param(["", ""], ["", ""], False, id="no-qualifiers"),
 ])
 def test_distinct_entities(abouts1, abouts2, distinct):

@@ -37,7 +37,6 @@ log = logging.getLogger(__name__)
 
 # ---- what the question asks ------------------------------------------------------------------------------------
 
-KINDS = ("person", "org", "place", "title", "date", "count", "amount", "percent", "name", "yesno", "other")
 #: kinds whose answers are typed well enough (named entities, values) to call two different ones a conflict
 TYPED = ("person", "org", "place", "title", "date", "count", "amount", "percent")
 
@@ -177,7 +176,7 @@ def asked(question: str) -> Asked:
     q = " ".join(question.split())
     low = q.lower()
     names = tuple(question_names(q))
-    kind, focus = "name", ""
+    kind, focus, written = "name", "", ""  # written: the focus noun as the question writes it (plural or not)
     m = _WH.search(low)
     wh = m.group(1) if m else ""
     if _POLAR.match(low):
@@ -215,7 +214,6 @@ def asked(question: str) -> Asked:
             kind = "person"
     elif wh == "how":
         kind = "other"
-    written = locals().get("written", "")
     plural = (bool(written) and written != focus and written.endswith("s")) or bool(
         re.search(r"\b(?:who|what|which) (?:are|were)\b|\blist\b|\ball the\b", low))
     skip = set(_STOP) | set(wh.split()) | {"name", "called", "known"} | ({focus} if focus in _GENERIC_FOCUS else set())
@@ -260,10 +258,6 @@ def _nlp():
     except Exception as exc:  # the rules below still find names, dates and amounts
         log.info("spaCy NER unavailable (%s): names come from capitalisation only", exc)
         return None
-
-
-def ner_available() -> bool:
-    return _nlp() is not None
 
 
 Parsed = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
@@ -433,12 +427,22 @@ def subject_coverage(a: Asked, text: str) -> float:
     return share(names or rest)
 
 
+def preceding(text: str, start: int, chars: int = 240) -> str:
+    """The text before ``start``: the sentence a pronoun ("The role was originated by ...") leans on."""
+    return text[max(0, start - chars):start]
+
+
+def coverage_in_context(a: Asked, sentence: str, context: str = "") -> float:
+    """Subject coverage of a sentence, or (discounted) of the sentence read with the one before it."""
+    return max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+
+
 def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tuple[float, Span]]:
     """Typed spans of ``sentence`` that could answer ``a``, each with a score in [0, 1], best first (pure but for
     the cached NER). ``context`` (the sentence before) counts for subject words the sentence leaves to a pronoun."""
     if a.kind == "yesno":
         return []
-    cov = max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+    cov = coverage_in_context(a, sentence, context)
     if cov <= 0:
         return []
     q_words = set(a.subject) | {w for n in a.names for w in words(n)}
@@ -679,7 +683,7 @@ _LOOSE = {"date": {"DATE", "TIME"}, "count": {"CARDINAL", "QUANTITY"}, "amount":
 def states_value(a: Asked, sentence: str, context: str = "", min_coverage: float = 0.3) -> bool:
     """True when the sentence (read with the one before) is about the question's subject and states a value of the
     kind asked, as a parsed value or as the NER model's date/number ("every September" answers "when")."""
-    cov = max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+    cov = coverage_in_context(a, sentence, context)
     if cov < min_coverage:
         return False
     kinds = _VALUE_KINDS.get(a.kind, ())

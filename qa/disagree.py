@@ -514,9 +514,6 @@ STRONG_CANDIDATE = 0.7
 MAX_SIDES = 3
 
 
-def _context(doc: Document, start: int, chars: int = 240) -> str:
-    return doc.text[max(0, start - chars):start]
-
 
 #: two groups contradict only if some sentence of one and some sentence of the other are about the same thing:
 #: embedding similarity at least this (word overlap when the store has no embedder); set on the dev halves
@@ -533,8 +530,7 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]
     """Unit index -> the span (sentence offsets) where it differs from a near-parallel sentence of another
     document, for sentences about the question's subject."""
     out: dict[int, tuple[int, int]] = {}
-    about = [max(C.subject_coverage(a, u.hit.text), 0.75 * C.subject_coverage(a, _context(u.doc, u.hit.start)
-                                                                            + " " + u.hit.text)) >= 0.3
+    about = [C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start)) >= 0.3
              or u.relevance >= 0.45 for u in units]
     for i, j in combinations(range(len(units)), 2):
         ui, uj = units[i], units[j]
@@ -586,8 +582,8 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
 
 def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
-                    pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float = None,
-                    max_sides: int = None) -> Readings:
+                    pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
+                    max_sides: int | None = None) -> Readings:
     """Each document's answer to the question (its best typed span, or the span where its sentence differs from a
     near-parallel sentence of another document), grouped by meaning (qa.candidates)."""
     strong_candidate = STRONG_CANDIDATE if strong_candidate is None else strong_candidate
@@ -596,11 +592,8 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if a.kind == "yesno" or a.plural or not units or _COMPOUND.search(question):
         return Readings(a)  # a list question expects several answers, a compound question a compound answer
     typed = a.kind in C.TYPED  # untyped answers ("what sport") are compared only where sentences run parallel
-    if typed:
-        C.entities_batch([u.hit.text for u in units])
+    C.entities_batch([u.hit.text for u in units])  # one spaCy call for every sentence read below
     aligned = _aligned(a, units)
-    if not typed:
-        C.entities_batch([u.hit.text for u in units])
     focus = {} if typed else _focus_candidates(a, units, embed)
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
@@ -615,7 +608,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
             options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
                                                   vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
         if typed:
-            found = C.sentence_candidates(a, u.hit.text, _context(u.doc, u.hit.start))
+            found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
             if found:
                 sc, span = found[0]
                 options.append((round(sc * (0.5 + 0.5 * min(max(u.relevance, 0.0) / 0.6, 1.0)), 4), span))
@@ -680,10 +673,6 @@ def cited_conflict(readings: Readings, citations: Sequence[Citation], docs: dict
     if len(pubs) < 2:
         return None
     return Readings(readings.asked, tuple(shown[:MAX_SIDES]), conflict=True, weaker=readings.weaker)
-
-
-def _side_name(g: C.Group) -> str:
-    return g.label
 
 
 def factual_disagreement(readings: Readings, docs: dict[str, Document]) -> Disagreement | None:

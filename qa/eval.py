@@ -32,8 +32,6 @@ SEED_FILE = EVAL_DIR / "seed.jsonl"
 CACHE_DIR = EVAL_DIR / ".cache"
 REPORTS_DIR = EVAL_DIR / "reports"
 SETS = ("seed", "conflictqa", "clapnq")  # what --set all runs
-#: sets whose questions each come with their own documents (asked over those only), not built by `--set all`
-PER_QUESTION = ("ramdocs", "conflictqa-each", "counterfactual")
 TYPES = ("single-fact", "multi-source", "conflicting", "consistent", "unanswerable")
 #: the headline metrics, in table order
 HEADLINE = ("quote_validity", "citation_precision", "citation_recall", "source_precision", "source_recall",

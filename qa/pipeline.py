@@ -264,7 +264,7 @@ def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Setting
 def _no_value_asked(question: str, hits, docs) -> list[str]:
     """For a question asking for a date, number, amount or share: ["a date"...] when no evidence sentence (read with
     the sentence before it) states one about the question's subject; [] otherwise."""
-    from qa.candidates import asked, states_value
+    from qa.candidates import asked, preceding, states_value
 
     a = asked(question)
     if a.kind not in ("date", "count", "amount", "percent") or a.plural:
@@ -273,7 +273,7 @@ def _no_value_asked(question: str, hits, docs) -> list[str]:
     kinds = [a] + ([replace(a, kind="date")] if re.search(r"\bhow long\b", question, re.I) else [])
     for h in hits:
         doc = docs.get(h.doc_id)
-        before = doc.text[max(0, h.start - 240):h.start] if doc is not None else ""
+        before = preceding(doc.text, h.start) if doc is not None else ""
         if doc is not None and any(states_value(k, h.text, before) for k in kinds):
             return []
     return [{"date": "a date", "count": "a number", "amount": "an amount", "percent": "a share"}[a.kind]

@@ -81,9 +81,7 @@ def factual_line(disagreement: Disagreement, first_n: int = 1, per_side: int = 5
             marks.append(f"[{n}]")
             n += 1
         about = f" (about {side.about})" if side.about else ""
-        verb = "says" if len(side_cits) == 1 and not side_cits[0].source else "say"
-        if len(side_cits) == 1 and side_cits[0].source:
-            verb = "says"
+        verb = "says" if len(side_cits) == 1 else "say"
         parts.append(f"{_who(side_cits)} {verb} “{side.value}”{about} {''.join(marks)}")
     return "The sources disagree: " + "; ".join(parts) + ".", cits
 

@@ -658,6 +658,46 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     return (ta[i1].start(), ta[i2 - 1].end()), (tb[j1].start(), tb[j2 - 1].end())
 
 
+#: two documents are copies of one text when at least this share of the shorter one's sentences appears in the
+#: other word for word or near-parallel (aligned_difference); a planted or garbled document is such a copy, and two
+#: reports from one wire story are too. Half: a copy with a changed ending or a cut paragraph still counts, two
+#: articles that share a quoted sentence or two do not.
+COPY_SHARE = 0.5
+#: sentences read per document when looking for copies (longer documents: the first ones)
+COPY_SENTENCES = 200
+
+
+def copy_differences(a: str, b: str, sentences_a: Sequence[tuple[int, int]], sentences_b: Sequence[tuple[int, int]],
+                     share: float = COPY_SHARE) -> list[tuple[tuple[int, int, int, int], tuple[int, int, int, int]]]:
+    """Where two documents that are copies of one text differ (pure): for each pair of near-parallel sentences that
+    differ in one short stretch, ((sentence start, end, stretch start, end) in a, (the same) in b), offsets into the
+    documents. Empty when the documents are not copies (under ``share`` of the shorter one's sentences shared)."""
+    sa = [(s, e) for s, e in sentences_a[:COPY_SENTENCES] if e - s >= 20]
+    sb = [(s, e) for s, e in sentences_b[:COPY_SENTENCES] if e - s >= 20]
+    if not sa or not sb:
+        return []
+    exact_a, exact_b = {a[s:e] for s, e in sa}, {b[s:e] for s, e in sb}
+    words_b = [(s, e, set(words(b[s:e]))) for s, e in sb if b[s:e] not in exact_a]
+    shared, out = 0, []
+    for s, e in sa:
+        text = a[s:e]
+        if text in exact_b:
+            shared += 1
+            continue
+        wa = set(words(text))
+        for t, f, wb in words_b:
+            if not wa or not wb or len(wa & wb) / len(wa | wb) < 0.5:
+                continue
+            d = aligned_difference(text, b[t:f])
+            if d is None:
+                continue
+            shared += 1
+            (x1, y1), (x2, y2) = d
+            out.append(((s, e, s + x1, s + y1), (t, f, t + x2, t + y2)))
+            break
+    return out if shared >= share * min(len(sa), len(sb)) else []
+
+
 def phrase_candidates(a: Asked, sentence: str) -> list[Span]:
     """Noun phrases of a sentence that could answer an untyped question ("what sport..."): not the question's own
     words, not the focus noun itself. Which of them is of the kind asked is for the caller to judge (by meaning)."""
@@ -689,6 +729,11 @@ def states_value(a: Asked, sentence: str, context: str = "", min_coverage: float
     kinds = _VALUE_KINDS.get(a.kind, ())
     return any((sp.value is not None and sp.value.kind.split(":")[0] in kinds) or sp.label in _LOOSE.get(a.kind, ())
                for sp in typed_spans(sentence))
+
+
+def holds_entity(sentence: str, start: int, end: int) -> bool:
+    """True when sentence[start:end] holds a named entity or a value (the NER model's or qa.values')."""
+    return any(sp.start < end and start < sp.end for sp in typed_spans(sentence))
 
 
 def holds_thing(sentence: str, start: int, end: int) -> bool:

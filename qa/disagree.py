@@ -470,6 +470,34 @@ def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -
     return out
 
 
+def _copy_evidence(hits: list[Hit], store, top_docs: int = 6) -> tuple[list[Hit], set[tuple[str, int]]]:
+    """Sentences where two retrieved documents that are copies of one text differ (qa.candidates.copy_differences),
+    as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
+    change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
+    from qa.chunk import split_sentences
+
+    order: dict[str, float] = {}
+    for h in hits:
+        order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
+    ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top_docs]
+    have = {(h.doc_id, h.start) for h in hits}
+    out: list[Hit] = []
+    keys: set[tuple[str, int]] = set()
+    for x, y in combinations(ids, 2):
+        da, db = store.docs[x], store.docs[y]
+        if not two_sources(da, db):
+            continue
+        sents = [[(sp.start, sp.end) for sp in split_sentences(d.text)] for d in (da, db)]
+        for side_a, side_b in C.copy_differences(da.text, db.text, sents[0], sents[1]):
+            for doc, (s, e, _, _) in ((da, side_a), (db, side_b)):
+                keys.add((doc.doc_id, s))
+                if (doc.doc_id, s) not in have:
+                    have.add((doc.doc_id, s))
+                    out.append(Hit(doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e], chunk_id=-1,
+                                   score=round(0.98 * min(order[x], order[y]), 4), dense=0.0, lexical=0.0))
+    return out, keys
+
+
 def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settings,
                     embedded: bool) -> list[tuple[int, int]]:
     """Pairs worth a judge call, most promising first: related to each other and to the question, from two
@@ -526,12 +554,15 @@ _COMPOUND = re.compile(r"\b(?:and|or)\s+(?:since\s+)?(?:when|where|who|why|how|w
 ALIGNED_SCORE = 0.9
 
 
-def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]:
+def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] = frozenset()
+             ) -> tuple[dict[int, tuple[int, int]], set[frozenset[str]]]:
     """Unit index -> the span (sentence offsets) where it differs from a near-parallel sentence of another
-    document, for sentences about the question's subject."""
+    document, for sentences about the question's subject or where two retrieved copies of one text differ; and the
+    pairs of documents found differing so."""
     out: dict[int, tuple[int, int]] = {}
+    pairs: set[frozenset[str]] = set()
     about = [C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start)) >= 0.3
-             or u.relevance >= 0.45 for u in units]
+             or u.relevance >= 0.45 or (u.doc.doc_id, u.hit.start) in copied for u in units]
     for i, j in combinations(range(len(units)), 2):
         ui, uj = units[i], units[j]
         if not two_sources(ui.doc, uj.doc) or not (about[i] and about[j]):
@@ -544,11 +575,15 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[int, int]]
             continue
         if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) and C.holds_kind(a, uj.hit.text, s2, e2)):
             continue  # for a date question, two copies differing in a name differ on something else
-        if a.kind not in C.TYPED and not (C.holds_thing(ui.hit.text, s1, e1) and C.holds_thing(uj.hit.text, s2, e2)):
-            continue  # "vital" / "valuable": wording, not a different thing
+        # "vital" / "valuable": wording, not a different thing; a yes/no question has no answer slot, so there only
+        # a changed name or value counts ("attack" / "assault" is wording too)
+        thing = C.holds_entity if a.kind == "yesno" else C.holds_thing
+        if a.kind not in C.TYPED and not (thing(ui.hit.text, s1, e1) and thing(uj.hit.text, s2, e2)):
+            continue
         out.setdefault(i, (s1, e1))
         out.setdefault(j, (s2, e2))
-    return out
+        pairs.add(frozenset((ui.doc.doc_id, uj.doc.doc_id)))
+    return out, pairs
 
 
 #: an untyped answer ("what sport...") is a noun phrase whose meaning is this close to the focus noun (MiniLM
@@ -583,18 +618,23 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
 def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
                     pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
-                    max_sides: int | None = None) -> Readings:
+                    max_sides: int | None = None, copied: set[tuple[str, int]] = frozenset()) -> Readings:
     """Each document's answer to the question (its best typed span, or the span where its sentence differs from a
     near-parallel sentence of another document), grouped by meaning (qa.candidates)."""
     strong_candidate = STRONG_CANDIDATE if strong_candidate is None else strong_candidate
     max_sides = MAX_SIDES if max_sides is None else max_sides
     a = C.asked(question)
-    if a.kind == "yesno" or a.plural or not units or _COMPOUND.search(question):
-        return Readings(a)  # a list question expects several answers, a compound question a compound answer
-    typed = a.kind in C.TYPED  # untyped answers ("what sport") are compared only where sentences run parallel
-    C.entities_batch([u.hit.text for u in units])  # one spaCy call for every sentence read below
-    aligned = _aligned(a, units)
-    focus = {} if typed else _focus_candidates(a, units, embed)
+    if not units:
+        return Readings(a)
+    # a list question expects several answers, a compound question a compound answer, a yes/no question no span:
+    # there only two copies of one sentence that differ in one fact make a conflict
+    only_aligned = a.kind == "yesno" or a.plural or bool(_COMPOUND.search(question))
+    typed = a.kind in C.TYPED and not only_aligned  # untyped answers ("what sport") are compared only where
+    C.entities_batch([u.hit.text for u in units])  # sentences run parallel; one spaCy call for every sentence
+    aligned, aligned_docs = _aligned(a, units, copied)
+    if only_aligned and not aligned:
+        return Readings(a)
+    focus = {} if typed or only_aligned else _focus_candidates(a, units, embed)
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
     for k, u in enumerate(units):
@@ -640,6 +680,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
 
     def related(g1: C.Group, g2: C.Group) -> bool:
         return sim is None or any(sim[unit_of[c1.doc_id]][unit_of[c2.doc_id]] >= pair_sim
+                                  or frozenset((c1.doc_id, c2.doc_id)) in aligned_docs
                                   for c1 in g1.candidates for c2 in g2.candidates)
 
     def two_publishers(g1: C.Group, g2: C.Group) -> bool:
@@ -717,6 +758,8 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     extra = settings.extra or {}
     hits = list(hits) + _more_evidence(question, hits, store, settings)
     hits += _parallel_evidence(hits, store)
+    copies, copied = _copy_evidence(hits, store)
+    hits += copies
     units: list[_Unit] = []
     seen = set()
     for i, h in enumerate(hits):
@@ -736,7 +779,8 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     min_rel = float(extra.get("disagree_min_relevance", 0.2 if embedded else 0.1))
     # a sentence retrieval scored high in its context ("The role was originated by ...") counts, even if alone it
     # reads as unrelated to the question
-    keep = [k for k, u in enumerate(units) if u.relevance >= min_rel or u.hit.score >= 0.45]
+    keep = [k for k, u in enumerate(units)
+            if u.relevance >= min_rel or u.hit.score >= 0.45 or (u.doc.doc_id, u.hit.start) in copied]
     units = [units[k] for k in keep]
     sim = [[sim[a][b] for b in keep] for a in keep]
     fact_sim = float(extra.get("disagree_fact_sim", 0.5 if embedded else 0.25))
@@ -770,7 +814,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     t1 = time.perf_counter()
     embedder = getattr(store, "embedder", None)
     readings = (answer_readings(question, units, sim, pair_sim=PAIR_SIM if embedded else 0.25,
-                                embed=embedder.embed if embedder is not None else None)
+                                embed=embedder.embed if embedder is not None else None, copied=copied)
                 if getattr(settings, "factual_candidates", True) else Readings(C.asked(question)))
     timings["disagree_candidates"] = time.perf_counter() - t1
     if readings.plural:

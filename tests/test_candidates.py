@@ -186,3 +186,29 @@ def test_analyse_factual(texts, conflict, groups):
             assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
     if groups == 2 and not conflict:
         assert readings.distinct
+
+
+def _sentences(text: str) -> list[tuple[int, int]]:
+    from qa.chunk import split_sentences
+
+    return [(s.start, s.end) for s in split_sentences(text)]
+
+
+ORIG = ("The Reef Hotel opened on the north shore in 1931. It was designed by Clara Voss for the Bayline company. "
+        "Its ballroom hosted the regional jazz festival for decades. The hotel closed after a fire in 1978.")
+
+
+@pytest.mark.parametrize("other, diffs", [
+    pytest.param(ORIG.replace("Clara Voss", "Henrik Dahl"), [("Clara Voss", "Henrik Dahl")], id="one-name-changed"),
+    pytest.param(ORIG.replace("1978", "1985"), [("1978", "1985")], id="one-year-changed"),
+    pytest.param(ORIG, [], id="identical-copies-agree"),
+    pytest.param("The Reef Hotel opened on the north shore in 1931. A new bridge opened downtown. The mayor spoke "
+                 "at length about taxes. Rain fell all week in the valley.", [], id="one-shared-sentence-not-a-copy"),
+    pytest.param("Guests remember the view. " + ORIG.replace("Bayline", "Coastway"), [("Bayline", "Coastway")],
+                 id="copy-with-an-added-sentence"),
+])
+def test_copy_differences(other, diffs):
+    got = C.copy_differences(ORIG, other, _sentences(ORIG), _sentences(other))
+    assert [(ORIG[a[2]:a[3]], other[b[2]:b[3]]) for a, b in got] == diffs
+    for a, b in got:  # the sentence offsets hold the stretch
+        assert a[0] <= a[2] < a[3] <= a[1] and b[0] <= b[2] < b[3] <= b[1]

@@ -114,3 +114,20 @@ def test_answer_about_something_else_abstains(real_settings, real_store):
     assert a.abstained, a.text
     b = ask("When was Azerbaijan admitted to the UN?", real_settings, store=real_store, llm="none")
     assert not b.abstained and "2 March 1992" in b.text
+
+
+def test_copy_with_a_changed_fact_is_a_conflict_where_the_change_is(tmp_path):
+    """A planted copy changes the answer in a sentence that names the subject only by a pronoun ("It was designed
+    by ..."): retrieval ranks it low, yet the two copies disagree on the question's answer."""
+    orig = ("The Reef Hotel opened on the north shore in 1931. It was designed by Clara Voss for the Bayline company. "
+            "Its ballroom hosted the regional jazz festival for decades. The hotel closed after a fire in 1978.")
+    settings, store = _store(tmp_path, {"a.txt": ("Shore Archive", orig),
+                                        "b.txt": ("Travel Blog", orig.replace("Clara Voss", "Henrik Dahl"))})
+    a = ask("Who designed the Reef Hotel?", settings, store=store, llm="none")
+    factual = [d for d in a.disagreements if d.kind == "factual"]
+    assert factual, a.text
+    values = {s.value for s in factual[0].sides}
+    assert values == {"Clara Voss", "Henrik Dahl"}
+    assert _valid(a, store)
+    same, store2 = _store(tmp_path / "same", {"a.txt": ("Shore Archive", orig), "b.txt": ("Travel Blog", orig)})
+    assert not ask("Who designed the Reef Hotel?", same, store=store2, llm="none").disagreements

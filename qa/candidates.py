@@ -648,7 +648,10 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     _, _, i2, _, j2 = diffs[-1]
     inner = [op for op in ops if op[0] == "equal" and i1 < op[1] and op[2] < i2]
     if any(op[2] - op[1] > 2 for op in inner):
-        return None
+        # or one name changed everywhere it occurs ("recorded by X ... their album X No. 16"): the first of them
+        if len({(tuple(wa[op[1]:op[2]]), tuple(wb[op[3]:op[4]])) for op in diffs}) != 1:
+            return None
+        _, i1, i2, j1, j2 = diffs[0]
     if i2 - i1 > max_words or j2 - j1 > max_words:
         return None
     if not any(re.match(r"\w", m.group()) for m in ta[i1:i2]) or not any(re.match(r"\w", m.group()) for m in tb[j1:j2]):

@@ -573,8 +573,10 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] 
         (s1, e1), (s2, e2) = d
         if C.same_answer(ui.hit.text[s1:e1], uj.hit.text[s2:e2]):
             continue
-        if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) and C.holds_kind(a, uj.hit.text, s2, e2)):
-            continue  # for a date question, two copies differing in a name differ on something else
+        # for a date question, two copies differing in a name differ on something else; one side of the kind asked
+        # is enough, since the changed stretch fills the same slot in both ("September 20" / "The first day")
+        if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) or C.holds_kind(a, uj.hit.text, s2, e2)):
+            continue
         # "vital" / "valuable": wording, not a different thing; a yes/no question has no answer slot, so there only
         # a changed name or value counts ("attack" / "assault" is wording too)
         thing = C.holds_entity if a.kind == "yesno" else C.holds_thing

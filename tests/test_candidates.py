@@ -122,6 +122,12 @@ def test_near_copies_are_one_thing_whatever_their_qualifiers():
                  "Maria Olsen won the 2011 Lakeside Marathon after a late surge in the rain.", None,
                  id="different-endings"),
     pytest.param("The museum is open daily.", "The museum was open daily.", None, id="too-short"),
+    pytest.param("It was recorded by The Dune Trio in 1963 for their album The Dune Trio No. 16 that year.",
+                 "It was recorded by Salt Lake in 1963 for their album Salt Lake No. 16 that year.",
+                 ("The Dune Trio", "Salt Lake"), id="one-name-changed-everywhere"),
+    pytest.param("Maria Olsen won the 2011 race and Ann Berg took second place in the sprint.",
+                 "Petra Novak won the 2011 race and Lise Moe took second place in the sprint.", None,
+                 id="two-different-changes"),
 ])
 def test_aligned_difference(a, b, diff):
     got = C.aligned_difference(a, b)

@@ -37,6 +37,7 @@ INTRO = "## Ask your documents\nAnswers quote the documents verbatim; click a qu
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
 DEFAULT_CONCURRENCY = 4  # answers worked on at once; the rest wait in Gradio's queue
 DEFAULT_MAX_QUEUE = 256
+CORPUS_CHANGES_AT_ONCE = 1  # uploads and removals take turns; questions keep running on the old index
 CHAT_SCALE, SOURCE_SCALE = 3, 2  # the chat column is wider than the source viewer's
 QUESTION_SCALE, ASK_SCALE, ASK_MIN_WIDTH_PX = 5, 1, 80
 CHAT_HEIGHT_PX = 600
@@ -44,6 +45,7 @@ QUESTION_MAX_LINES = 6
 PASSAGES_MIN, PASSAGES_MAX = 1, 12  # the passages slider's range
 # Gradio refuses a larger file before qa.uploads sees it, with a less helpful message: leave it room
 GRADIO_FILE_LIMIT_FACTOR, GRADIO_FILE_LIMIT_SLACK = 2, 1 << 20
+EXIT_ERROR = 2  # as argparse: the command could not do what it was asked
 
 
 def is_loopback(host: str) -> bool:
@@ -118,15 +120,15 @@ def create_app(ask_fn=None, stream_fn=None, store_fn=None, settings: Settings | 
         question.submit(**submit)
         ask_btn.click(**submit)
         clear.click(page.new_conversation, outputs=[chat, history, viewer], api_visibility="private", queue=False)
-        files.upload(page.upload, inputs=files, outputs=upload_result, api_name="upload", concurrency_id="corpus",
-                     concurrency_limit=1).then(page.after_upload, inputs=upload_result,
-                                               outputs=[upload_msg, docs_html, files], api_visibility="private")
+        corpus_change = dict(concurrency_id="corpus", concurrency_limit=CORPUS_CHANGES_AT_ONCE)
+        files.upload(page.upload, inputs=files, outputs=upload_result, api_name="upload", **corpus_change).then(
+            page.after_upload, inputs=upload_result, outputs=[upload_msg, docs_html, files], api_visibility="private")
         docs_html.click(with_event_data(page.remove_clicked), outputs=[upload_msg, docs_html],
-                        api_visibility="private", concurrency_id="corpus", concurrency_limit=1)
+                        api_visibility="private", **corpus_change)
         demo.load(page.docs_panel, outputs=[upload_msg, docs_html], api_visibility="private")
         gr.api(page.ask, api_name="ask", concurrency_id="ask")
         gr.api(page.documents, api_name="documents")
-        gr.api(page.remove, api_name="remove", concurrency_id="corpus", concurrency_limit=1)
+        gr.api(page.remove, api_name="remove", **corpus_change)
 
     demo.queue(default_concurrency_limit=concurrency, max_size=max_queue)
     demo.qa_page, demo.qa_max_upload_bytes, demo.qa_warm = page, max_upload_bytes, page.get_store
@@ -209,7 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                warm_model=True, allow_remote=args.allow_remote)
     except QAError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_ERROR
     return 0
 
 

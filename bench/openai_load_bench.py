@@ -1,8 +1,9 @@
 """Load test of the OpenAI-compatible API: N users of the official ``openai`` client for a bounded time (127.0.0.1).
 
-Each user has its own client and asks the next question (bench/load_bench.py's list) as soon as the last reply
-arrives; even-numbered users stream, odd ones do not (``--stream on|off`` for all). Every reply is checked: each
-citation in the ``qa`` field must equal the document text at its offsets and appear in the content's Sources list.
+Each user has its own client and asks the next question (bench/load_bench.py's: qa/sample_questions.py and one to
+abstain on) as soon as the last reply arrives; even-numbered users stream, odd ones do not (``--stream on|off`` for
+all). Every reply is checked: each citation in the ``qa`` field must equal the document text at its offsets and
+appear in the content's Sources list.
 Prints the request count, errors and p50/p90/p99 latency (exit status 1 if any error).
 
     .venv/bin/python bench/openai_load_bench.py                    # starts the real app, 20 users, 60 s, extractive
@@ -14,15 +15,14 @@ Left out: other hosts than loopback, and an app already running elsewhere (the c
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
-import threading
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load_bench import QUESTIONS, percentile, start_app  # noqa: E402  (same questions and app as the page bench)
+from load_bench import (  # noqa: E402  (the same questions, app, users and figures as the page bench)
+    add_bench_args, check_bench_args, figures_of, finish, run_users, start_app)
+
+TIMEOUT_S = 120  # one reply
 
 
 def check(content: str, qa: dict | None, docs) -> str | None:
@@ -52,74 +52,39 @@ def ask_once(client, model: str, question: str, stream: bool) -> tuple[str, dict
     return "".join(text), qa
 
 
-def user(i: int, url: str, model: str, stream: bool, deadline: float, docs, out: dict, lock: threading.Lock) -> None:
-    from openai import OpenAI
+def openai_user(url: str, model: str, stream_mode: str, docs):
+    """connect() for run_users: user i's OpenAI client; even users stream when stream_mode is "mixed"."""
+    def connect(i: int):
+        from openai import OpenAI
 
-    client = OpenAI(base_url=url + "v1", api_key="unused", max_retries=0, timeout=120)
-    n = i
-    while time.monotonic() < deadline:
-        q = QUESTIONS[n % len(QUESTIONS)]
-        n += 1
-        t = time.perf_counter()
-        try:
+        client = OpenAI(base_url=url + "v1", api_key="unused", max_retries=0, timeout=TIMEOUT_S)
+        stream = stream_mode == "on" or (stream_mode == "mixed" and i % 2 == 0)
+
+        def ask(q: str) -> tuple[str | None, bool]:
             content, qa = ask_once(client, model, q, stream)
-            problem = check(content, qa, docs)
-        except Exception as exc:
-            problem, qa = f"{type(exc).__name__}: {exc}"[:200], None
-        took = time.perf_counter() - t
-        with lock:
-            if problem:
-                out["errors"].append(f"user {i} {q!r}: {problem}")
-            else:
-                out["latencies"].append(took)
-                out["abstained"] += int(bool(qa.get("abstained")))
+            return check(content, qa, docs), bool(isinstance(qa, dict) and qa.get("abstained"))
+
+        return ask
+
+    return connect
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--users", type=int, default=20)
-    ap.add_argument("--duration", type=float, default=60.0, help="seconds to keep asking (bounded)")
-    ap.add_argument("--model", default="qa-extractive", help="qa-extractive | qa-local | qa-hosted")
+    add_bench_args(ap, "qa-extractive", "qa-extractive | qa-local | qa-hosted")
     ap.add_argument("--stream", choices=["mixed", "on", "off"], default="mixed")
-    ap.add_argument("--json", type=Path, help="also write the figures to this file")
     args = ap.parse_args(argv)
-    if not 1 <= args.users <= 200 or not 0 < args.duration <= 3600:
-        ap.error("--users must be 1..200 and --duration 1..3600 seconds")
+    check_bench_args(ap, args)
 
     url, docs, demo = start_app(args.model)
     print(f"{args.users} OpenAI-client users, {args.duration:.0f} s, model={args.model}, stream={args.stream}, "
           f"{url}v1", flush=True)
-    out = {"latencies": [], "errors": [], "abstained": 0}
-    lock = threading.Lock()
-    t0 = time.monotonic()
-    deadline = t0 + args.duration
-    threads = [threading.Thread(target=user, daemon=True, args=(
-        i, url, args.model, args.stream == "on" or (args.stream == "mixed" and i % 2 == 0), deadline, docs, out,
-        lock)) for i in range(args.users)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=args.duration + 300)  # a request in flight at the deadline may finish
-    wall = time.monotonic() - t0
+    out, wall = run_users(args.users, args.duration, openai_user(url, args.model, args.stream, docs))
     demo.close()
-
-    lat = out["latencies"]
-    figures = {
-        "users": args.users, "duration_s": round(wall, 1), "model": args.model, "stream": args.stream,
-        "requests": len(lat) + len(out["errors"]), "answers": len(lat), "abstained": out["abstained"],
-        "errors": len(out["errors"]), "throughput_per_s": round(len(lat) / wall, 2) if wall else 0.0,
-        "p50_s": round(statistics.median(lat), 3) if lat else None,
-        "p90_s": round(percentile(lat, 90), 3) if lat else None,
-        "p99_s": round(percentile(lat, 99), 3) if lat else None,
-    }
+    figures = {**figures_of(args, out, wall), "stream": args.stream}
     print(f"requests {figures['requests']}: {figures['answers']} answers ({figures['abstained']} abstained), "
           f"{figures['errors']} errors, in {figures['duration_s']} s: {figures['throughput_per_s']} answers/s")
-    print(f"latency p50 {figures['p50_s']} s, p90 {figures['p90_s']} s, p99 {figures['p99_s']} s")
-    for e in out["errors"][:10]:
-        print("  " + e)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2) + "\n")
-    return 1 if out["errors"] else 0
+    return finish(figures, out, args.json)
 
 
 if __name__ == "__main__":

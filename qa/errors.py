@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+#: what the page and the APIs say when something fails that is not the user's mistake (the log has the rest)
+GENERIC_ERROR = "Something went wrong while answering. Please try again; the server log has the details."
+
 
 class QAError(Exception):
     """Base of every error qa raises on purpose; the page and CLI show its message, never a traceback."""

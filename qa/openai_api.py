@@ -25,14 +25,13 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from qa.errors import QAError
+from qa.errors import GENERIC_ERROR, QAError
 from qa.types import Answer
 
 log = logging.getLogger(__name__)
 
 #: OpenAI model name -> the page's model choice (app.MODEL_CHOICES)
 MODELS = {"qa-local": "local", "qa-extractive": "extractive", "qa-hosted": "hosted"}
-GENERIC_ERROR = "Something went wrong while answering. Please try again; the server log has the details."
 MAX_BODY_BYTES = 1 << 20  # a conversation the page would keep (12 messages of 4,000 characters) is far smaller
 MAX_MESSAGES = 200
 SOURCES_HEAD, DISAGREE_HEAD = "Sources:", "Sources disagree:"

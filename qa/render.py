@@ -7,7 +7,7 @@ for the quote string. Cards link to their source with ``href="#qa-open/<doc_id>/
 widget's sanitizer keeps ``href``/``id``/``class`` but drops ``data-*`` attributes; the page script reads that href.
 
 The chat HTML holds no newline at all: the chat widget runs markdown first, and a blank line would end the raw-HTML
-block and let markdown reinterpret document text. Left out: styling (the CSS lives in app.py) and any JavaScript.
+block and let markdown reinterpret document text. Left out: styling and JavaScript (qa/static/).
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ def esc_inline(value: object) -> str:
 
 
 def source_href(doc_id: str, start: int, end: int) -> str:
-    """The link a card carries; app.py's script parses it back into (doc_id, start, end)."""
+    """The link a card carries; qa/static/viewer.js parses it back into (doc_id, start, end)."""
     return f"#qa-open/{urlquote(doc_id, safe='')}/{int(start)}/{int(end)}"
 
 

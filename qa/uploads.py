@@ -63,8 +63,11 @@ def check_content(path: Path, name: str, max_bytes: int = DEFAULT_MAX_BYTES) -> 
         raise UploadError(f"{name}: the file is empty")
     if size > max_bytes:
         raise UploadError(f"{name}: {human_size(size)} is over the {human_size(max_bytes)} limit")
-    with open(path, "rb") as f:
-        head = f.read(65536)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(65536)
+    except OSError as exc:  # a folder, or a file this process may not read
+        raise UploadError(f"{name}: the upload could not be read ({exc.strerror or exc})") from None
     suffix = Path(name).suffix.lower()
     if suffix == ".pdf" and b"%PDF-" not in head[:1024]:
         raise UploadError(f"{name}: this is not a PDF file")

@@ -11,22 +11,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from qa.errors import QAError
+from qa.sample_questions import QUESTIONS, SEED
 from qa.types import Answer
 from tests.app_fakes import FakeStore, copy_corpus, fake_ask, fake_stream
-
-SEED = "When was Azerbaijan admitted to the UN membership?"
-QUESTIONS = [
-    SEED,
-    "Why did Azerbaijan close the offices of UN agencies and the ICRC?",
-    "What are the purposes of the United Nations?",
-    "Which UN bodies was Azerbaijan elected to?",
-    "What does the Non-Aligned Movement chairmanship mean for Azerbaijan?",
-    "What did the Institute for Human Rights say about the closure of UN offices?",
-    "When was the United Nations established?",
-    "How does Azerbaijan cooperate with UNICEF?",
-    "What are the main bodies of the United Nations?",
-    "Why is Baku adjusting priorities in cooperation with the UN?",
-]
 
 
 def free_port() -> int:
@@ -104,7 +91,7 @@ def test_ten_concurrent_questions(fake_app):
     jobs = [c.submit(q, api_name="/ask") for q in QUESTIONS]
     answers = [check_answer(job.result(timeout=60), store.docs) for job in jobs]
     assert len(answers) == 10 and len(calls) - before == 10
-    assert [a.question for a in answers] == QUESTIONS
+    assert [a.question for a in answers] == list(QUESTIONS)
 
 
 @pytest.mark.parametrize("question, message", [
@@ -221,5 +208,5 @@ def test_real_pipeline_ten_concurrent(real_app):
     with ThreadPoolExecutor(10) as pool:  # ten separate callers, not one client's queue
         results = list(pool.map(lambda q: c.predict(q, "extractive", api_name="/ask"), QUESTIONS))
     answers = [check_answer(r, store.docs) for r in results]
-    assert [a.question for a in answers] == QUESTIONS
+    assert [a.question for a in answers] == list(QUESTIONS)
     assert sum(not a.abstained for a in answers) >= 8

@@ -10,38 +10,24 @@ a failing answer function to show that internal errors reach the page as a short
 runs the real embedder.
 """
 
-import socket
 import urllib.parse
 from pathlib import Path
 
 import pytest
 
+from qa.sample_questions import SEED
 from tests.app_fakes import FakeStore, copy_corpus, fake_ask, fake_stream
+from tests.test_app_api import serve
 
 CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--no-first-run"]
-SEED = "When was Azerbaijan admitted to the UN membership?"
 HOSTILE = ("Ferry notice\n\nThe Lankaran ferry <script>window.__pwned = 1</script> departs from the northern pier "
            "<img src=x onerror=\"window.__pwned = 2\"> every morning at dawn.\n")
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian chromium at /usr/bin/chromium "
                                                                "(apt-get install -y chromium chromium-driver)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def serve(demo) -> str:
-    import app
-
-    port = free_port()
-    app.launch(port=port, demo=demo, prevent_thread_lock=True, quiet=True)
-    return f"http://127.0.0.1:{port}/"
 
 
 @pytest.fixture(scope="module")

@@ -1,4 +1,4 @@
-"""The evidence-first stream on the page, as pure HTML: app.streaming_html (no server, no browser).
+"""The evidence-first stream on the page, as pure HTML: qa.page.streaming_html (no server, no browser).
 
 The order of events on a real page is checked in tests/test_app_browser.py; this checks what each state shows.
 """
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from app import streaming_html
+from qa.page import streaming_html
 from qa.types import Citation, Evidence
 
 CARD = Citation(n=1, doc_id="a b.txt", title="Title <b>", source="Publisher & Co", date="2024-01-02",

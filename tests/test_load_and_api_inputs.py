@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from tests.test_app_api import QUESTIONS, check_answer, client, serve
+from qa.sample_questions import QUESTIONS
+from tests.test_app_api import check_answer, client, serve
 
 
 @pytest.fixture(scope="module")

@@ -14,8 +14,9 @@ import httpx
 import pytest
 
 from qa import openai_api as oa
+from qa.sample_questions import QUESTIONS, SEED
 from qa.types import Answer, Citation, Claim, Disagreement
-from tests.test_app_api import QUESTIONS, SEED, serve
+from tests.test_app_api import serve
 
 EXTRACTIVE = "qa-extractive"
 

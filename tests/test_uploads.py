@@ -53,6 +53,17 @@ def test_content_checks(tmp_path, name, data, message):
     assert not (tmp_path / "up").exists() or not any((tmp_path / "up").iterdir())
 
 
+@pytest.mark.parametrize("make", [
+    pytest.param(lambda p: p.mkdir(), id="a-folder"),
+    pytest.param(lambda p: None, id="missing"),
+])
+def test_unreadable_upload_is_refused(tmp_path, make):
+    src = tmp_path / "in"
+    make(src)
+    with pytest.raises(UploadError, match="could not be read"):
+        save_upload(src, "notes.txt", tmp_path / "up")
+
+
 @pytest.mark.parametrize("name", ["../../etc/passwd.txt", "/tmp/abs.txt", "a\x00b.txt", "..\\..\\x.txt"])
 def test_saved_file_stays_in_upload_folder(tmp_path, name):
     src = tmp_path / "in"

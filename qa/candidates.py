@@ -666,8 +666,9 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
 #: reports from one wire story are too. Half: a copy with a changed ending or a cut paragraph still counts, two
 #: articles that share a quoted sentence or two do not.
 COPY_SHARE = 0.5
-#: sentences read per document when looking for copies (longer documents: the first ones)
+#: sentences, and characters, read per document when looking for copies (longer documents: the first ones)
 COPY_SENTENCES = 200
+COPY_CHARS = 40_000
 
 
 def copy_differences(a: str, b: str, sentences_a: Sequence[tuple[int, int]], sentences_b: Sequence[tuple[int, int]],

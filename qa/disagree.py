@@ -27,6 +27,7 @@ NLI models (too unreliable here), and rendering (``qa.render``).
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 import time
@@ -470,12 +471,22 @@ def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -
     return out
 
 
+@functools.lru_cache(maxsize=256)
+def _doc_words(text: str) -> frozenset[str]:
+    return frozenset(C.words(text[:C.COPY_CHARS]))
+
+
+@functools.lru_cache(maxsize=256)
+def _doc_sentences(text: str) -> tuple[tuple[int, int], ...]:
+    from qa.chunk import split_sentences
+
+    return tuple((sp.start, sp.end) for sp in split_sentences(text[:C.COPY_CHARS]))
+
+
 def _copy_evidence(hits: list[Hit], store, top_docs: int = 6) -> tuple[list[Hit], set[tuple[str, int]]]:
     """Sentences where two retrieved documents that are copies of one text differ (qa.candidates.copy_differences),
     as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
     change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
-    from qa.chunk import split_sentences
-
     order: dict[str, float] = {}
     for h in hits:
         order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
@@ -487,7 +498,10 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = 6) -> tuple[list[Hit]
         da, db = store.docs[x], store.docs[y]
         if not two_sources(da, db):
             continue
-        sents = [[(sp.start, sp.end) for sp in split_sentences(d.text)] for d in (da, db)]
+        wa, wb = _doc_words(da.text), _doc_words(db.text)
+        if len(wa & wb) < C.COPY_SHARE * min(len(wa), len(wb)):
+            continue  # copies share most of their words: a cheap test before sentences are compared
+        sents = [_doc_sentences(d.text) for d in (da, db)]
         for side_a, side_b in C.copy_differences(da.text, db.text, sents[0], sents[1]):
             for doc, (s, e, _, _) in ((da, side_a), (db, side_b)):
                 keys.add((doc.doc_id, s))

@@ -97,6 +97,57 @@ SYSTEM = (
 CONFIRM = ("Answer with one word, YES or NO. Can both statements be true at the same time about the question?")
 
 
+# ---- thresholds and weights: what each does and how it was set ----------------------------------------------------
+# Unless a comment names a sweep, a value was set by hand when its check was written and then checked on the seed
+# set and the dev halves of RAMDocs and ConflictQA (qa eval --set seed | ramdocs | conflictqa-each); moving it by a
+# small step changed no figure by more than noise.
+
+#: characters of a value's own clause read before and after it to say what the value is about
+ANCHOR_BEFORE, ANCHOR_AFTER = 90, 50
+#: letters of a counted thing's unit word kept as its key ("percent" / "percentage")
+UNIT_PREFIX = 6
+#: two values are about the same thing when the words around them overlap (Jaccard) at least this much
+ANCHOR_FIT = 0.25
+#: a phrase a model copied counts as found when this share of it matches, in a stretch at most this much longer
+LOCATE_MATCH, LOCATE_SPREAD = 0.85, 1.3
+#: the shortest phrase (characters) worth locating
+LOCATE_MIN_CHARS = 4
+#: stance prior when only one side negates or only one side is critical (both clash: 1)
+ONE_SIDED = 0.5
+#: two clashing phrases that share this much of their words restate each other
+RESTATEMENT_OVERLAP = 0.6
+#: one value a side, in phrases of at most this many words: the judge's clash is a factual one
+SHORT_PHRASE_WORDS = 15
+#: a stance pair's score: relevance of both + their similarity + these weights per critical / denial cue (capped)
+CRITICAL_WEIGHT, CRITICAL_CAP = 0.15, 3
+DENIAL_WEIGHT, DENIAL_CAP = 0.3, 2
+#: a judge-pair prior's bonus when one side condemns or negates what the other states
+OPPOSED_BONUS = 0.25
+#: words of a title shown when a document has no publisher
+TITLE_WORDS = 8
+#: documents named per side in a summary ("A, B, C and 2 more")
+NAMED_PER_SIDE = 3
+#: a sentence of another document is a near-copy of an evidence sentence at this word overlap (Jaccard)
+PARALLEL_OVERLAP = 0.6
+#: evidence sentences whose near-copies are looked for, and chunks searched per sentence
+PARALLEL_TOP, PARALLEL_PER_HIT = 6, 6
+#: retrieved documents compared pairwise as possible copies of one text
+COPY_TOP_DOCS = 6
+#: a sentence added beside retrieval (a near-copy, a copy's changed sentence) ranks just under what it came from
+ADDED_DISCOUNT = 0.98
+#: a sentence is about the question when it covers this share of the subject (read with the sentence before), or
+#: when its relevance is at least this
+ABOUT_COVERAGE, ABOUT_RELEVANCE = 0.3, 0.45
+#: a sentence retrieval ranked this high in its context is kept however it reads alone
+KEEP_HIT_SCORE = 0.45
+#: noun phrases judged per sentence for an untyped question
+FOCUS_PHRASES = 12
+#: relevance at which a typed candidate's score counts in full; below, it falls to half at relevance 0
+RELEVANCE_FULL = 0.6
+#: focus similarity at which an untyped candidate's score counts in full, and how much subject coverage weighs
+FOCUS_FULL, FOCUS_COVERAGE_WEIGHT = 0.6, 0.4
+
+
 @dataclass
 class _Unit:
     index: int  # position in the caller's hits (citation number = index + 1)
@@ -157,9 +208,9 @@ def two_sources(a: Document, b: Document) -> bool:
 
 def _anchor(text: str, v: Value) -> set[str]:
     """What a value is about: content words of its clause near it, plus the counted thing."""
-    before = re.split(r"[;:!?]|\.\s|—|–\s", text[max(0, v.start - 90):v.start])[-1]
-    after = re.split(r"[;:!?]|\.\s|—|–\s", text[v.end:v.end + 50])[0]
-    return stems(before + " " + after) | {w[:6] for w in v.unit}
+    before = re.split(r"[;:!?]|\.\s|—|–\s", text[max(0, v.start - ANCHOR_BEFORE):v.start])[-1]
+    after = re.split(r"[;:!?]|\.\s|—|–\s", text[v.end:v.end + ANCHOR_AFTER])[0]
+    return stems(before + " " + after) | {w[:UNIT_PREFIX] for w in v.unit}
 
 
 def _family(v: Value) -> str:
@@ -191,7 +242,7 @@ def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min
                 shared = about_a & about_b
                 fit = len(shared) / max(len(about_a | about_b), 1)
                 # same thing = the words around both values mostly coincide, and include what the question names
-                if compare(va, vb) != "unrelated" and len(shared) >= 2 and len(shared & q) >= need and fit >= 0.25:
+                if compare(va, vb) != "unrelated" and len(shared) >= 2 and len(shared & q) >= need and fit >= ANCHOR_FIT:
                     scored.append((fit, vb))
             same = [vb for _, vb in sorted(scored, key=lambda x: -x[0])]
             if not same or any(compare(va, vb) == "agree" for vb in same):
@@ -217,17 +268,17 @@ def _parse_judgment(reply: str) -> tuple[str, str, str] | None:
 def locate(phrase: str, text: str) -> tuple[int, int] | None:
     """Where a model-copied phrase sits in ``text`` (exact, or 85% of it matching one stretch); None if absent."""
     phrase = " ".join(phrase.split())
-    if len(stems(phrase)) < 1 or len(phrase) < 4:
+    if len(stems(phrase)) < 1 or len(phrase) < LOCATE_MIN_CHARS:
         return None
     i = text.lower().find(phrase.lower())
     if i >= 0:
         return i, i + len(phrase)
     m = SequenceMatcher(None, text.lower(), phrase.lower(), autojunk=False)
     blocks = [b for b in m.get_matching_blocks() if b.size]
-    if not blocks or sum(b.size for b in blocks) < 0.85 * len(phrase):
+    if not blocks or sum(b.size for b in blocks) < LOCATE_MATCH * len(phrase):
         return None
     start, end = blocks[0].a, blocks[-1].a + blocks[-1].size
-    return (start, end) if end - start <= 1.3 * len(phrase) else None
+    return (start, end) if end - start <= LOCATE_SPREAD * len(phrase) else None
 
 
 def _polarity(text: str) -> int:
@@ -240,7 +291,7 @@ def stance_opposed(a: str, b: str) -> float:
     if (pa > 0 > pb) or (pb > 0 > pa) or (min(pa, pb) < 0 <= max(pa, pb) and bool(_NEG.search(a)) != bool(
             _NEG.search(b))):
         return 1.0
-    return 0.5 if bool(_NEG.search(a)) != bool(_NEG.search(b)) or (pa < 0) != (pb < 0) else 0.0
+    return ONE_SIDED if bool(_NEG.search(a)) != bool(_NEG.search(b)) or (pa < 0) != (pb < 0) else 0.0
 
 
 def asks_judgement(question: str) -> bool:
@@ -309,7 +360,8 @@ def stance_pairs(question: str, units: list[_Unit], sim: list[list[float]], sett
             if (not two_sources(ux.doc, uy.doc) or min(ux.relevance, uy.relevance) < min_rel or sim[x][y] < min_sim
                     or tx.critical < 1 or ty.critical > 0 or ty.favourable + ty.denial < 1):
                 continue
-            score = (ux.relevance + uy.relevance + sim[x][y] + 0.15 * min(tx.critical, 3) + 0.3 * min(ty.denial, 2))
+            score = (ux.relevance + uy.relevance + sim[x][y] + CRITICAL_WEIGHT * min(tx.critical, CRITICAL_CAP)
+                     + DENIAL_WEIGHT * min(ty.denial, DENIAL_CAP))
             out.append((score, _Edge(x, y, "opinion", cue_phrase(ux.hit.text, tx.cue), cue_phrase(uy.hit.text, ty.cue))))
     return sorted(out, key=lambda p: -p[0])
 
@@ -328,7 +380,7 @@ def _ask(chat_model, system: str, human: str) -> str | None:
 def _name(doc: Document) -> str:
     """Publisher (date), or a short title when the publisher is not known."""
     words = (doc.title or "").split()
-    who = doc.source or (" ".join(words[:8]) + ("…" if len(words) > 8 else "")) or doc.doc_id
+    who = doc.source or (" ".join(words[:TITLE_WORDS]) + ("…" if len(words) > TITLE_WORDS else "")) or doc.doc_id
     return f"{who} ({doc.date})" if doc.date else who
 
 
@@ -345,11 +397,11 @@ def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int)
     if not sa or not sb:
         return None, 1  # the clash must be in the quotes, not in the model's imagination
     pa, pb = ta[sa[0]:sa[1]], tb[sb[0]:sb[1]]
-    if overlap(stems(pa), stems(pb)) >= 0.6 and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
+    if overlap(stems(pa), stems(pb)) >= RESTATEMENT_OVERLAP and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
         return None, 1  # the same words on both sides: a restatement, not a clash
     edge = _Edge(ua.index, ub.index, "opinion", pa, pb)
     va, vb = extract_values(pa), extract_values(pb)
-    if len(va) == len(vb) == 1 and max(len(pa.split()), len(pb.split())) <= 15 and compare(va[0], vb[0]) == "conflict":
+    if len(va) == len(vb) == 1 and max(len(pa.split()), len(pb.split())) <= SHORT_PHRASE_WORDS and compare(va[0], vb[0]) == "conflict":
         edge.kind = "factual"
         return edge, 1
     if stance_opposed(ta, tb) >= 1.0:
@@ -441,7 +493,7 @@ def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) ->
     return [h for h in wide if (h.doc_id, h.start, h.end) not in have]
 
 
-def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -> list[Hit]:
+def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit: int = PARALLEL_PER_HIT) -> list[Hit]:
     """Near-copies, in other documents, of the best evidence sentences: retrieval keeps one of two near-identical
     sentences (diversity), but a copy with one fact changed is exactly what a factual conflict looks like."""
     if not hasattr(store, "search_dense") or not hasattr(store, "sentence_rows"):
@@ -464,10 +516,10 @@ def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -
                     continue
                 text = store.docs[r.doc_id].text[r.start:r.end]
                 other = set(stems(text))
-                if words and other and len(words & other) / len(words | other) >= 0.6:
+                if words and other and len(words & other) / len(words | other) >= PARALLEL_OVERLAP:
                     have.add((r.doc_id, r.start, r.end))
                     out.append(Hit(doc_id=r.doc_id, start=r.start, end=r.end, text=text, chunk_id=cid,
-                                   score=round(h.score * 0.98, 4), dense=h.dense, lexical=h.lexical))
+                                   score=round(h.score * ADDED_DISCOUNT, 4), dense=h.dense, lexical=h.lexical))
     return out
 
 
@@ -483,7 +535,7 @@ def _doc_sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((sp.start, sp.end) for sp in split_sentences(text[:C.COPY_CHARS]))
 
 
-def _copy_evidence(hits: list[Hit], store, top_docs: int = 6) -> tuple[list[Hit], set[tuple[str, int]]]:
+def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tuple[list[Hit], set[tuple[str, int]]]:
     """Sentences where two retrieved documents that are copies of one text differ (qa.candidates.copy_differences),
     as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
     change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
@@ -508,7 +560,7 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = 6) -> tuple[list[Hit]
                 if (doc.doc_id, s) not in have:
                     have.add((doc.doc_id, s))
                     out.append(Hit(doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e], chunk_id=-1,
-                                   score=round(0.98 * min(order[x], order[y]), 4), dense=0.0, lexical=0.0))
+                                   score=round(ADDED_DISCOUNT * min(order[x], order[y]), 4), dense=0.0, lexical=0.0))
     return out, keys
 
 
@@ -523,7 +575,7 @@ def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settin
         ua, ub = units[a], units[b]
         if not two_sources(ua.doc, ub.doc) or sim[a][b] < pair_sim:
             continue
-        prior = sim[a][b] * math.sqrt(max(ua.relevance, 0) * max(ub.relevance, 0)) + 0.25 * stance_opposed(
+        prior = sim[a][b] * math.sqrt(max(ua.relevance, 0) * max(ub.relevance, 0)) + OPPOSED_BONUS * stance_opposed(
             ua.hit.text, ub.hit.text)
         cands.append((prior, a, b))
     return [(a, b) for _, a, b in sorted(cands, reverse=True)]
@@ -575,8 +627,8 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] 
     pairs of documents found differing so."""
     out: dict[int, tuple[int, int]] = {}
     pairs: set[frozenset[str]] = set()
-    about = [C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start)) >= 0.3
-             or u.relevance >= 0.45 or (u.doc.doc_id, u.hit.start) in copied for u in units]
+    about = [C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start)) >= ABOUT_COVERAGE
+             or u.relevance >= ABOUT_RELEVANCE or (u.doc.doc_id, u.hit.start) in copied for u in units]
     for i, j in combinations(range(len(units)), 2):
         ui, uj = units[i], units[j]
         if not two_sources(ui.doc, uj.doc) or not (about[i] and about[j]):
@@ -614,8 +666,8 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
         return {}
     per: dict[int, list[C.Span]] = {}
     for k, u in enumerate(units):
-        if C.subject_coverage(a, u.hit.text) >= 0.3 and not is_question(u.hit.text):
-            per[k] = C.phrase_candidates(a, u.hit.text)[:12]
+        if C.subject_coverage(a, u.hit.text) >= ABOUT_COVERAGE and not is_question(u.hit.text):
+            per[k] = C.phrase_candidates(a, u.hit.text)[:FOCUS_PHRASES]
     flat = [(k, sp) for k, sps in per.items() for sp in sps]
     if not flat:
         return {}
@@ -667,11 +719,13 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
             found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
             if found:
                 sc, span = found[0]
-                options.append((round(sc * (0.5 + 0.5 * min(max(u.relevance, 0.0) / 0.6, 1.0)), 4), span))
+                weight = 0.5 + 0.5 * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
+                options.append((round(sc * weight, 4), span))
         elif k in focus:
             fsim, span = focus[k]
             cov = C.subject_coverage(a, u.hit.text)
-            options.append((round(min(1.0, fsim / 0.6) * (0.6 + 0.4 * cov), 4), span))
+            options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
+                                  4), span))
         if not options:
             continue
         sc, span = max(options, key=lambda o: o[0])
@@ -752,7 +806,8 @@ def factual_disagreement(readings: Readings, docs: dict[str, Document]) -> Disag
             ids.append(c.doc_id)
         about = next((c.about for c in g.candidates if c.about), "")
         sides.append(Side(value=g.label, doc_ids=tuple(ids), about=about))
-        who = ", ".join(_name(docs[i]) for i in ids[:3]) + (f" and {len(ids) - 3} more" if len(ids) > 3 else "")
+        who = ", ".join(_name(docs[i]) for i in ids[:NAMED_PER_SIDE]) + (
+            f" and {len(ids) - NAMED_PER_SIDE} more" if len(ids) > NAMED_PER_SIDE else "")
         parts.append(f"{who} say{'s' if len(ids) == 1 else ''} “{g.label}”")
     if len({c.citation.doc_id for c in claims}) < 2:
         return None
@@ -796,7 +851,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     # a sentence retrieval scored high in its context ("The role was originated by ...") counts, even if alone it
     # reads as unrelated to the question
     keep = [k for k, u in enumerate(units)
-            if u.relevance >= min_rel or u.hit.score >= 0.45 or (u.doc.doc_id, u.hit.start) in copied]
+            if u.relevance >= min_rel or u.hit.score >= KEEP_HIT_SCORE or (u.doc.doc_id, u.hit.start) in copied]
     units = [units[k] for k in keep]
     sim = [[sim[a][b] for b in keep] for a in keep]
     fact_sim = float(extra.get("disagree_fact_sim", 0.5 if embedded else 0.25))

@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Sequence
 from qa import prompts
 from qa.text import is_question, looks_like_instruction, visible
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
+from qa.settings import Settings
 from qa.types import Answer, Citation, Hit
 
 __all__ = ["Passage", "GeneratedAnswer", "Budget", "evidence_budget", "is_hosted", "build_passages", "build_messages",
@@ -31,11 +32,12 @@ __all__ = ["Passage", "GeneratedAnswer", "Budget", "evidence_budget", "is_hosted
            "rewrite_question", "DraftSentence", "Support", "check_support", "parse_answer", "parse_markers",
            "select_quote", "is_sentinel"]
 
-# the local model's evidence budget; Settings.passage_chars/total_chars/max_passages (and hosted_*) override them
-PASSAGE_CHARS = 420  # per passage: the hit sentence plus neighbours while they fit
-TOTAL_CHARS = 1300  # all passages together: with the cached system prompt, about 300-450 new prompt tokens
-MAX_PASSAGES = 5
-MIN_SCORE_RATIO = 0.75  # hits scoring below this share of the best hit are left out (after the first two)
+# defaults for callers without Settings: the local model's evidence budget and the weak-hit cut, where they are set and
+# their provenance is given (Settings.passage_chars/total_chars/max_passages, hosted_*, min_score_ratio)
+PASSAGE_CHARS = Settings.passage_chars
+TOTAL_CHARS = Settings.total_chars
+MAX_PASSAGES = Settings.max_passages
+MIN_SCORE_RATIO = Settings.min_score_ratio
 MIN_OVERLAP = 0.6  # share of the sentence's content words that the quote must contain
 
 # ---- support checking (pure) -------------------------------------------------------------------------------------
@@ -501,11 +503,10 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     """Answer from the hits with the chat model, every sentence verified; never raises for model faults."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    extra = getattr(settings, "extra", {}) or {}
     budget = evidence_budget(settings, chat_model)
     passages = build_passages(hits, store, max_passages=budget.max_passages, passage_chars=budget.passage_chars,
                               total_chars=budget.total_chars,
-                              min_score_ratio=float(extra.get("min_score_ratio", MIN_SCORE_RATIO)))
+                              min_score_ratio=float(getattr(settings, "min_score_ratio", MIN_SCORE_RATIO)))
     if not passages:
         return GeneratedAnswer(abstained=True, notes=("No evidence was found for this question.",),
                                timings={"generate": 0.0})
@@ -521,7 +522,7 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
                                       "showing the extractive answer instead.",))
     timings["generate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    result = verify_answer(raw, passages, store.docs, reattribute=bool(extra.get("reattribute", True)))
+    result = verify_answer(raw, passages, store.docs, reattribute=bool(getattr(settings, "reattribute", True)))
     if result.failed:
         result = _verdict_evidence(question, raw, passages, store.docs) or result
     timings["verify"] = time.perf_counter() - t2

@@ -446,14 +446,16 @@ def test_logits_are_kept_only_for_short_draft_batches():
 def test_make_llm_local_speed_settings(monkeypatch):
     monkeypatch.delenv("QA_LOCAL_WEIGHTS", raising=False)
     monkeypatch.delenv("QA_LOOKUP", raising=False)
-    local = llm.make_llm("local", Settings())
+    local = llm.make_llm("local", Settings.from_env())
     assert local.weights == llm.LocalLlamaChat().weights and local.lookup == llm.LOOKUP_TOKENS and local.cache_prompt
-    monkeypatch.setenv("QA_LOCAL_WEIGHTS", "shipped")
-    monkeypatch.setenv("QA_LOOKUP", "0")
-    local = llm.make_llm("local", Settings())
-    assert local.weights == "shipped" and local.lookup == 0
-    local = llm.make_llm("local", Settings(extra={"lookup": 6, "local_weights": "fast"}))
-    assert local.weights == "fast" and local.lookup == 6
+    assert (local.n_ctx, local.n_threads) == (2048, 0)
+    monkeypatch.setenv("QA_LOCAL_WEIGHTS", "fast")
+    monkeypatch.setenv("QA_LOOKUP", "10")
+    monkeypatch.setenv("QA_N_CTX", "4096")
+    local = llm.make_llm("local", Settings.from_env())
+    assert (local.weights, local.lookup, local.n_ctx) == ("fast", 10, 4096)
+    local = llm.make_llm("local", Settings(lookup=6, local_weights="fast", n_threads=1))
+    assert (local.weights, local.lookup, local.n_threads) == ("fast", 6, 1)
 
 
 def test_chatml_puts_the_constant_system_prompt_first():

@@ -39,6 +39,17 @@ TOTAL_CHARS = Settings.total_chars
 MAX_PASSAGES = Settings.max_passages
 MIN_SCORE_RATIO = Settings.min_score_ratio
 MIN_OVERLAP = 0.6  # share of the sentence's content words that the quote must contain
+# The values below are the original hand-set values of the first grounded answers (commit ce137e2), checked with the
+# local model on bench/answer_bench.py's dev questions and the seed set; none was tuned further.
+FUZZY_MIN_CHARS, FUZZY_MAX_EXTRA = 5, 3  # "agreement" matches "agreements": both >= 5 letters, one a prefix, <= 3 more
+PAIR_PARTNERS = 2  # no single passage supports a sentence: the next this many passages are tried as its second quote
+LABEL_CHARS = 40  # a passage's source label is cut to this many characters
+MAX_REPLY_CHARS = 4000  # a reply longer than this is runaway output: generation stops, verification judges the rest
+VERDICT_COVERAGE = 0.5  # a bare "yes [1]": the cited passage's sentence must cover this share of the question's terms
+# follow-up rewriting: a question of more than STANDALONE_WORDS words with no pronoun is asked as it stands; the model
+# sees the last HISTORY_TURNS turns (answers cut to HISTORY_CHARS), and a rewrite longer than REWRITE_MAX_CHARS is
+# refused; without a model, up to REWRITE_TERMS key terms of the last question are prepended
+STANDALONE_WORDS, HISTORY_TURNS, HISTORY_CHARS, REWRITE_MAX_CHARS, REWRITE_TERMS = 8, 3, 300, 300, 6
 
 # ---- support checking (pure) -------------------------------------------------------------------------------------
 
@@ -73,7 +84,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def _same(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 5 and abs(len(a) - len(b)) <= 3 and (a.startswith(b) or b.startswith(a)))
+    return a == b or (min(len(a), len(b)) >= FUZZY_MIN_CHARS and abs(len(a) - len(b)) <= FUZZY_MAX_EXTRA
+                      and (a.startswith(b) or b.startswith(a)))
 
 
 def _initials(words: Sequence[str]) -> set[str]:
@@ -253,7 +265,7 @@ def _clean(text: str) -> str:
 
 def _label(doc: Any) -> str:
     label = _clean(getattr(doc, "source", "") or getattr(doc, "title", "") or doc.doc_id)
-    return label if len(label) <= 40 else label[:37].rstrip() + "..."
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 3].rstrip() + "..."
 
 
 def _chunk(store: Any, chunk_id: int):
@@ -445,7 +457,7 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict) -> _Choice:
     best = _Choice(sup.ok, sup, ((p, span),))
     if best.ok or len(scored) < 2:
         return best
-    for _, p2, span2, _ in scored[1:3]:
+    for _, p2, span2, _ in scored[1:1 + PAIR_PARTNERS]:
         d1, d2 = docs[p.doc_id], docs[p2.doc_id]
         joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
         sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title))
@@ -493,7 +505,7 @@ def _stream(chat_model: Any, messages: list[dict[str, str]], timeout: float,
                 on_token(piece)
         if time.perf_counter() - start > timeout:
             raise TimeoutError("deadline")
-        if sum(map(len, parts)) > 4000:
+        if sum(map(len, parts)) > MAX_REPLY_CHARS:
             break  # runaway output: verification will judge what there is
     return "".join(parts)
 
@@ -551,7 +563,7 @@ def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs
     for p in dict.fromkeys(cited):
         doc = docs[p.doc_id]
         start, end = max(p.sentences, key=lambda sp: term_coverage(qterms, doc.text[sp[0]:sp[1]]))
-        if term_coverage(qterms, doc.text[start:end]) < 0.5:
+        if term_coverage(qterms, doc.text[start:end]) < VERDICT_COVERAGE:
             continue  # the cited passage does not speak to the question: nothing to show from it
         citations.append(Citation(n=len(citations) + 1, doc_id=p.doc_id, title=doc.title,
                                   source=getattr(doc, "source", ""), date=getattr(doc, "date", ""),
@@ -593,21 +605,22 @@ _PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|
 def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: Any = None) -> str:
     """A standalone version of a follow-up question; with no model, prepend the last question's key terms."""
     pairs = [p for p in _history_pairs(history) if p[0].strip()]
-    standalone = len(question.split()) > 8 and not _PRONOUNS.search(question)
+    standalone = len(question.split()) > STANDALONE_WORDS and not _PRONOUNS.search(question)
     if not pairs or standalone:
         return question  # no model call: it would cost seconds on a CPU and evict the cached system prompt
     if chat_model is not None:
         try:
             from langchain_core.messages import HumanMessage, SystemMessage
 
-            convo = "\n".join(f"User: {u}\nAssistant: {prompts.strip_markers(a)[:300]}" for u, a in pairs[-3:])
+            convo = "\n".join(f"User: {u}\nAssistant: {prompts.strip_markers(a)[:HISTORY_CHARS]}"
+                              for u, a in pairs[-HISTORY_TURNS:])
             reply = chat_model.invoke([SystemMessage(prompts.REWRITE_SYSTEM), HumanMessage(
                 prompts.REWRITE_TEMPLATE.format(history=convo, question=question))])
             text = _clean(str(reply.content)).strip('"')
-            if 3 <= len(text) <= 300 and "\n" not in text and not is_sentinel(text):
+            if 3 <= len(text) <= REWRITE_MAX_CHARS and "\n" not in text and not is_sentinel(text):
                 return text
         except Exception:  # a failed rewrite is not worth failing the question for
             pass
     have = {t.lower() for t in re.findall(r"\w+", question)}
-    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:6]
+    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:REWRITE_TERMS]
     return f"{' '.join(terms)}: {question}" if terms else question

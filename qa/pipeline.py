@@ -28,6 +28,10 @@ from qa.verify import enforce, quote_is_valid
 log = logging.getLogger(__name__)
 
 ABSTAIN_TEXT = "The sources do not answer this question."
+# clean_question: text that is not a question in words (hand-set on the garbage inputs of tests/test_bad_inputs.py):
+# fewer letters and digits than this share of its non-space characters, or a mean word this long in a text this long
+MIN_LETTER_SHARE = 0.4
+MAX_MEAN_WORD, LONG_TEXT = 25, 60
 _COUNT = re.compile(r"(tokens|threads|calls)$")
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
@@ -44,7 +48,8 @@ def clean_question(question) -> str:
     letters = sum(ch.isalnum() for ch in kept)
     words = kept.split()
     mean_word = sum(map(len, words)) / len(words)
-    if letters < 2 or letters < 0.4 * len(kept.replace(" ", "")) or (mean_word > 25 and len(kept) > 60):
+    if (letters < 2 or letters < MIN_LETTER_SHARE * len(kept.replace(" ", ""))
+            or (mean_word > MAX_MEAN_WORD and len(kept) > LONG_TEXT)):
         raise BadQuestion("the question does not look like text: type a question in words")
     return kept
 

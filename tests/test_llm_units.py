@@ -25,7 +25,7 @@ from qa.generate import (Passage, build_passages, check_support, llm_answer, rew
 from qa.ingest import read_document
 from qa.prompts import SENTINEL, is_sentinel, parse_answer, parse_markers
 from qa.settings import ROOT, Settings
-from qa.types import Hit
+from qa.types import Hit, NoteKind
 
 CORPUS = ROOT / "corpus"
 MFA = "mfa-relations-azerbaijan-un.txt"
@@ -272,9 +272,9 @@ def test_verify_answer(store, passages, raw, kept, dropped, abstained, failed):
     if kept:
         assert not result.text.lower().startswith("according") and "passage" not in result.text
     if "[7]" in raw:
-        assert any("[7]" in note for note in result.notes)
+        assert any(n.kind == NoteKind.BAD_MARKERS and "[7]" in n.text for n in result.notes)
     if dropped:
-        assert any("Left out" in note for note in result.notes)
+        assert any(n.kind == NoteKind.DROPPED_SENTENCES and "Left out" in n.text for n in result.notes)
 
 
 def test_verify_answer_renumbers_and_shares_a_quote(store, passages):
@@ -332,18 +332,18 @@ def test_llm_answer_model_faults_never_raise(store, hits, fault, after, note):
     chat = FakeChat(replies=[fault()], after=after, seen=[])
     result = llm_answer("When did Azerbaijan join the UN?", hits, store, chat, Settings())
     assert result.failed and not result.citations
-    assert any(note in n for n in result.notes), result.notes
+    assert any(n.kind == NoteKind.MODEL_FAILED and note in n.text for n in result.notes), result.notes
 
 
 def test_llm_answer_missing_local_model(store, hits, tmp_path, monkeypatch):
     missing = llm.LocalLlamaChat(model_name="file", model_file=str(tmp_path / "nope.gguf"))
     result = llm_answer("When did Azerbaijan join the UN?", hits, store, missing, Settings())
-    assert result.failed and "does not exist" in result.notes[0]
+    assert result.failed and result.notes[0].kind == NoteKind.MODEL_FAILED and "does not exist" in result.notes[0].text
 
 
 def test_llm_answer_without_hits_abstains(store):
     result = llm_answer("anything", [], store, FakeChat(replies=[], seen=[]), Settings())
-    assert result.abstained and not result.failed
+    assert result.abstained and not result.failed and [n.kind for n in result.notes] == [NoteKind.NO_EVIDENCE]
 
 
 # ---- follow-up rewriting -------------------------------------------------------------------------------------------

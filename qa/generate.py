@@ -564,8 +564,9 @@ def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs
     text = " ".join(f"{squash(c.quote)} [{c.n}]" for c in citations)
     return GeneratedAnswer(text=text, citations=tuple(citations), raw=raw, kept=0,
                            dropped=tuple((d.text, "a bare yes/no cannot be checked against a quote") for d in drafts),
-                           notes=(Note(kind=NoteKind.VERDICT_ONLY, text="The model answered only yes or no, which "
-                                       "cannot be checked against the sources; here is what the sources it cited say."),))
+                           notes=(Note(kind=NoteKind.VERDICT_ONLY, text=(
+                               "The model answered only yes or no, which cannot be checked against the sources; "
+                               "here is what the sources it cited say.")),))
 
 
 def _history_pairs(history: Iterable[Any] | None) -> list[tuple[str, str]]:

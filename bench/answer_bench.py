@@ -54,7 +54,7 @@ DEV_QUESTIONS = [
 #: the shorter-prompt lever: fewer passage characters in the user turn (Settings fields read by qa.generate)
 SHORT_PROMPT = {"total_chars": 900, "max_passages": 4}
 
-#: name -> (LocalLlamaChat fields, old thread rule?, settings.extra)
+#: name -> (LocalLlamaChat fields, old thread rule?, Settings fields to change)
 CONFIGS: dict[str, tuple[dict, bool, dict]] = {
     "today": ({"weights": "shipped", "lookup": 0}, True, {}),
     "new": ({}, False, {}),  # LocalLlamaChat's defaults: the levers that paid are the defaults
@@ -78,10 +78,9 @@ def pct(values: list[float], q: float) -> float:
 
 
 def with_changes(base: Settings, changes: dict) -> Settings:
-    """Settings fields (the evidence budget is one: total_chars, max_passages) set directly, anything else in extra."""
-    known = {k: v for k, v in changes.items() if hasattr(base, k)}
-    extra = {k: v for k, v in changes.items() if not hasattr(base, k)}
-    return base.with_(**known, extra={**base.extra, **extra})
+    """The configuration's Settings: its changes are Settings fields (the evidence budget: total_chars, max_passages);
+    a name that is not one is an error, never silently ignored."""
+    return base.with_(**changes)
 
 
 def make_model(name: str, settings: Settings):

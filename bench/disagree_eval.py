@@ -2,8 +2,8 @@
 
 (a) seed corpus: questions with an expected yes/no disagreement, from eval/seed.jsonl (rows with "question" and
     "disagreement": true|false; null rows are skipped) or, when that file has none, the list below;
-(b) ConflictQA dev (../shared/evaldata/conflictqa): each question's snippets form its own corpus;
-    secondAnswerExist == "A" marks a conflict. The first --limit questions are used, in file order.
+(b) ConflictQA dev (eval/data/conflictqa, the file `qa eval --set conflictqa` reads): each question's snippets form
+    its own corpus; secondAnswerExist == "A" marks a conflict. The first --limit questions are used, in file order.
 
 Each question is retrieved with the pipeline's own settings (qa.retrieve.retrieve) and judged by
 qa.disagree.find_disagreements; a question counts as "flagged" when it returns at least one Disagreement.
@@ -28,11 +28,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from qa.disagree import find_disagreements  # noqa: E402
+from qa.eval import DATA_DIR  # noqa: E402
 from qa.settings import Settings  # noqa: E402
 
-CQA = ROOT.parent / "shared" / "evaldata" / "conflictqa" / "conflictqa_dev.jsonl"
-if not CQA.exists():
-    CQA = Path("/work/shared/evaldata/conflictqa/conflictqa_dev.jsonl")
+CQA = DATA_DIR / "conflictqa" / "conflictqa_dev.jsonl"  # the same file qa.eval.conflictqa_set reads
 
 # Written from reading the corpus, before running the detector; see the issue for the three named conflicts.
 SEED = [

@@ -13,15 +13,10 @@ import re
 
 from qa.text import is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
+from qa.verify import citation_at
 
 MAX_SENTENCES = 3
 KEEP_RATIO = 0.85  # a sentence joins the answer if it scores within 15% of the best one
-
-
-def citation_for(hit: Hit, n: int, doc: Document) -> Citation:
-    """A Citation for a hit, with the document's metadata (quote taken from the document at the offsets)."""
-    return Citation(n=n, doc_id=hit.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                    quote=doc.text[hit.start:hit.end], start=hit.start, end=hit.end, score=hit.score)
 
 
 def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEEP_RATIO) -> list[Hit]:
@@ -39,7 +34,7 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
 def extractive_answer(hits: list[Hit], docs: dict[str, Document]) -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations) built from the chosen evidence sentences."""
     chosen = pick(hits)
-    citations = [citation_for(h, i + 1, docs[h.doc_id]) for i, h in enumerate(chosen)]
+    citations = [citation_at(docs[h.doc_id], h.start, h.end, n=i + 1, score=h.score) for i, h in enumerate(chosen)]
     text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
     return text, citations
 
@@ -94,9 +89,7 @@ def distinct_line(groups, docs: dict[str, Document], first_n: int = 1) -> tuple[
         doc = docs.get(c.doc_id)
         if doc is None:
             continue
-        cits.append(Citation(n=n, doc_id=c.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                             quote=doc.text[c.sent_start:c.sent_end], start=c.sent_start, end=c.sent_end,
-                             score=c.score))
+        cits.append(citation_at(doc, c.sent_start, c.sent_end, n=n, score=c.score))
         about = next((x.about for x in g.candidates if x.about), "")
         parts.append(f"for “{about}”, {g.label} [{n}]" if about else f"{g.label} [{n}]")
         n += 1

@@ -22,13 +22,14 @@ _ABBREV = {
 # a candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _MAX_SENTENCE = 1200  # hard cap so a text without punctuation still yields quotable pieces
+_ABBREV_LOOKBACK = 12  # characters before a dot searched for an abbreviation: longer than any in _ABBREV
 
 
 def _is_abbreviation(text: str, dot: int) -> bool:
     """True when the '.' at `dot` ends an abbreviation or an initial rather than a sentence."""
     if text[dot] != ".":
         return False
-    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - 12):dot])
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - _ABBREV_LOOKBACK):dot])
     if not m:
         return False
     word = m.group(1)

@@ -349,9 +349,8 @@ def stance_pairs(question: str, units: list[_Unit], sim: list[list[float]], sett
     each other. This reads tone, not meaning: a judge model, when there is one, confirms each pair."""
     if not settings.stance_conflicts or not asks_judgement(question):
         return []
-    extra = settings.extra or {}
-    min_rel = settings.stance_min_relevance if embedded else float(extra.get("stance_min_relevance_lexical", 0.15))
-    min_sim = float(extra.get("stance_pair_sim", 0.3 if embedded else 0.12))
+    min_rel = settings.stance_min_relevance if embedded else settings.stance_min_relevance_lexical
+    min_sim = settings.stance_pair_sim if embedded else settings.stance_pair_sim_lexical
     tones = [tone(u.hit.text) for u in units]
     out = []
     for a, b in combinations(range(len(units)), 2):
@@ -480,7 +479,7 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
 
 def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) -> list[Hit]:
     """A wider evidence pool than the answer's: the other side of a conflict is often not among the top few."""
-    k = int((settings.extra or {}).get("disagree_k", 12))
+    k = settings.disagree_k
     if k <= len(hits) or not hasattr(store, "search_dense"):
         return []
     try:
@@ -568,8 +567,7 @@ def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settin
                     embedded: bool) -> list[tuple[int, int]]:
     """Pairs worth a judge call, most promising first: related to each other and to the question, from two
     documents, with a bonus when one side negates or condemns what the other states."""
-    extra = settings.extra or {}
-    pair_sim = float(extra.get("disagree_pair_sim", 0.3 if embedded else 0.12))
+    pair_sim = settings.disagree_pair_sim if embedded else settings.disagree_pair_sim_lexical
     cands = []
     for a, b in combinations(range(len(units)), 2):
         ua, ub = units[a], units[b]
@@ -826,7 +824,6 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     """Disagreement notes, the answers each document gives (grouped), and timings, for the evidence of a question."""
     t0 = time.perf_counter()
     settings = settings or getattr(store, "settings", None) or Settings()
-    extra = settings.extra or {}
     hits = list(hits) + _more_evidence(question, hits, store, settings)
     hits += _parallel_evidence(hits, store)
     copies, copied = _copy_evidence(hits, store)
@@ -847,14 +844,14 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     for u, r in zip(units, rel):
         u.relevance = max(r, u.hit.dense)
     embedded = getattr(store, "embedder", None) is not None
-    min_rel = float(extra.get("disagree_min_relevance", 0.2 if embedded else 0.1))
+    min_rel = settings.disagree_min_relevance if embedded else settings.disagree_min_relevance_lexical
     # a sentence retrieval scored high in its context ("The role was originated by ...") counts, even if alone it
     # reads as unrelated to the question
     keep = [k for k, u in enumerate(units)
             if u.relevance >= min_rel or u.hit.score >= KEEP_HIT_SCORE or (u.doc.doc_id, u.hit.start) in copied]
     units = [units[k] for k in keep]
     sim = [[sim[a][b] for b in keep] for a in keep]
-    fact_sim = float(extra.get("disagree_fact_sim", 0.5 if embedded else 0.25))
+    fact_sim = settings.disagree_fact_sim if embedded else settings.disagree_fact_sim_lexical
     edges = factual_edges(question, units, sim, fact_sim)
     for e in edges:
         e.a, e.b = units[e.a].index, units[e.b].index
@@ -868,7 +865,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
         rest = [p for p in candidate_pairs(units, sim, settings, embedded) if p not in first and p[::-1] not in first]
         cands = [(a, b) for a, b in first + rest if (units[a].index, units[b].index) not in flagged]
         used, t1 = 0, time.perf_counter()
-        deadline = float(extra.get("disagree_judge_seconds", max(settings.llm_timeout, 1.0)))
+        deadline = settings.disagree_judge_seconds or max(settings.llm_timeout, 1.0)
         for a, b in cands:
             if budget - used < 1 or time.perf_counter() - t1 > deadline:
                 break

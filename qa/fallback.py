@@ -19,6 +19,7 @@ from typing import Any
 
 from qa.text import content_terms, is_question, looks_like_instruction
 from qa.types import Citation, Hit
+from qa.verify import citation_at
 
 # set on the dev split of eval/seed.jsonl
 W_COVERAGE, W_RETRIEVAL, W_TYPED = 0.5, 0.3, 0.2
@@ -140,9 +141,6 @@ def short_extractive(question: str, hits: Sequence[Hit], store: Any) -> tuple[st
         chosen = [chosen[1], chosen[0]]
     citations = []
     for n, c in enumerate(chosen, 1):
-        doc = docs[c.doc_id]
-        citations.append(Citation(n=n, doc_id=c.doc_id, title=doc.title, source=getattr(doc, "source", ""),
-                                  date=getattr(doc, "date", ""), quote=doc.text[c.start:c.end], start=c.start,
-                                  end=c.end, score=c.retrieval))
+        citations.append(citation_at(docs[c.doc_id], c.start, c.end, n=n, score=c.retrieval))
     text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
     return text, citations

@@ -22,21 +22,35 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
-from qa.text import is_question, looks_like_instruction, visible
+from qa.text import is_question, looks_like_instruction, squash, visible
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
-from qa.types import Answer, Citation, Hit
+from qa.settings import Settings
+from qa.types import Citation, Hit, Note, NoteKind
+from qa.verify import citation_at
 
 __all__ = ["Passage", "GeneratedAnswer", "Budget", "evidence_budget", "is_hosted", "build_passages", "build_messages",
            "verify_answer", "llm_answer",
            "rewrite_question", "DraftSentence", "Support", "check_support", "parse_answer", "parse_markers",
            "select_quote", "is_sentinel"]
 
-# the local model's evidence budget; Settings.passage_chars/total_chars/max_passages (and hosted_*) override them
-PASSAGE_CHARS = 420  # per passage: the hit sentence plus neighbours while they fit
-TOTAL_CHARS = 1300  # all passages together: with the cached system prompt, about 300-450 new prompt tokens
-MAX_PASSAGES = 5
-MIN_SCORE_RATIO = 0.75  # hits scoring below this share of the best hit are left out (after the first two)
+# defaults for callers without Settings: the local model's evidence budget and the weak-hit cut, where they are set and
+# their provenance is given (Settings.passage_chars/total_chars/max_passages, hosted_*, min_score_ratio)
+PASSAGE_CHARS = Settings.passage_chars
+TOTAL_CHARS = Settings.total_chars
+MAX_PASSAGES = Settings.max_passages
+MIN_SCORE_RATIO = Settings.min_score_ratio
 MIN_OVERLAP = 0.6  # share of the sentence's content words that the quote must contain
+# The values below are the original hand-set values of the first grounded answers (commit ce137e2), checked with the
+# local model on bench/answer_bench.py's dev questions and the seed set; none was tuned further.
+FUZZY_MIN_CHARS, FUZZY_MAX_EXTRA = 5, 3  # "agreement" matches "agreements": both >= 5 letters, one a prefix, <= 3 more
+PAIR_PARTNERS = 2  # no single passage supports a sentence: the next this many passages are tried as its second quote
+LABEL_CHARS = 40  # a passage's source label is cut to this many characters
+MAX_REPLY_CHARS = 4000  # a reply longer than this is runaway output: generation stops, verification judges the rest
+VERDICT_COVERAGE = 0.5  # a bare "yes [1]": the cited passage's sentence must cover this share of the question's terms
+# follow-up rewriting: a question of more than STANDALONE_WORDS words with no pronoun is asked as it stands; the model
+# sees the last HISTORY_TURNS turns (answers cut to HISTORY_CHARS), and a rewrite longer than REWRITE_MAX_CHARS is
+# refused; without a model, up to REWRITE_TERMS key terms of the last question are prepended
+STANDALONE_WORDS, HISTORY_TURNS, HISTORY_CHARS, REWRITE_MAX_CHARS, REWRITE_TERMS = 8, 3, 300, 300, 6
 
 # ---- support checking (pure) -------------------------------------------------------------------------------------
 
@@ -71,7 +85,8 @@ def _tokens(text: str) -> list[str]:
 
 
 def _same(a: str, b: str) -> bool:
-    return a == b or (min(len(a), len(b)) >= 5 and abs(len(a) - len(b)) <= 3 and (a.startswith(b) or b.startswith(a)))
+    return a == b or (min(len(a), len(b)) >= FUZZY_MIN_CHARS and abs(len(a) - len(b)) <= FUZZY_MAX_EXTRA
+                      and (a.startswith(b) or b.startswith(a)))
 
 
 def _initials(words: Sequence[str]) -> set[str]:
@@ -228,11 +243,11 @@ class Passage:
 
 @dataclass
 class GeneratedAnswer:
-    """What llm_answer returns; the caller turns it into an Answer (``to_answer``) or falls back when failed."""
+    """What llm_answer returns; the caller (qa.pipeline) builds the Answer from it, or falls back when failed."""
 
     text: str = ""
     citations: tuple[Citation, ...] = ()
-    notes: tuple[str, ...] = ()
+    notes: tuple[Note, ...] = ()
     abstained: bool = False
     failed: bool = False  # the model failed or nothing it wrote could be verified: use the extractive answer
     raw: str = ""  # the model's reply, unverified (for debugging and the bench)
@@ -240,18 +255,10 @@ class GeneratedAnswer:
     dropped: tuple[tuple[str, str], ...] = ()  # (sentence, reason) left out
     timings: dict[str, float] = field(default_factory=dict)
 
-    def to_answer(self, question: str, mode: str) -> Answer:
-        return Answer(question=question, text=self.text, citations=self.citations, abstained=self.abstained,
-                      mode=mode, notes=self.notes, timings=self.timings)
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
 
 def _label(doc: Any) -> str:
-    label = _clean(getattr(doc, "source", "") or getattr(doc, "title", "") or doc.doc_id)
-    return label if len(label) <= 40 else label[:37].rstrip() + "..."
+    label = squash(getattr(doc, "source", "") or getattr(doc, "title", "") or doc.doc_id)
+    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 3].rstrip() + "..."
 
 
 def _chunk(store: Any, chunk_id: int):
@@ -346,7 +353,7 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
         window = tuple(sp for sp in spans[lo:hi + 1] if not looks_like_instruction(doc.text[sp[0]:sp[1]]))
         if not any(s < hit.end and e > hit.start for s, e in window):
             continue
-        text = _clean(visible(" ".join(doc.text[s:e] for s, e in window)))
+        text = squash(visible(" ".join(doc.text[s:e] for s, e in window)))
         used += len(text)
         passages.append(Passage(len(passages) + 1, hit.doc_id, _label(doc), text, window, hit.score))
     return passages
@@ -355,7 +362,7 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
 def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
     """System prompt (constant, first: the cached prefix) and the user turn with passages and question."""
     body = "\n".join(prompts.PASSAGE_TEMPLATE.format(n=p.n, label=p.label, text=p.text) for p in passages)
-    user = prompts.USER_TEMPLATE.format(passages=body, question=_clean(question))
+    user = prompts.USER_TEMPLATE.format(passages=body, question=squash(question))
     return [{"role": "system", "content": prompts.SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 
@@ -367,13 +374,13 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
     if not claims:
         abstained = bool(sentences)
         return GeneratedAnswer(raw=raw, abstained=abstained, failed=not abstained,
-                               notes=("The sources do not answer this question.",) if abstained
-                               else ("The language model gave no answer text.",))
-    notes: list[str] = []
+                               notes=(Note(kind=NoteKind.MODEL_ABSTAINED, text=prompts.ABSTAIN_TEXT),) if abstained
+                               else (Note(kind=NoteKind.MODEL_FAILED, text="The language model gave no answer text."),))
+    notes: list[Note] = []
     bad_markers = sorted({m for s in claims for m in s.markers if m not in by_n})
     if bad_markers:
-        notes.append("Dropped reference(s) " + ", ".join(f"[{m}]" for m in bad_markers)
-                     + " that point to no passage.")
+        notes.append(Note(kind=NoteKind.BAD_MARKERS, text="Dropped reference(s) " + ", ".join(
+            f"[{m}]" for m in bad_markers) + " that point to no passage."))
     numbers: dict[tuple[str, int, int], int] = {}
     citations: list[Citation] = []
     out_sentences: list[str] = []
@@ -398,20 +405,18 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
         for passage, (start, end) in choice.quotes:
             key = (passage.doc_id, start, end)
             if key not in numbers:
-                doc = docs[passage.doc_id]
                 numbers[key] = len(citations) + 1
-                citations.append(Citation(n=numbers[key], doc_id=passage.doc_id, title=doc.title,
-                                          source=getattr(doc, "source", ""), date=getattr(doc, "date", ""),
-                                          quote=doc.text[start:end], start=start, end=end,
-                                          score=passage.score))
+                citations.append(citation_at(docs[passage.doc_id], start, end, n=numbers[key], score=passage.score))
             if numbers[key] not in marks:
                 marks.append(numbers[key])
         body, punct = re.match(r"^(.*?)([.!?]*)$", sent.text, re.S).groups()
         out_sentences.append(f"{body.rstrip()} " + "".join(f"[{m}]" for m in marks) + (punct or "."))
     if dropped:
-        notes.append(f"Left out {len(dropped)} sentence(s) of the model's answer that the sources do not support.")
+        notes.append(Note(kind=NoteKind.DROPPED_SENTENCES, text=f"Left out {len(dropped)} sentence(s) of the model's "
+                                                                 "answer that the sources do not support."))
     if not out_sentences:
-        notes.append("No sentence of the model's answer could be verified against the sources.")
+        notes.append(Note(kind=NoteKind.UNVERIFIED,
+                          text="No sentence of the model's answer could be verified against the sources."))
     return GeneratedAnswer(text=" ".join(out_sentences), citations=tuple(citations), notes=tuple(notes), raw=raw,
                            failed=not out_sentences, kept=len(out_sentences), dropped=tuple(dropped))
 
@@ -443,7 +448,7 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict) -> _Choice:
     best = _Choice(sup.ok, sup, ((p, span),))
     if best.ok or len(scored) < 2:
         return best
-    for _, p2, span2, _ in scored[1:3]:
+    for _, p2, span2, _ in scored[1:1 + PAIR_PARTNERS]:
         d1, d2 = docs[p.doc_id], docs[p2.doc_id]
         joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
         sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title))
@@ -491,7 +496,7 @@ def _stream(chat_model: Any, messages: list[dict[str, str]], timeout: float,
                 on_token(piece)
         if time.perf_counter() - start > timeout:
             raise TimeoutError("deadline")
-        if sum(map(len, parts)) > 4000:
+        if sum(map(len, parts)) > MAX_REPLY_CHARS:
             break  # runaway output: verification will judge what there is
     return "".join(parts)
 
@@ -501,13 +506,13 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     """Answer from the hits with the chat model, every sentence verified; never raises for model faults."""
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
-    extra = getattr(settings, "extra", {}) or {}
     budget = evidence_budget(settings, chat_model)
     passages = build_passages(hits, store, max_passages=budget.max_passages, passage_chars=budget.passage_chars,
                               total_chars=budget.total_chars,
-                              min_score_ratio=float(extra.get("min_score_ratio", MIN_SCORE_RATIO)))
+                              min_score_ratio=float(getattr(settings, "min_score_ratio", MIN_SCORE_RATIO)))
     if not passages:
-        return GeneratedAnswer(abstained=True, notes=("No evidence was found for this question.",),
+        return GeneratedAnswer(abstained=True, notes=(Note(kind=NoteKind.NO_EVIDENCE,
+                                                           text="No evidence was found for this question."),),
                                timings={"generate": 0.0})
     messages = build_messages(question, passages)
     timings["prompt_build"] = time.perf_counter() - t0
@@ -517,17 +522,18 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     except Exception as exc:  # any model fault: the caller falls back to the extractive answer
         timings["generate"] = time.perf_counter() - t1
         return GeneratedAnswer(failed=True, timings=timings,
-                               notes=(f"The language model failed ({_describe(exc)}); "
-                                      "showing the extractive answer instead.",))
+                               notes=(Note(kind=NoteKind.MODEL_FAILED, text=f"The language model failed "
+                                           f"({_describe(exc)}); showing the extractive answer instead."),))
     timings["generate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
-    result = verify_answer(raw, passages, store.docs, reattribute=bool(extra.get("reattribute", True)))
+    result = verify_answer(raw, passages, store.docs, reattribute=bool(getattr(settings, "reattribute", True)))
     if result.failed:
         result = _verdict_evidence(question, raw, passages, store.docs) or result
     timings["verify"] = time.perf_counter() - t2
     result.timings = timings
     if result.failed and raw.strip():
-        result.notes = result.notes + ("Showing the extractive answer instead.",)
+        result.notes = result.notes + (Note(kind=NoteKind.SHOWING_EXTRACTIVE,
+                                            text="Showing the extractive answer instead."),)
     return result
 
 
@@ -550,18 +556,17 @@ def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs
     for p in dict.fromkeys(cited):
         doc = docs[p.doc_id]
         start, end = max(p.sentences, key=lambda sp: term_coverage(qterms, doc.text[sp[0]:sp[1]]))
-        if term_coverage(qterms, doc.text[start:end]) < 0.5:
+        if term_coverage(qterms, doc.text[start:end]) < VERDICT_COVERAGE:
             continue  # the cited passage does not speak to the question: nothing to show from it
-        citations.append(Citation(n=len(citations) + 1, doc_id=p.doc_id, title=doc.title,
-                                  source=getattr(doc, "source", ""), date=getattr(doc, "date", ""),
-                                  quote=doc.text[start:end], start=start, end=end, score=p.score))
+        citations.append(citation_at(doc, start, end, n=len(citations) + 1, score=p.score))
     if not citations:
         return None
-    text = " ".join(f"{_clean(c.quote)} [{c.n}]" for c in citations)
+    text = " ".join(f"{squash(c.quote)} [{c.n}]" for c in citations)
     return GeneratedAnswer(text=text, citations=tuple(citations), raw=raw, kept=0,
                            dropped=tuple((d.text, "a bare yes/no cannot be checked against a quote") for d in drafts),
-                           notes=("The model answered only yes or no, which cannot be checked against the sources; "
-                                  "here is what the sources it cited say.",))
+                           notes=(Note(kind=NoteKind.VERDICT_ONLY, text=(
+                               "The model answered only yes or no, which cannot be checked against the sources; "
+                               "here is what the sources it cited say.")),))
 
 
 def _history_pairs(history: Iterable[Any] | None) -> list[tuple[str, str]]:
@@ -592,21 +597,22 @@ _PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|
 def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: Any = None) -> str:
     """A standalone version of a follow-up question; with no model, prepend the last question's key terms."""
     pairs = [p for p in _history_pairs(history) if p[0].strip()]
-    standalone = len(question.split()) > 8 and not _PRONOUNS.search(question)
+    standalone = len(question.split()) > STANDALONE_WORDS and not _PRONOUNS.search(question)
     if not pairs or standalone:
         return question  # no model call: it would cost seconds on a CPU and evict the cached system prompt
     if chat_model is not None:
         try:
             from langchain_core.messages import HumanMessage, SystemMessage
 
-            convo = "\n".join(f"User: {u}\nAssistant: {prompts.strip_markers(a)[:300]}" for u, a in pairs[-3:])
+            convo = "\n".join(f"User: {u}\nAssistant: {prompts.strip_markers(a)[:HISTORY_CHARS]}"
+                              for u, a in pairs[-HISTORY_TURNS:])
             reply = chat_model.invoke([SystemMessage(prompts.REWRITE_SYSTEM), HumanMessage(
                 prompts.REWRITE_TEMPLATE.format(history=convo, question=question))])
-            text = _clean(str(reply.content)).strip('"')
-            if 3 <= len(text) <= 300 and "\n" not in text and not is_sentinel(text):
+            text = squash(str(reply.content)).strip('"')
+            if 3 <= len(text) <= REWRITE_MAX_CHARS and "\n" not in text and not is_sentinel(text):
                 return text
         except Exception:  # a failed rewrite is not worth failing the question for
             pass
     have = {t.lower() for t in re.findall(r"\w+", question)}
-    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:6]
+    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:REWRITE_TERMS]
     return f"{' '.join(terms)}: {question}" if terms else question

@@ -48,7 +48,7 @@ VALID_SPECS = ("auto", "none", "local", "local-small", "openai:<model>", "llamac
 _STOP = ["<|im_end|>", "<|endoftext|>", "<|im_start|>"]
 _LOADED: dict[tuple, tuple[Any, threading.Lock]] = {}
 _LOAD_LOCK = threading.Lock()
-LOOKUP_TOKENS = 0  # prompt-lookup draft tokens per step (QA_LOOKUP; 0 turns it off)
+LOOKUP_TOKENS = Settings.lookup  # prompt-lookup draft tokens per step (QA_LOOKUP; 0 turns it off)
 #: the matrices of each transformer block: in a Q4_0 file these are Q4_0, which the CPU_REPACK buffer repacks
 _BLOCK_MATRICES = rb"^blk\.\d+\.(attn_q|attn_k|attn_v|attn_output|ffn_gate|ffn_up|ffn_down)\.weight$"
 
@@ -390,11 +390,8 @@ def make_llm(spec: str | BaseChatModel | None = None, settings: Settings | None 
     spec = (spec if spec is not None else settings.llm).strip()
     kind, _, arg = spec.partition(":")
     kind = kind.lower()
-    extra = settings.extra
-    local = dict(max_tokens=settings.max_new_tokens, timeout=settings.llm_timeout,
-                 n_ctx=int(extra.get("n_ctx", 2048)), n_threads=int(extra.get("n_threads", 0)),
-                 weights=str(extra.get("local_weights", os.environ.get("QA_LOCAL_WEIGHTS", "shipped"))),
-                 lookup=int(extra.get("lookup", os.environ.get("QA_LOOKUP", LOOKUP_TOKENS))))
+    local = dict(max_tokens=settings.max_new_tokens, timeout=settings.llm_timeout, n_ctx=settings.n_ctx,
+                 n_threads=settings.n_threads, weights=settings.local_weights, lookup=settings.lookup)
     if kind == "none":
         return None
     if kind == "auto":

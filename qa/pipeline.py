@@ -1,4 +1,11 @@
-"""ask(): question -> retrieve -> answer (LLM or extractive) -> verify -> disagreements -> Answer.
+"""ask(): question -> retrieve -> answer (model or extractive) -> finish (verify, disagree, abstain) -> Answer.
+
+The steps, each a function over one ``_Run`` (the question, its parts, the notes and timings so far):
+``_retrieve`` (a follow-up rewritten to stand alone, then the evidence hits), a relevance gate, ``_answer`` (the
+model's verified answer, or quoted evidence: ``_model_answer`` / ``_extractive``), and ``_finish`` (citations checked
+verbatim, disagreeing sources found, the answer checked to be about what was asked). Whether the answer abstains is
+decided in one place, ``_settle``. Notes are typed (``qa.types.Note``): the pipeline decides on their kind, and
+``Answer.notes`` carries their text.
 
 `ask()` builds its defaults (settings from QA_* env, the store of corpus/, the model named by settings.llm) but
 takes every part as an argument, so tests and the eval harness swap parts without monkeypatching. A model that
@@ -14,20 +21,27 @@ import re
 import threading
 import time
 import unicodedata
-from collections.abc import Iterator
-from dataclasses import replace
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from qa.answer import disagreement_answer, extractive_answer
 from qa.errors import BadQuestion, QAError
+from qa.prompts import ABSTAIN_TEXT
 from qa.retrieve import relevance, retrieve
 from qa.settings import Settings
-from qa.types import Answer, Citation, Evidence, Hit
-from qa.verify import enforce, quote_is_valid
+from qa.types import Answer, Citation, Disagreement, Evidence, Hit, Note, NoteKind
+from qa.verify import citation_at, enforce, quote_is_valid
 
 log = logging.getLogger(__name__)
 
-ABSTAIN_TEXT = "The sources do not answer this question."
+# clean_question: text that is not a question in words (hand-set on the garbage inputs of tests/test_bad_inputs.py):
+# fewer letters and digits than this share of its non-space characters, or a mean word this long in a text this long
+MIN_LETTER_SHARE = 0.4
+MAX_MEAN_WORD, LONG_TEXT = 25, 60
+NEAR_CHARS = 300  # off-focus check: a name counts as mentioned this close to a cited sentence (hand-set, seed dev)
 _COUNT = re.compile(r"(tokens|threads|calls)$")
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
@@ -44,7 +58,8 @@ def clean_question(question) -> str:
     letters = sum(ch.isalnum() for ch in kept)
     words = kept.split()
     mean_word = sum(map(len, words)) / len(words)
-    if letters < 2 or letters < 0.4 * len(kept.replace(" ", "")) or (mean_word > 25 and len(kept) > 60):
+    if (letters < 2 or letters < MIN_LETTER_SHARE * len(kept.replace(" ", ""))
+            or (mean_word > MAX_MEAN_WORD and len(kept) > LONG_TEXT)):
         raise BadQuestion("the question does not look like text: type a question in words")
     return kept
 
@@ -92,173 +107,235 @@ def _model_name(chat_model) -> str:
     return getattr(chat_model, "qa_name", None) or getattr(chat_model, "model_name", None) or type(chat_model).__name__
 
 
+@dataclass
+class _Run:
+    """One question on its way through the steps: what each step reads, and the notes and timings they add."""
+
+    question: str  # as asked, cleaned
+    settings: Settings
+    store: Any
+    on_token: Callable[[str], None] | None = None
+    chat_model: Any = None  # None: extractive answers
+    search_q: str = ""  # as searched: a follow-up rewritten to stand alone
+    hits: list[Hit] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    def note(self, kind: NoteKind, text: str) -> None:
+        self.notes.append(Note(kind=kind, text=text))
+
+    @contextmanager
+    def timed(self, stage: str):
+        t = time.perf_counter()
+        yield
+        self.timings[stage] = time.perf_counter() - t
+
+
+@dataclass
+class _Draft:
+    """What the answer step hands to finish: text with [n] markers and its citations, not yet checked."""
+
+    text: str = ""
+    citations: list[Citation] = field(default_factory=list)
+    mode: str = "extractive"  # or the name of the model that wrote the text
+    declined: bool = False  # the model found no supported answer and the evidence is weak: no guess is shown
+
+
 def ask(question, settings: Settings | None = None, *, store=None, llm=None, history=None, k: int | None = None,
         on_token=None, on_evidence=None) -> Answer:
-    """Answer a question from the corpus with verbatim, offset-checked citations."""
+    """Answer a question from the corpus with verbatim, offset-checked citations: retrieve, answer, finish."""
     t0 = time.perf_counter()
     settings = settings or Settings.from_env()
-    timings: dict[str, float] = {}
     if isinstance(question, str):
         _check_length(question.strip(), settings)  # before cleaning: a 100 kB paste is "too long", not "garbage"
-    q = clean_question(question)
-    notes: list[str] = []
+    run = _start(clean_question(question), settings, store, llm, on_token)
+    _retrieve(run, history, k, on_evidence)
+    relevant = relevance(run.hits, run.search_q, run.store) >= settings.min_relevance
+    draft = _answer(run) if relevant else None  # too weak to answer from: finish abstains
+    text, citations, disagreements, abstained = _finish(run, draft)
+    run.timings["total"] = time.perf_counter() - t0
+    usage = {key: v for key, v in run.timings.items() if _COUNT.search(key)}  # counts are not seconds
+    seconds = {key: round(v, 4) for key, v in run.timings.items() if key not in usage}
+    return Answer(question=run.question, text=text, citations=tuple(citations), disagreements=tuple(disagreements),
+                  abstained=abstained, mode=draft.mode if draft else "extractive",
+                  notes=tuple(n.text for n in run.notes), timings=seconds, usage=usage)
 
+
+def _start(q: str, settings: Settings, store, llm, on_token) -> _Run:
+    """The parts a question needs: the store, and the chat model (one that cannot load is noted under auto)."""
     t = time.perf_counter()
-    store = store if store is not None else get_store(settings)
-    chat_model = None
+    run = _Run(q, settings, store if store is not None else get_store(settings), on_token)
     try:
-        chat_model = resolve_llm(llm, settings)
+        run.chat_model = resolve_llm(llm, settings)
     except QAError as exc:
         if llm is not None and llm != "auto":
             raise
-        notes.append(f"Answered from the documents directly: {exc}")
-    timings["load"] = time.perf_counter() - t
+        run.note(NoteKind.MODEL_UNAVAILABLE, f"Answered from the documents directly: {exc}")
+    run.timings["load"] = time.perf_counter() - t
+    return run
 
-    search_q = q
+
+def _retrieve(run: _Run, history, k: int | None, on_evidence) -> None:
+    """Step 1: a follow-up rewritten to stand alone, then its evidence hits (handed at once to on_evidence)."""
+    run.search_q = run.question
     if history:
-        t = time.perf_counter()
-        try:
-            from qa.generate import rewrite_question
+        with run.timed("rewrite"):
+            try:
+                from qa.generate import rewrite_question
 
-            search_q = rewrite_question(q, history, chat_model) or q
-        except Exception as exc:  # a follow-up that cannot be rewritten is asked as it stands
-            log.warning("question rewrite failed: %s", exc)
-        timings["rewrite"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    if k is None and chat_model is not None and not _is_local(chat_model):
-        k = max(settings.k_evidence, settings.hosted_max_passages)  # a hosted model reads a wider evidence budget
-    hits = retrieve(search_q, store, settings, k=k)
-    timings["retrieve"] = time.perf_counter() - t
+                run.search_q = rewrite_question(run.question, history, run.chat_model) or run.question
+            except Exception as exc:  # a follow-up that cannot be rewritten is asked as it stands
+                log.warning("question rewrite failed: %s", exc)
+    with run.timed("retrieve"):
+        if k is None and run.chat_model is not None and not _is_local(run.chat_model):
+            k = max(run.settings.k_evidence, run.settings.hosted_max_passages)  # a hosted model reads more evidence
+        run.hits = retrieve(run.search_q, run.store, run.settings, k=k)
     if on_evidence is not None:  # the page shows the evidence while the answer is written
-        on_evidence(evidence_from_hits(hits, store.docs))
+        on_evidence(evidence_from_hits(run.hits, run.store.docs))
 
-    if relevance(hits, search_q, store) < settings.min_relevance:
-        timings["total"] = time.perf_counter() - t0
-        if on_token:
-            on_token(ABSTAIN_TEXT)
-        return Answer(question=q, text=ABSTAIN_TEXT, abstained=True, mode="extractive", notes=tuple(notes),
-                      timings=timings)
 
-    mode = "extractive"
-    text, citations, abstained = "", [], False
-    if chat_model is not None:
-        t = time.perf_counter()
-        from qa.generate import llm_answer
+def _answer(run: _Run) -> _Draft:
+    """Step 2: the model's verified answer, or quoted evidence when there is no model or its answer cannot stand."""
+    draft = _model_answer(run) if run.chat_model is not None else None
+    return draft if draft is not None else _extractive(run)
 
-        gen = llm_answer(q, hits, store, chat_model, settings, on_token=on_token)
-        timings["generate"] = time.perf_counter() - t
-        timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
-        unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
-        strong = relevance(hits, search_q, store) >= settings.fallback_relevance
-        notes.extend(n for n in gen.notes if not ((unverified or gen.abstained) and (
-            n.startswith("Showing the extractive") or n == ABSTAIN_TEXT)))
-        if (unverified or gen.abstained) and not strong:
-            # the model found no supported answer and the evidence is weak: do not guess
-            abstained, text = True, ABSTAIN_TEXT
-            mode = _model_name(chat_model)
-        elif unverified:
-            notes.append("No sentence the model wrote could be verified; here is the best evidence, quoted directly.")
-        elif gen.abstained:
-            notes.append("The model found no answer in the passages; here is the closest evidence, quoted directly.")
-        elif gen.failed:
-            notes.append("The language model failed; this answer is the best evidence, quoted directly.")
-        else:
-            mode = _model_name(chat_model)
-            text, citations, abstained = gen.text, list(gen.citations), gen.abstained
 
-    if not text and not abstained:
-        if chat_model is not None:
-            # the model's answer could not stand: the one or two sentences that answer, never a quote dump
-            from qa.fallback import short_extractive
+def _model_answer(run: _Run) -> _Draft | None:
+    """The model's answer, or a declined draft on weak evidence; None when quoted evidence is shown instead (noted)."""
+    from qa.generate import llm_answer
 
-            text, citations = short_extractive(search_q, hits, store)
-        if not text:
-            text, citations = extractive_answer(hits, store.docs)
-        if on_token and (chat_model is None or mode == "extractive"):
-            on_token(text)
+    with run.timed("generate"):
+        gen = llm_answer(run.question, run.hits, run.store, run.chat_model, run.settings, on_token=run.on_token)
+    run.timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
+    unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
+    # when the model gave no answer the pipeline's own note says what is shown instead
+    superseded = {NoteKind.SHOWING_EXTRACTIVE, NoteKind.MODEL_ABSTAINED} if unverified or gen.abstained else set()
+    run.notes.extend(n for n in gen.notes if n.kind not in superseded)
+    strong = relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance
+    if (unverified or gen.abstained) and not strong:
+        return _Draft(mode=_model_name(run.chat_model), declined=True)
+    if unverified:
+        run.note(NoteKind.FALLBACK, "No sentence the model wrote could be verified; here is the best evidence, "
+                                    "quoted directly.")
+    elif gen.abstained:
+        run.note(NoteKind.FALLBACK, "The model found no answer in the passages; here is the closest evidence, "
+                                    "quoted directly.")
+    elif gen.failed:
+        run.note(NoteKind.FALLBACK, "The language model failed; this answer is the best evidence, quoted directly.")
+    else:
+        return _Draft(gen.text, list(gen.citations), _model_name(run.chat_model))
+    return None
 
-    t = time.perf_counter()
-    text, citations, n_dropped = enforce(text, citations, store.docs)
-    if n_dropped:
-        notes.append(f"{n_dropped} citation(s) failed the verbatim check and were removed.")
-    if not citations and not abstained:
-        abstained, text = True, ABSTAIN_TEXT
-    if abstained and not text:
-        text = ABSTAIN_TEXT
-    timings["verify"] = time.perf_counter() - t
 
+def _extractive(run: _Run) -> _Draft:
+    """Quoted evidence: after a model, the one or two sentences that answer (never a quote dump); else the best."""
+    text, citations = "", []
+    if run.chat_model is not None:
+        from qa.fallback import short_extractive
+
+        text, citations = short_extractive(run.search_q, run.hits, run.store)
+    if not text:
+        text, citations = extractive_answer(run.hits, run.store.docs)
+    if run.on_token:
+        run.on_token(text)
+    return _Draft(text, list(citations))
+
+
+def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[Disagreement], bool]:
+    """Step 3: verify the citations, compare the sources, then settle the answer (and whether it abstains)."""
+    if draft is None:  # the evidence is too weak: nothing to verify or compare
+        if run.on_token:
+            run.on_token(ABSTAIN_TEXT)
+        return _settle(run, "", [], [], stands=False)
+    docs = run.store.docs
+    with run.timed("verify"):
+        text, citations, n_dropped = enforce(draft.text, draft.citations, docs)
+        if n_dropped:
+            run.note(NoteKind.CITATIONS_DROPPED, f"{n_dropped} citation(s) failed the verbatim check and were removed.")
+    stands = not draft.declined and bool(citations)  # so far, the answer stands on its own
     # the evidence passed the relevance gate, so even when no single answer stands the sources may take sides
-    t = time.perf_counter()
-    disagreements, readings = _disagreements(q, hits, store, chat_model, settings, notes, timings)
-    timings["disagree"] = time.perf_counter() - t
-    # documents giving different answers: the answer says so first and never states one side as plain fact
-    if readings is not None and not abstained:
-        from qa.disagree import cited_conflict, factual_disagreement
-
-        shown = cited_conflict(readings, citations, store.docs)
-        fd = factual_disagreement(shown, store.docs) if shown is not None else None
-        if fd is not None and all(quote_is_valid(c.citation, store.docs) for c in fd.claims):
-            # the answer quotes different answers side by side: say so instead of showing them in silence
-            readings = shown
-            disagreements = [fd] + [d for d in disagreements if d.kind not in ("factual", "outdated")]
+    with run.timed("disagree"):
+        disagreements, readings = _disagreements(run)
+    if readings is not None and stands:
+        readings, disagreements = _cited_conflict(readings, disagreements, citations, docs)
     differ = readings is not None and readings.plural and (
         readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
-    if not abstained and citations and not differ:
-        off = _off_focus(q, citations, store.docs) or _no_value_asked(q, hits, store.docs)
+    if stands and not differ:
+        off = _off_focus(run.question, citations, docs) or _no_value_asked(run.question, run.hits, docs)
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
             # founding date (checked on the question as asked: a follow-up rewritten with the last turn's names
             # must not need those names)
-            notes.append(f"The passages found do not mention {', '.join(off)}: the documents do not answer this.")
-            abstained, text, citations, disagreements = True, ABSTAIN_TEXT, [], []
-    if not abstained and citations:
-        text = _attributed(q, text, citations, disagreements)
-        text, citations, _ = enforce(text, citations, store.docs)
-    if differ:
-        # documents giving different answers: the answer says so first and never states one side as plain fact
-        text, citations = _with_readings(text if not abstained else "", citations, readings, disagreements,
-                                         store.docs)
-        text, citations, _ = enforce(text, citations, store.docs)
-        if citations:
-            abstained = False
-    if abstained and disagreements:
-        # no supported answer, but sources that disagree on the point: saying who says what is the answer
+            run.note(NoteKind.OFF_FOCUS, f"The passages found do not mention {', '.join(off)}: the documents do not "
+                                         "answer this.")
+            stands, disagreements = False, []
+    if stands:
+        text = _attributed(run.question, text, citations, disagreements)
+        text, citations, _ = enforce(text, citations, docs)
+    return _settle(run, text, citations, disagreements, stands=stands, readings=readings if differ else None)
+
+
+def _settle(run: _Run, text: str, citations: list[Citation], disagreements: list[Disagreement], *, stands: bool,
+            readings=None) -> tuple[str, list[Citation], list[Disagreement], bool]:
+    """(text, citations, disagreements, abstained): whether the answer abstains is decided here and only here.
+
+    An answer is given when it stands on its own (verified citations, about what was asked); when documents give
+    different answers (``readings``), a line saying who says what leads it, and is the answer if nothing else stood;
+    with no answer, sources that disagree on the point are quoted side by side. Otherwise the sources do not answer.
+    """
+    docs = run.store.docs
+    if not stands:
+        text, citations = "", []
+    answered = stands
+    if readings is not None:  # never one side of a factual conflict as plain fact
+        text, citations = _with_readings(text, citations, readings, disagreements, docs)
+        text, citations, _ = enforce(text, citations, docs)
+        answered = stands or bool(citations)
+    if not answered and disagreements:
         text, citations = disagreement_answer(disagreements)
-        text, citations, _ = enforce(text, citations, store.docs)
-        if citations:
-            abstained = False
-            notes.append("No single answer is supported: the sources disagree, and each side is quoted.")
-        else:
-            text, disagreements = ABSTAIN_TEXT, []
-
-    timings["total"] = time.perf_counter() - t0
-    usage = {k: v for k, v in timings.items() if _COUNT.search(k)}  # counts are not seconds
-    seconds = {k: round(v, 4) for k, v in timings.items() if k not in usage}
-    return Answer(question=q, text=text, citations=tuple(citations), disagreements=tuple(disagreements),
-                  abstained=abstained, mode=mode, notes=tuple(notes), timings=seconds, usage=usage)
+        text, citations, _ = enforce(text, citations, docs)
+        answered = bool(citations)
+        if answered:
+            run.note(NoteKind.SIDES_QUOTED, "No single answer is supported: the sources disagree, and each side is "
+                                            "quoted.")
+    if not answered:
+        return ABSTAIN_TEXT, [], [], True
+    return text, citations, disagreements, False
 
 
-def _disagreements(q: str, hits: list[Hit], store, chat_model, settings: Settings, notes: list[str],
-                   timings: dict[str, float]):
+def _claims_valid(d: Disagreement, docs) -> bool:
+    """Every claim of the disagreement quotes its document verbatim at its offsets (the citation contract)."""
+    return all(quote_is_valid(c.citation, docs) for c in d.claims)
+
+
+def _cited_conflict(readings, disagreements: list[Disagreement], citations, docs):
+    """When the answer quotes different answers side by side, the factual disagreement that says so leads."""
+    from qa.disagree import cited_conflict, factual_disagreement
+
+    shown = cited_conflict(readings, citations, docs)
+    fd = factual_disagreement(shown, docs) if shown is not None else None
+    if fd is not None and _claims_valid(fd, docs):
+        return shown, [fd] + [d for d in disagreements if d.kind not in ("factual", "outdated")]
+    return readings, disagreements
+
+
+def _disagreements(run: _Run):
+    """Disagreements between two or more documents, every claim verbatim, and the answers each document gives;
+    ([], None) when the check is unavailable or fails (noted: the answer stands without it)."""
     try:
         from qa.disagree import analyse
     except ImportError:
         return [], None
-    judge = chat_model if (settings.local_judge or not _is_local(chat_model)) else None
+    judge = run.chat_model if (run.settings.local_judge or not _is_local(run.chat_model)) else None
     try:
-        found, readings, more = analyse(q, hits, store, chat_model=judge, settings=settings)
-        timings.update({k: v for k, v in more.items() if k != "disagree"})
+        found, readings, more = analyse(run.question, run.hits, run.store, chat_model=judge, settings=run.settings)
+        run.timings.update({k: v for k, v in more.items() if k != "disagree"})
     except Exception as exc:  # the answer stands without the disagreement check
         log.warning("disagreement check failed: %s", exc)
-        notes.append("The check for disagreeing sources failed; sources may still disagree.")
+        run.note(NoteKind.DISAGREE_FAILED, "The check for disagreeing sources failed; sources may still disagree.")
         return [], None
-    docs = store.docs
-    valid = []
-    for d in found:  # same contract as citations: every claim verbatim at its offsets
-        if all(quote_is_valid(c.citation, docs) for c in d.claims) and len({c.citation.doc_id for c in d.claims}) >= 2:
-            valid.append(d)
-    return valid, readings
+    docs = run.store.docs
+    return [d for d in found if _claims_valid(d, docs) and len({c.citation.doc_id for c in d.claims}) >= 2], readings
 
 
 def _no_value_asked(question: str, hits, docs) -> list[str]:
@@ -288,7 +365,7 @@ def _off_focus(question: str, citations, docs) -> list[str]:
     for c in citations:
         doc = docs.get(c.doc_id)
         if doc is not None:
-            texts += [doc.title, doc.text[max(0, c.start - 300):c.end + 300]]
+            texts += [doc.title, doc.text[max(0, c.start - NEAR_CHARS):c.end + NEAR_CHARS]]
     return missing_names(question, texts)
 
 
@@ -347,8 +424,7 @@ def evidence_from_hits(hits: list[Hit], docs: dict) -> Evidence:
         doc = docs.get(hit.doc_id)
         if doc is None or doc.text[hit.start:hit.end] != hit.text:
             continue  # the citation contract holds for evidence cards too
-        cards.append(Citation(n=len(cards) + 1, doc_id=hit.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                              quote=hit.text, start=hit.start, end=hit.end, score=hit.score))
+        cards.append(citation_at(doc, hit.start, hit.end, n=len(cards) + 1, score=hit.score))
     return Evidence(citations=tuple(cards))
 
 

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-#: the exact reply that means "the passages do not answer"; detected case- and punctuation-insensitively
+from qa.text import squash
+
+#: what an answer says when the sources do not answer: the one user-facing abstention text (pipeline, page, CLI)
+ABSTAIN_TEXT = "The sources do not answer this question."
+
+#: the exact reply the model is told to give when the passages do not answer; detected case- and
+#: punctuation-insensitively. It stays apart from ABSTAIN_TEXT on purpose: it is part of the system prompt the local
+#: model's answers (and its cached KV prefix) were measured with, and the user never sees it as written.
 SENTINEL = "The sources do not say."
 
 SYSTEM_PROMPT = (
@@ -80,7 +87,7 @@ def parse_answer(raw: str) -> list[DraftSentence]:
     out: list[DraftSentence] = []
     for piece in pieces:
         markers = parse_markers(piece)
-        body = re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", _clean(_MARK.sub(" ", piece)))
+        body = re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", squash(_MARK.sub(" ", piece)))
         body = re.sub(r"\s+([.,;:!?])", r"\1", body)
         if not re.search(r"[^\W\d_]{2,}|\d", body):
             if markers and out:  # a stray "[2]" on its own belongs to the sentence before
@@ -91,13 +98,9 @@ def parse_answer(raw: str) -> list[DraftSentence]:
     return out
 
 
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def strip_markers(text: str) -> str:
     """The text without its [n] markers."""
-    return re.sub(r"\s+([.,;:!?])", r"\1", _clean(_MARK.sub(" ", text)))
+    return re.sub(r"\s+([.,;:!?])", r"\1", squash(_MARK.sub(" ", text)))
 
 
 def _norm(text: str) -> str:

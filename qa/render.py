@@ -17,15 +17,14 @@ import re
 import unicodedata
 from urllib.parse import quote as urlquote
 
+from qa.prompts import ABSTAIN_TEXT
 from qa.types import Answer, Citation, Disagreement, Document
-
-ABSTAIN_MESSAGE = "The sources do not answer this."
 
 
 def _extra_abstain_text(text: str) -> bool:
-    """True when an abstaining answer says more than the standard sentence (which is then shown too)."""
-    t = " ".join(text.split())
-    return bool(t) and not t.lower().startswith(ABSTAIN_MESSAGE[:-1].lower())
+    """True when an abstaining answer says more than the standard sentence (which is shown first in any case)."""
+    t = " ".join(text.split()).lower().rstrip(".")
+    return bool(t) and not ABSTAIN_TEXT.lower().startswith(t)
 MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 #: a source document longer than this is shown as a window around the quote
 VIEW_MAX_CHARS = 200_000
@@ -113,7 +112,7 @@ def render_answer_html(answer: Answer, turn: int = 1) -> str:
     cites = {c.n: c for c in answer.citations}
     parts = ['<div class="qa-answer">']
     if answer.abstained:
-        parts.append(f'<div class="qa-abstain"><strong>{ABSTAIN_MESSAGE}</strong>')
+        parts.append(f'<div class="qa-abstain"><strong>{ABSTAIN_TEXT}</strong>')
         if _extra_abstain_text(answer.text):
             parts.append(f'<p>{link_markers(answer.text, cites, turn)}</p>')
         parts.append("</div>")
@@ -209,7 +208,7 @@ def render_terminal(answer: Answer) -> str:
     """Plain text for the CLI: answer, sources, disagreements, notes (no colour codes)."""
     lines = []
     if answer.abstained:
-        lines.append(ABSTAIN_MESSAGE)
+        lines.append(ABSTAIN_TEXT)
         if _extra_abstain_text(answer.text):
             lines.append(answer.text.strip())
     else:

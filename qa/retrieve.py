@@ -42,6 +42,17 @@ QUESTION_PENALTY = 0.85  # a question in the text restates the topic; it rarely 
 SIDE_RATIO = 0.8  # a publisher's best sentence is relevant when it scores this share of the best hit
 LIST_EXTRA = 2  # list questions get this many more evidence slots than k, filled first by sentences that list
 LIST_RATIO = 0.65  # ... scoring at least this share of the best hit
+LIST_MIN_ITEMS = 3  # a sentence "lists" when it names at least this many items
+# The values below are the original hand-set values of the first retrieval (commit 0141324, "Core pipeline"; the
+# relevance penalty from 6de9b1b); every later change to retrieval was checked with them on the seed set's dev split.
+# chunk candidates: each of dense and BM25 search returns max(POOL_MIN, k_chunks * POOL_PER_K) chunks, and the
+# best max(FUSED_MIN, k_chunks * FUSED_PER_K) after fusion have their sentences scored
+POOL_MIN, POOL_PER_K = 30, 3
+FUSED_MIN, FUSED_PER_K = 12, 2
+NEAR_DUPLICATE = 0.8  # two sentences whose content terms overlap more than this (Jaccard) count as one
+# relevance(): each name of the question that the corpus never uses takes this share of the question's terms off the
+# best score (one missing name of two terms halves it)
+MISSING_NAME_PENALTY = 0.5
 
 
 def rrf(*rankings: list[tuple[int, float]], k: int = RRF_K) -> dict[int, float]:
@@ -69,7 +80,7 @@ def _idf(store, terms: list[str]) -> dict[str, float]:
     out = {}
     for t in set(terms):
         df = dfs.get(t, 0)
-        out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))
+        out[t] = math.log(1 + (n - df + 0.5) / (df + 0.5))  # BM25's idf (Robertson-Sparck Jones, 0.5 smoothing)
     return out
 
 
@@ -177,9 +188,9 @@ _ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,})")
 
 
 def list_items(text: str) -> int:
-    """How many names a sentence lists ("A, B and the C" -> 3); 0 when fewer than three (pure)."""
+    """How many names a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure)."""
     n = sum(1 for seg in _ITEM_SPLIT.split(text) if _ITEM_START.match(seg.strip()))
-    return n if n >= 3 else 0
+    return n if n >= LIST_MIN_ITEMS else 0
 
 
 def takes_stance(text: str) -> bool:
@@ -223,11 +234,11 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
     """Every sentence of the best chunks scored for the question, each read in its window, best first."""
     shape = shape or Shape(parts=(question,))
     qvec = store.embedder.embed([question])[0]
-    pool = max(30, settings.k_chunks * 3)
+    pool = max(POOL_MIN, settings.k_chunks * POOL_PER_K)
     dense = store.search_dense(qvec, pool)
     lexical = store.search_lexical(question, pool)
     fused = rrf(dense, lexical)
-    best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * 2, 12)]
+    best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * FUSED_PER_K, FUSED_MIN)]
     if not best:
         return []
     top_fused = fused[best[0]]
@@ -317,7 +328,7 @@ def diversify(hits: list[Hit], k: int, max_per_doc: int) -> list[Hit]:
         if per_doc[h.doc_id] >= max_per_doc:
             continue
         words = set(content_terms(h.text))
-        if any(words and len(words & s) / len(words | s) > 0.8 for s in seen_texts):
+        if any(words and len(words & s) / len(words | s) > NEAR_DUPLICATE for s in seen_texts):
             continue
         out.append(h)
         per_doc[h.doc_id] += 1
@@ -354,4 +365,4 @@ def relevance(hits: list[Hit], question: str | None = None, store=None) -> float
     terms = list(dict.fromkeys(content_terms(question)))
     named = named_terms(question)
     missing = [t for t in unknown_terms(question, store) if t in named]
-    return best * (1.0 - 0.5 * len(missing) / len(terms)) if terms else best
+    return best * (1.0 - MISSING_NAME_PENALTY * len(missing) / len(terms)) if terms else best

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import asdict, dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,7 +77,38 @@ class Settings:
     hosted_passage_chars: int = 1000
     hosted_total_chars: int = 8000
     hosted_max_passages: int = 10
-    extra: dict = field(default_factory=dict, compare=False, hash=False)
+    # after the first two passages, a hit scoring below this share of the best hit is not shown to the model (every
+    # passage costs prompt time on a CPU and distracts a small model): the original hand-set value, checked with the
+    # local model on bench/answer_bench.py's dev questions
+    min_score_ratio: float = 0.75
+    # a model sentence its cited passage does not support may be pinned to another passage that does (qa.generate);
+    # on since the first grounded answers, a switch for benches that measure the verifier alone
+    reattribute: bool = True
+    # the local llama.cpp model (qa.llm.LocalLlamaChat). n_ctx: the original hand-set context, room for the system
+    # prompt, the local evidence budget above and max_new_tokens; n_threads 0 lets pick_threads choose per request
+    # (all cores unless others are busy), measured against a fixed count by bench/answer_bench.py (the threads lever)
+    n_ctx: int = 2048
+    n_threads: int = 0
+    # "shipped" (Q4_K_M) or "fast" (the Q4_0 copy, `python -m qa.models install --q4_0`); lookup: prompt-lookup draft
+    # tokens per step, 0 = off. Both alternatives were slower on this 2-core CPU (bench/answer_bench.py, the q4_0 and
+    # lookup levers), so they are opt-in: QA_LOCAL_WEIGHTS=fast, QA_LOOKUP=10
+    local_weights: str = "shipped"
+    lookup: int = 0
+    # disagreement detection (qa.disagree). Each threshold has a twin for a store without an embedder, where
+    # similarities are lexical and run lower. All are the original hand-set values, checked on the seed part of
+    # bench/disagree_eval.py and, with it, on the seed set's disagreement F1 (`qa eval --set seed`):
+    disagree_k: int = 12  # evidence sentences read for disagreements (wider than the answer's k_evidence)
+    disagree_min_relevance: float = 0.2  # a sentence this relevant to the question takes part
+    disagree_min_relevance_lexical: float = 0.1
+    disagree_pair_sim: float = 0.3  # two sentences this similar to each other are worth a judge call
+    disagree_pair_sim_lexical: float = 0.12
+    disagree_fact_sim: float = 0.5  # two sentences this similar may state conflicting values of one fact
+    disagree_fact_sim_lexical: float = 0.25
+    # at most this many seconds of judge calls per question; 0 means llm_timeout (at least 1 s)
+    disagree_judge_seconds: float = 0.0
+    stance_min_relevance_lexical: float = 0.15  # stance_min_relevance's twin, hand-set with it (seed dev split)
+    stance_pair_sim: float = 0.3  # an opinion pair's sentences this similar to each other (hand-set, seed dev split)
+    stance_pair_sim_lexical: float = 0.12
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":
@@ -85,8 +116,6 @@ class Settings:
         base = cls()
         values = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             default = getattr(base, f.name)
             if isinstance(default, Path):
                 raw = os.environ.get("QA_" + f.name.upper())

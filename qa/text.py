@@ -22,6 +22,11 @@ according way ways well within without yet via per being s t
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
 
+def squash(text: str) -> str:
+    """Runs of whitespace as one space, the ends stripped."""
+    return re.sub(r"\s+", " ", text).strip()
+
+
 def normalize(text: str) -> str:
     """NFKC, curly quotes straightened, lower case."""
     text = unicodedata.normalize("NFKC", text)

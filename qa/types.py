@@ -7,6 +7,7 @@ rendered text back. Deliberately left out: behaviour. These are plain frozen dat
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -100,6 +101,36 @@ class Disagreement(_Frozen):
                                                             "most documents first")
 
 
+class NoteKind(str, Enum):
+    """What a note on an answer is about: code decides on the kind, never on the wording."""
+
+    MODEL_UNAVAILABLE = "model_unavailable"  # the model could not be loaded: answered from the documents directly
+    MODEL_FAILED = "model_failed"  # the model raised, timed out or gave no text
+    MODEL_ABSTAINED = "model_abstained"  # the model said the passages do not answer
+    NO_EVIDENCE = "no_evidence"  # no passage could be shown to the model
+    BAD_MARKERS = "bad_markers"  # [n] markers that point to no passage were dropped
+    DROPPED_SENTENCES = "dropped_sentences"  # sentences the sources do not support were left out
+    UNVERIFIED = "unverified"  # no sentence the model wrote could be verified
+    VERDICT_ONLY = "verdict_only"  # a bare yes/no: what the cited passages say is shown instead
+    SHOWING_EXTRACTIVE = "showing_extractive"  # the model's text cannot stand: the caller shows quoted evidence
+    FALLBACK = "fallback"  # this answer is quoted evidence, in place of the model's
+    CITATIONS_DROPPED = "citations_dropped"  # citations failed the verbatim check
+    DISAGREE_FAILED = "disagree_failed"  # the disagreement check raised
+    OFF_FOCUS = "off_focus"  # the evidence is about something else: abstained
+    SIDES_QUOTED = "sides_quoted"  # no single answer; each side of a disagreement is quoted
+
+
+class Note(_Frozen):
+    """One user-facing note on an answer. ``Answer.notes`` carries the text (the wire format); the pipeline
+    decides on the kind."""
+
+    kind: NoteKind
+    text: str = Field(description="the sentence shown to the user")
+
+    def __str__(self) -> str:
+        return self.text
+
+
 class Answer(_Frozen):
     """What ask() returns."""
 
@@ -109,7 +140,8 @@ class Answer(_Frozen):
     disagreements: tuple[Disagreement, ...] = ()
     abstained: bool = Field(default=False, description="True when the sources do not answer")
     mode: str = Field(default="extractive", description="extractive, or the llm that wrote the text")
-    notes: tuple[str, ...] = Field(default=(), description="user-facing notes: fallbacks, dropped sentences")
+    notes: tuple[str, ...] = Field(default=(), description="user-facing notes: fallbacks, dropped sentences (the "
+                                                          "texts of the pipeline's typed Notes)")
     timings: dict[str, float] = Field(default_factory=dict, description="seconds per stage")
     usage: dict[str, float] = Field(default_factory=dict,
                                     description="counts: prompt and output tokens, disagreement judge calls")

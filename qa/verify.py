@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 
 
+def citation_at(doc: Document, start: int, end: int, *, n: int, score: float = 0.0) -> Citation:
+    """The citation of ``doc.text[start:end]`` numbered n, with the document's metadata: valid by construction."""
+    return Citation(n=n, doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date,
+                    quote=doc.text[start:end], start=start, end=end, score=score)
+
+
 def quote_is_valid(c: Citation, docs: dict[str, Document]) -> bool:
     """True when the quote is exactly the document text at its offsets."""
     doc = docs.get(c.doc_id)

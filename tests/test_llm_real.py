@@ -236,7 +236,7 @@ def test_hosted_faults_fall_back_with_a_note(stub_url, small_store, monkeypatch,
     t0 = time.monotonic()
     result = llm_answer("When did Azerbaijan join the UN?", hits, store, chat, settings)
     assert result.failed and not result.citations and not result.text
-    assert result.notes and note in " ".join(result.notes), result.notes
+    assert result.notes and note in " ".join(n.text for n in result.notes), result.notes
     assert time.monotonic() - t0 < 20
     assert Stub.hits.get(mode, 0) >= 1
 

@@ -1,4 +1,6 @@
-"""Unit tests for grounded generation: marker parsing, quote selection, support checking, verification, faults.
+"""Unit tests for grounded generation (qa.generate: quote selection, support checking, verification, faults) and the
+model factory (qa.llm). The reply parser is tested in test_prompts.py, model files in test_models.py, the LangChain
+retriever in test_lc.py.
 
 Pure functions are table-driven. The model is a fake langchain chat model with queued replies (or a queued
 exception), the documents are real corpus files chunked by qa.chunk, the hits hand-built from them.
@@ -6,8 +8,6 @@ exception), the documents are real corpus files chunked by qa.chunk, the hits ha
 
 from __future__ import annotations
 
-import hashlib
-import json
 import sys
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -17,15 +17,15 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, AIMessageChunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 
-from qa import generate, llm, models, prompts
+from qa import generate, llm, prompts
 from qa.chunk import chunk_document
 from qa.errors import ModelError, QAError
 from qa.generate import (Passage, build_passages, check_support, llm_answer, rewrite_question, select_quote,
                          verify_answer)
 from qa.ingest import read_document
-from qa.prompts import SENTINEL, is_sentinel, parse_answer, parse_markers
+from qa.prompts import SENTINEL, parse_markers
 from qa.settings import ROOT, Settings
-from qa.types import Hit
+from qa.types import Hit, NoteKind
 
 CORPUS = ROOT / "corpus"
 MFA = "mfa-relations-azerbaijan-un.txt"
@@ -97,53 +97,6 @@ def assert_contract(result, docs) -> None:
         assert docs[c.doc_id].text[c.start:c.end] == c.quote
     used = set(parse_markers(result.text))
     assert used == {c.n for c in result.citations} == set(range(1, len(result.citations) + 1))
-
-
-# ---- marker parsing ------------------------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("text, expected", [
-    pytest.param("joined in 1992 [1].", (1,), id="single"),
-    pytest.param("a [1, 3] b", (1, 3), id="comma-list"),
-    pytest.param("a [2-4]", (2, 3, 4), id="range"),
-    pytest.param("a [Passage 3].", (3,), id="word-passage"),
-    pytest.param("a [1][1] and [1]", (1,), id="duplicates-once"),
-    pytest.param("a [2] b [1]", (2, 1), id="order-kept"),
-    pytest.param("a [12]", (12,), id="two-digits"),
-    pytest.param("no markers, [x] or (1)", (), id="none"),
-])
-def test_parse_markers(text, expected):
-    assert parse_markers(text) == expected
-
-
-@pytest.mark.parametrize("raw, expected", [
-    pytest.param("Azerbaijan joined on 2 March 1992 [1]. It regained independence in 1991 [2].",
-                 [("Azerbaijan joined on 2 March 1992.", (1,)), ("It regained independence in 1991.", (2,))],
-                 id="marker-before-stop"),
-    pytest.param("A fact here. [3] Another fact [1].", [("A fact here.", (3,)), ("Another fact.", (1,))],
-                 id="marker-after-stop"),
-    pytest.param("Dr. Vasif Huseynov wrote it [2].", [("Dr. Vasif Huseynov wrote it.", (2,))], id="abbreviation"),
-    pytest.param("The U.N. offices closed [1].", [("The U.N. offices closed.", (1,))], id="dotted-acronym"),
-    pytest.param("- First point [1]\n- Second point [2]", [("First point", (1,)), ("Second point", (2,))],
-                 id="bullets"),
-    pytest.param("A fact here.\n[2]", [("A fact here.", (2,))], id="stray-marker-joins-previous"),
-    pytest.param("Answer: It rose [1, 3].", [("It rose.", (1, 3))], id="answer-prefix"),
-    pytest.param("Unmarked sentence.", [("Unmarked sentence.", ())], id="no-marker"),
-    pytest.param("   ", [], id="empty"),
-])
-def test_parse_answer(raw, expected):
-    assert [(s.text, s.markers) for s in parse_answer(raw)] == expected
-
-
-@pytest.mark.parametrize("text, expected", [
-    pytest.param(SENTINEL, True, id="exact"),
-    pytest.param("the sources do not say", True, id="lowercase-no-stop"),
-    pytest.param("The sources don't say.", True, id="contraction"),
-    pytest.param("The passages do not mention this.", True, id="variant"),
-    pytest.param("The sources say it closed in 2024 [1].", False, id="a-claim"),
-    pytest.param("Azerbaijan joined in 1992.", False, id="plain-answer"),
-])
-def test_is_sentinel(text, expected):
-    assert is_sentinel(text) is expected
 
 
 # ---- support checking ----------------------------------------------------------------------------------------------
@@ -272,9 +225,9 @@ def test_verify_answer(store, passages, raw, kept, dropped, abstained, failed):
     if kept:
         assert not result.text.lower().startswith("according") and "passage" not in result.text
     if "[7]" in raw:
-        assert any("[7]" in note for note in result.notes)
+        assert any(n.kind == NoteKind.BAD_MARKERS and "[7]" in n.text for n in result.notes)
     if dropped:
-        assert any("Left out" in note for note in result.notes)
+        assert any(n.kind == NoteKind.DROPPED_SENTENCES and "Left out" in n.text for n in result.notes)
 
 
 def test_verify_answer_renumbers_and_shares_a_quote(store, passages):
@@ -332,18 +285,18 @@ def test_llm_answer_model_faults_never_raise(store, hits, fault, after, note):
     chat = FakeChat(replies=[fault()], after=after, seen=[])
     result = llm_answer("When did Azerbaijan join the UN?", hits, store, chat, Settings())
     assert result.failed and not result.citations
-    assert any(note in n for n in result.notes), result.notes
+    assert any(n.kind == NoteKind.MODEL_FAILED and note in n.text for n in result.notes), result.notes
 
 
 def test_llm_answer_missing_local_model(store, hits, tmp_path, monkeypatch):
     missing = llm.LocalLlamaChat(model_name="file", model_file=str(tmp_path / "nope.gguf"))
     result = llm_answer("When did Azerbaijan join the UN?", hits, store, missing, Settings())
-    assert result.failed and "does not exist" in result.notes[0]
+    assert result.failed and result.notes[0].kind == NoteKind.MODEL_FAILED and "does not exist" in result.notes[0].text
 
 
 def test_llm_answer_without_hits_abstains(store):
     result = llm_answer("anything", [], store, FakeChat(replies=[], seen=[]), Settings())
-    assert result.abstained and not result.failed
+    assert result.abstained and not result.failed and [n.kind for n in result.notes] == [NoteKind.NO_EVIDENCE]
 
 
 # ---- follow-up rewriting -------------------------------------------------------------------------------------------
@@ -446,14 +399,16 @@ def test_logits_are_kept_only_for_short_draft_batches():
 def test_make_llm_local_speed_settings(monkeypatch):
     monkeypatch.delenv("QA_LOCAL_WEIGHTS", raising=False)
     monkeypatch.delenv("QA_LOOKUP", raising=False)
-    local = llm.make_llm("local", Settings())
+    local = llm.make_llm("local", Settings.from_env())
     assert local.weights == llm.LocalLlamaChat().weights and local.lookup == llm.LOOKUP_TOKENS and local.cache_prompt
-    monkeypatch.setenv("QA_LOCAL_WEIGHTS", "shipped")
-    monkeypatch.setenv("QA_LOOKUP", "0")
-    local = llm.make_llm("local", Settings())
-    assert local.weights == "shipped" and local.lookup == 0
-    local = llm.make_llm("local", Settings(extra={"lookup": 6, "local_weights": "fast"}))
-    assert local.weights == "fast" and local.lookup == 6
+    assert (local.n_ctx, local.n_threads) == (2048, 0)
+    monkeypatch.setenv("QA_LOCAL_WEIGHTS", "fast")
+    monkeypatch.setenv("QA_LOOKUP", "10")
+    monkeypatch.setenv("QA_N_CTX", "4096")
+    local = llm.make_llm("local", Settings.from_env())
+    assert (local.weights, local.lookup, local.n_ctx) == ("fast", 10, 4096)
+    local = llm.make_llm("local", Settings(lookup=6, local_weights="fast", n_threads=1))
+    assert (local.weights, local.lookup, local.n_threads) == ("fast", 6, 1)
 
 
 def test_chatml_puts_the_constant_system_prompt_first():
@@ -463,97 +418,6 @@ def test_chatml_puts_the_constant_system_prompt_first():
     b = llm.chatml([SystemMessage(prompts.SYSTEM_PROMPT), HumanMessage("another question")])
     prefix = f"<|im_start|>system\n{prompts.SYSTEM_PROMPT}<|im_end|>\n<|im_start|>user\n"
     assert a.startswith(prefix) and b.startswith(prefix) and a.endswith("<|im_start|>assistant\n")
-
-
-# ---- local model files ---------------------------------------------------------------------------------------------
-
-@pytest.fixture
-def fake_parts(tmp_path, monkeypatch):
-    """A 3-part fake model installed as packages fakeqa_part1..3 on sys.path, cached under tmp_path/cache."""
-    blobs = [b"GGUF" + bytes(range(256)) * 3, b"x" * 1000, b"tail"]
-    for i, blob in enumerate(blobs, 1):
-        pkg = tmp_path / "site" / f"fakeqa_part{i}"
-        (pkg / "data").mkdir(parents=True)
-        (pkg / "__init__.py").write_text("")
-        (pkg / "data" / f"part{i:02d}.bin").write_bytes(blob)
-    monkeypatch.syspath_prepend(str(tmp_path / "site"))
-    joined = b"".join(blobs)
-    spec = models.ModelFile("fake", "fake.gguf", "fakeqa-part{i}", "0.1", 3, len(joined),
-                            hashlib.sha256(joined).hexdigest())
-    monkeypatch.setitem(models.MODELS, "fake", spec)
-    monkeypatch.setenv("QA_MODEL_DIR", str(tmp_path / "cache"))
-    return spec, joined
-
-
-def test_models_join_verify_and_stamp(fake_parts, monkeypatch):
-    spec, joined = fake_parts
-    path = models.model_path("fake")
-    assert path.read_bytes() == joined and path.with_name("fake.gguf.verified").is_file()
-    calls = []
-    real_sha = models._sha256
-    monkeypatch.setattr(models, "_sha256", lambda p: calls.append(p) or real_sha(p))
-    assert models.model_path("fake") == path and calls == []  # the stamp makes a second load instant
-    assert models.is_available("fake")
-
-
-def test_models_rebuild_a_corrupt_file(fake_parts):
-    spec, joined = fake_parts
-    path = models.model_path("fake")
-    data = bytearray(joined)
-    data[10] ^= 0xFF
-    path.write_bytes(bytes(data))  # same size, new mtime: the stamp no longer vouches for it
-    assert not models.verify(path, spec)
-    assert models.model_path("fake").read_bytes() == joined
-
-
-def test_models_missing_parts_or_wrong_size(fake_parts, monkeypatch):
-    spec, _ = fake_parts
-    monkeypatch.setitem(models.MODELS, "fake", spec.__class__(**{**spec.__dict__, "size": 5}))
-    with pytest.raises(ModelError, match="add up to"):
-        models.model_path("fake")
-    monkeypatch.setitem(models.MODELS, "fake", spec.__class__(**{**spec.__dict__, "parts": 4}))
-    with pytest.raises(ModelError, match=r"pip install fakeqa-part\{1..4\}==0.1"):
-        models.model_path("fake")
-    with pytest.raises(ModelError, match="valid: local, local-small"):
-        models.model_path("nope")
-
-
-def test_fast_copy_is_used_only_when_made_from_the_current_source(fake_parts, monkeypatch):
-    spec, _ = fake_parts
-    monkeypatch.setitem(models.FAST, "fake", models.FastCopy(filename="fake-q4_0.gguf", ftype=2))
-    source = models.model_path("fake")
-    assert models.fast_path("fake") is None  # not made yet: the shipped file is used
-    copy = source.with_name("fake-q4_0.gguf")
-    copy.write_bytes(b"GGUF q4_0")
-    stamp = {"stat": models._stat_key(copy), "source_sha256": spec.sha256}
-    copy.with_name(copy.name + ".verified").write_text(json.dumps(stamp))
-    assert models.fast_path("fake") == copy
-    copy.write_bytes(b"GGUF q4_0, changed")  # a different file than the one stamped
-    assert models.fast_path("fake") is None
-    stamp = {"stat": models._stat_key(copy), "source_sha256": "0" * 64}  # made from another source
-    copy.with_name(copy.name + ".verified").write_text(json.dumps(stamp))
-    assert models.fast_path("fake") is None
-    assert models.fast_path("local-small") is None  # no fast copy for this one
-
-
-def test_models_cli_status(capsys):
-    assert models.main(["status"]) == 0
-    assert "local-small" in capsys.readouterr().out
-
-
-# ---- the LangChain retriever ---------------------------------------------------------------------------------------
-
-def test_qa_retriever_returns_exact_spans(fake_settings):
-    from qa.lc import QARetriever
-    from qa.store import open_store
-
-    store = open_store(fake_settings)
-    docs = QARetriever(store=store, settings=fake_settings).invoke("When did Azerbaijan join the UN?")
-    assert docs
-    for d in docs:
-        m = d.metadata
-        assert store.docs[m["doc_id"]].text[m["start"]:m["end"]] == d.page_content
-        assert m["title"] == store.docs[m["doc_id"]].title
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -187,3 +187,46 @@ def test_model_abstention_over_disagreeing_sources_says_who_says_what(real_setti
     assert any("disagree" in n for n in a.notes)
     out = ask("What is the boiling point of ethanol?", settings, store=real_store, llm=model)
     assert out.abstained and not out.disagreements
+
+
+def _broken_model():
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    class Broken(FakeListChatModel):
+        def _stream(self, *args, **kwargs):
+            raise TimeoutError("the model timed out")
+
+    return Broken(responses=["unused"])
+
+
+UNVERIFIABLE = "Azerbaijan joined the United Nations in 1850, after the first moon landing [1]."
+
+
+@pytest.mark.parametrize("reply, fallback_relevance, abstained, mode, note", [
+    pytest.param("SENTINEL", 1.0, True, "FakeListChatModel", None, id="declined-weak-evidence-abstains"),
+    pytest.param("SENTINEL", 0.0, False, "extractive", "The model found no answer", id="declined-strong-quotes"),
+    pytest.param(UNVERIFIABLE, 1.0, True, "FakeListChatModel", None, id="unverified-weak-abstains"),
+    pytest.param(UNVERIFIABLE, 0.0, False, "extractive", "No sentence the model wrote could be verified",
+                 id="unverified-strong-quotes"),
+    pytest.param(None, 1.0, False, "extractive", "The language model failed", id="model-error-quotes"),
+])
+def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, abstained, mode, note):
+    """What ask() shows for each thing a model can do wrong, on weak and on strong evidence (fallback_relevance)."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from qa.prompts import ABSTAIN_TEXT, SENTINEL
+
+    model = _broken_model() if reply is None else FakeListChatModel(
+        responses=[SENTINEL if reply == "SENTINEL" else reply] * 4)
+    settings = real_settings.with_(fallback_relevance=fallback_relevance, disagreement_judge_calls=0)
+    a = ask("When was Azerbaijan admitted to the United Nations?", settings, store=real_store, llm=model)
+    _valid(a, real_store)
+    assert (a.abstained, a.mode) == (abstained, mode), a
+    if abstained:
+        assert a.text == ABSTAIN_TEXT and not a.citations
+    else:
+        assert a.citations and a.text != ABSTAIN_TEXT  # quoted evidence in place of the model's text
+    if note is not None:
+        assert any(n.startswith(note) for n in a.notes), a.notes
+    # generate's own "showing the extractive answer" / "the sources do not answer" notes are superseded
+    assert "Showing the extractive answer instead." not in a.notes and ABSTAIN_TEXT not in a.notes, a.notes

@@ -216,7 +216,7 @@ def test_huge_document_shows_a_window_around_the_quote():
 def test_abstained_answer_says_so_clearly():
     markup = render.render_answer_html(Answer(question="q", text="", abstained=True, notes=("nothing relevant",)))
     t = assert_inert(markup)
-    assert render.ABSTAIN_MESSAGE in t.visible and "nothing relevant" in t.visible
+    assert render.ABSTAIN_TEXT in t.visible and "nothing relevant" in t.visible
     assert "qa-card" not in markup
 
 
@@ -263,7 +263,7 @@ def test_terminal_neutralises_control_characters(evil, shown):
 
 def test_terminal_abstention():
     out = render.render_terminal(Answer(question="q", text="", abstained=True))
-    assert out.startswith(render.ABSTAIN_MESSAGE)
+    assert out.startswith(render.ABSTAIN_TEXT)
 
 
 def test_escape_round_trip():
@@ -280,4 +280,4 @@ def test_abstention_message_shown_once(text, extra):
     markup = render.render_answer_html(Answer(question="q", text=text, abstained=True))
     visible = Tags(markup).visible
     assert visible.count("do not answer this") == 1 + (text.count("do not answer this") if extra else 0)
-    assert (text in visible) == (extra or text in ("", render.ABSTAIN_MESSAGE))
+    assert (text in visible) == (extra or text in ("", render.ABSTAIN_TEXT))

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.retrieve import (Shape, diversify, interleave, list_items, question_shape, retrieve, select, split_parts,
-                         window)
+from qa.retrieve import (MISSING_NAME_PENALTY, Shape, diversify, interleave, list_items, named_terms, question_shape,
+                         relevance, retrieve, rrf, select, split_parts, states_asked_value, term_coverage, window)
+from qa.text import content_terms
 from qa.types import Hit
 
 
@@ -146,3 +147,68 @@ def test_multi_part_question_retrieves_each_part(real_store):
     for part in (first, second):  # each part's best sentence reaches the answer step
         best = retrieve(part, real_store, k=1)[0]
         assert (best.doc_id, best.start) in keys, part
+
+
+# ---- fusion, coverage and the relevance the pipeline abstains on (pure) ---------------------------------------------
+
+def test_rrf_sums_reciprocal_ranks():
+    fused = rrf([(7, 0.9), (3, 0.5)], [(3, 12.0), (5, 1.0)], k=60)
+    assert fused == pytest.approx({7: 1 / 61, 3: 1 / 62 + 1 / 61, 5: 1 / 62})
+    assert max(fused, key=fused.get) == 3  # found by both beats first in one
+
+
+@pytest.mark.parametrize("question, text, idf, expected", [
+    pytest.param("When did Azerbaijan join the UN?", "Azerbaijan joined the UN in 1992.", None, 1.0, id="all-stemmed"),
+    pytest.param("When did Azerbaijan join the UN?", "Azerbaijan is in the Caucasus.", None, 1 / 3, id="one-of-three"),
+    pytest.param("When did Azerbaijan join the UN?", "Azerbaijan is in the Caucasus.", {"azerbaijan": 3.0}, 3 / 5,
+                 id="idf-weighted"),
+    pytest.param("When did it happen?", "It happened.", None, 1.0, id="stopwords-ignored"),
+    pytest.param("", "Anything.", None, 0.0, id="no-terms"),
+])
+def test_term_coverage(question, text, idf, expected):
+    assert term_coverage(content_terms(question), text, idf) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("question, named", [
+    pytest.param("When did Azerbaijan join the United Nations?", {"azerbaijan", "unit", "nation"}, id="names"),
+    pytest.param("What is the GDP of Mars?", {"gdp", "mar"}, id="acronym-and-name"),
+    pytest.param("When was the office closed?", set(), id="first-word-is-not-a-name"),
+])
+def test_named_terms(question, named):
+    assert named_terms(question) == named
+
+
+class _Vocab:
+    """The two things relevance() asks of a store: that it has chunks, and which terms its corpus uses."""
+
+    chunks = [object()]
+
+    def __init__(self, words: str):
+        self.terms = set(content_terms(words))
+
+    def has_term(self, term: str) -> bool:
+        return term in self.terms
+
+
+@pytest.mark.parametrize("question, vocab, expected", [
+    pytest.param("When did Azerbaijan join the UN?", "Azerbaijan joined the UN", 0.8, id="all-known"),
+    pytest.param("What is the population of Mars?", "the population of Azerbaijan",
+                 0.8 * (1 - MISSING_NAME_PENALTY / 2), id="unknown-name-lowers"),
+    pytest.param("Which profession is associated with him?", "he worked as a lawyer", 0.8,
+                 id="unknown-word-does-not"),
+])
+def test_relevance_penalises_names_the_corpus_never_uses(question, vocab, expected):
+    hits = [hit("a.txt", 0, 0.8), hit("b.txt", 100, 0.5)]
+    assert relevance(hits, question, _Vocab(vocab)) == pytest.approx(expected)
+    assert relevance(hits) == 0.8 and relevance([]) == 0.0
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    pytest.param("When did Azerbaijan join the UN?", "It joined on 2 March 1992.", True, id="date-for-when"),
+    pytest.param("When did Azerbaijan join the UN in 1992?", "It joined in 1992.", False, id="value-the-question-names"),
+    pytest.param("How many members does the UN have?", "It has 193 members.", True, id="count-for-how-many"),
+    pytest.param("How many members does the UN have?", "It was founded in 1945.", False, id="wrong-kind"),
+    pytest.param("Why did the office close?", "It closed in 2024.", False, id="no-value-asked"),
+])
+def test_states_asked_value(question, text, expected):
+    assert states_asked_value(question_shape(question), text, question) is expected

@@ -1,0 +1,53 @@
+"""qa.prompts: the reply parser (sentences and [n] markers) and the sentinel for "the sources do not say"
+(pure, table-driven)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.prompts import SENTINEL, is_sentinel, parse_answer, parse_markers
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("joined in 1992 [1].", (1,), id="single"),
+    pytest.param("a [1, 3] b", (1, 3), id="comma-list"),
+    pytest.param("a [2-4]", (2, 3, 4), id="range"),
+    pytest.param("a [Passage 3].", (3,), id="word-passage"),
+    pytest.param("a [1][1] and [1]", (1,), id="duplicates-once"),
+    pytest.param("a [2] b [1]", (2, 1), id="order-kept"),
+    pytest.param("a [12]", (12,), id="two-digits"),
+    pytest.param("no markers, [x] or (1)", (), id="none"),
+])
+def test_parse_markers(text, expected):
+    assert parse_markers(text) == expected
+
+
+@pytest.mark.parametrize("raw, expected", [
+    pytest.param("Azerbaijan joined on 2 March 1992 [1]. It regained independence in 1991 [2].",
+                 [("Azerbaijan joined on 2 March 1992.", (1,)), ("It regained independence in 1991.", (2,))],
+                 id="marker-before-stop"),
+    pytest.param("A fact here. [3] Another fact [1].", [("A fact here.", (3,)), ("Another fact.", (1,))],
+                 id="marker-after-stop"),
+    pytest.param("Dr. Vasif Huseynov wrote it [2].", [("Dr. Vasif Huseynov wrote it.", (2,))], id="abbreviation"),
+    pytest.param("The U.N. offices closed [1].", [("The U.N. offices closed.", (1,))], id="dotted-acronym"),
+    pytest.param("- First point [1]\n- Second point [2]", [("First point", (1,)), ("Second point", (2,))],
+                 id="bullets"),
+    pytest.param("A fact here.\n[2]", [("A fact here.", (2,))], id="stray-marker-joins-previous"),
+    pytest.param("Answer: It rose [1, 3].", [("It rose.", (1, 3))], id="answer-prefix"),
+    pytest.param("Unmarked sentence.", [("Unmarked sentence.", ())], id="no-marker"),
+    pytest.param("   ", [], id="empty"),
+])
+def test_parse_answer(raw, expected):
+    assert [(s.text, s.markers) for s in parse_answer(raw)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param(SENTINEL, True, id="exact"),
+    pytest.param("the sources do not say", True, id="lowercase-no-stop"),
+    pytest.param("The sources don't say.", True, id="contraction"),
+    pytest.param("The passages do not mention this.", True, id="variant"),
+    pytest.param("The sources say it closed in 2024 [1].", False, id="a-claim"),
+    pytest.param("Azerbaijan joined in 1992.", False, id="plain-answer"),
+])
+def test_is_sentinel(text, expected):
+    assert is_sentinel(text) is expected

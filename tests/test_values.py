@@ -1,0 +1,87 @@
+"""qa.values: each value's kind, interval and offsets, the qualifiers that widen an interval, and comparison rules.
+
+(Sentence-pair verdicts over many written forms live in tests/test_disagree_units.py, next to their main user.)"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from qa.values import APPROX_HIGH, APPROX_LOW, Value, comparable, compare, compare_sets, extract_values
+
+INF = float("inf")
+
+
+def day(y: int, m: int, d: int) -> float:
+    return float(date(y, m, d).toordinal())
+
+
+@pytest.mark.parametrize("text, kind, lo, hi", [
+    pytest.param("admitted on 2 March 1992", "time", day(1992, 3, 2), day(1992, 3, 2), id="day"),
+    pytest.param("admitted on 1992-03-02", "time", day(1992, 3, 2), day(1992, 3, 2), id="iso-day"),
+    pytest.param("in March 1992", "time", day(1992, 3, 1), day(1992, 3, 31), id="month"),
+    pytest.param("in February 2024", "time", day(2024, 2, 1), day(2024, 2, 29), id="leap-month"),
+    pytest.param("in December 1991", "time", day(1991, 12, 1), day(1991, 12, 31), id="december"),
+    pytest.param("in 1995", "time", day(1995, 1, 1), day(1995, 12, 31), id="year"),
+    pytest.param("during 1992-1995", "time", day(1992, 1, 1), day(1995, 12, 31), id="year-range"),
+    pytest.param("on 2 March the vote", "monthday", 302, 302, id="month-day-without-year"),
+    pytest.param("more than 360 prisoners", "count", 360, INF, id="lower-bound"),
+    pytest.param("less than $5 million", "money:usd", 0, 5e6, id="upper-bound"),
+    pytest.param("up to 40%", "percent", 0, 40, id="up-to"),
+    pytest.param("2.5 billion euros", "money:eur", 2.5e9, 2.5e9, id="scale-word-and-currency"),
+    pytest.param("two thirds of members", "percent", 200 / 3, 200 / 3, id="fraction-as-percent"),
+])
+def test_kind_and_interval(text, kind, lo, hi):
+    [v] = extract_values(text)
+    assert (v.kind, v.lo, v.hi) == (kind, pytest.approx(lo), pytest.approx(hi))
+
+
+@pytest.mark.parametrize("text, n", [
+    pytest.param("about 100 people", 100, id="about"),
+    pytest.param("some 3,000 refugees", 3000, id="some-with-separator"),
+    pytest.param("nearly 20 percent", 20, id="nearly"),
+])
+def test_approximate_values_widen_by_the_named_margin(text, n):
+    [v] = extract_values(text)
+    assert v.approx and (v.lo, v.hi) == (pytest.approx(n * APPROX_LOW), pytest.approx(n * APPROX_HIGH))
+
+
+@pytest.mark.parametrize("text, spans", [
+    pytest.param("It joined on 2 March 1992 and left in 1995.", ["2 March 1992", "1995"], id="two-dates"),
+    pytest.param("UNDP gave $754,570 to 12 local NGOs in 2023.", ["$754,570", "12", "2023"], id="money-count-year"),
+    pytest.param("No numbers here at all.", [], id="none"),
+])
+def test_values_in_order_with_their_offsets(text, spans):
+    values = extract_values(text)
+    assert [v.text for v in values] == spans
+    assert all(text[v.start:v.end] == v.text for v in values)
+    assert [v.start for v in values] == sorted(v.start for v in values)
+
+
+def _v(kind: str, lo: float, hi: float, unit: tuple[str, ...] = ()) -> Value:
+    return Value(kind, lo, hi, "", 0, 0, unit=unit)
+
+
+@pytest.mark.parametrize("a, b, verdict", [
+    pytest.param(_v("count", 5, 10), _v("count", 10, 12), "agree", id="touching-intervals-agree"),
+    pytest.param(_v("count", 5, 10), _v("count", 10.5, 12), "conflict", id="disjoint-intervals-conflict"),
+    pytest.param(_v("count", 38, 38, ("game",)), _v("count", 38, 38, ("country",)), "unrelated", id="other-things"),
+    pytest.param(_v("count", 38, 38, ("game",)), _v("count", 173, 173), "conflict", id="bare-count-compares"),
+    pytest.param(_v("time", 1, 1), _v("monthday", 1, 1), "unrelated", id="date-vs-monthday"),
+    pytest.param(_v("money:usd", 1e6, 1e6), _v("money:usd", 1e6 * (1 + 1e-12), 2e6), "agree",
+                 id="float-noise-tolerated"),
+])
+def test_compare(a, b, verdict):
+    assert compare(a, b) == verdict == compare(b, a)
+    assert comparable(a, b) == (verdict != "unrelated")
+
+
+@pytest.mark.parametrize("a, b, verdict", [
+    pytest.param("in 1992 and 55%", "on 2 March 1992", "agree", id="one-agreeing-pair-is-enough"),
+    pytest.param("in 1971", "in 1972 or 38 games", "conflict", id="comparable-pairs-all-disagree"),
+    pytest.param("in 1992", "55%", "unrelated", id="nothing-comparable"),
+    pytest.param("no values", "in 1992", "unrelated", id="one-side-empty"),
+])
+def test_compare_sets(a, b, verdict):
+    assert compare_sets(extract_values(a), extract_values(b)) == verdict

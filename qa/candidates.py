@@ -283,7 +283,7 @@ def _parse(doc) -> Parsed:
 
 
 def _remember(text: str, parsed: Parsed) -> None:
-    if len(_SEEN) > 20000:
+    if len(_SEEN) > PARSE_CACHE:
         _SEEN.clear()
     _SEEN[text] = parsed
 
@@ -294,14 +294,14 @@ def entities_batch(texts: Sequence[str]) -> None:
     todo = [t for t in dict.fromkeys(texts) if t and t not in _SEEN]
     if nlp is None or not todo:
         return
-    for t, doc in zip(todo, nlp.pipe([t[:5000] for t in todo], batch_size=64)):
+    for t, doc in zip(todo, nlp.pipe([t[:PARSE_CHARS] for t in todo], batch_size=PARSE_BATCH)):
         _remember(t, _parse(doc))
 
 
 def _parsed(text: str) -> Parsed:
     if text not in _SEEN:
         nlp = _nlp()
-        _remember(text, ((), ()) if nlp is None else _parse(nlp(text[:5000])))
+        _remember(text, ((), ()) if nlp is None else _parse(nlp(text[:PARSE_CHARS])))
     return _SEEN[text]
 
 
@@ -348,6 +348,41 @@ def typed_spans(text: str) -> list[Span]:
 
 _NAMELIKE = {"PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "QUOTED", "CAPS"}
 
+# ---- thresholds and weights: what each does and how it was set ----------------------------------------------------
+# Unless a comment names a sweep, a value was set by hand when its rule was written and checked on the dev halves of
+# RAMDocs and ConflictQA and on the counterfactual set (qa eval --set ramdocs | conflictqa-each | counterfactual).
+
+#: how well a span's NER type fits the kind asked (1 = the expected type): a person's role asked ("director"),
+#: answered by another kind of name; "who" answered by an organisation or a place (a band, a team, a country);
+#: another kind of name for a name question (the small NER model often calls an unusual band name a place)
+FIT_ROLE_OTHER_NAME, FIT_WHO_ORG, FIT_OTHER_NAME = 0.6, 0.7, 0.8
+#: a capitalised run (no NER) fits a name question this much
+FIT_CAPS = 0.8
+#: letters that match a longer word by its start ("referendum" / "referenda")
+PREFIX_LETTERS = 5
+#: subject coverage when the question has names and a relation: names count alone up to this, the relation the rest
+NAMES_FLOOR = 0.4
+#: coverage read with the sentence before counts this much of coverage read alone (a pronoun is weaker evidence)
+CONTEXT_DISCOUNT = 0.75
+#: characters before a sentence read as its context (about one sentence)
+CONTEXT_CHARS = 240
+#: a candidate's closeness to the subject words falls to half at this distance (characters), and weighs this much
+NEAR_CHARS, NEAR_WEIGHT = 60.0, 0.4
+#: sentences parsed by spaCy are cached up to this many; longer texts are parsed up to this many characters, in
+#: batches of this size
+PARSE_CACHE, PARSE_CHARS, PARSE_BATCH = 20000, 5000, 64
+#: characters of a document read for the qualifier that follows the subject's name, and its longest length (words)
+QUALIFIER_CHARS, QUALIFIER_WORDS = 4000, 6
+#: near-parallel sentences: the fewest tokens, the word overlap (share of the smaller vocabulary) before aligning,
+#: and how alike two spellings of one word are ("chuch" / "church", SequenceMatcher ratio) for words this long
+PARALLEL_MIN_TOKENS, PARALLEL_VOCAB_SHARE, SPELLING_RATIO, SPELLING_MIN_LETTERS = 5, 0.5, 0.8, 5
+#: equal tokens inside a changed stretch that still join it into one ("June 19, 1910": "19 ,")
+INNER_EQUAL_TOKENS = 2
+#: a sentence shorter than this (characters) is a fragment, not worth comparing as a copy
+COPY_MIN_SENTENCE = 20
+#: two sentences are compared for a changed stretch above this word overlap (Jaccard)
+COPY_PAIR_OVERLAP = 0.5
+
 
 def _fit(span: Span, kind: str, focus: str = "") -> float:
     """How well a span's type fits the kind asked: 1 for the expected type, 0.8 for another kind of name (the small
@@ -357,15 +392,15 @@ def _fit(span: Span, kind: str, focus: str = "") -> float:
                                                                                  "owner", "publisher", "producer"):
         if span.label == "PERSON":
             return 1.0
-        return 0.6 if span.label in _NAMELIKE else 0.0
+        return FIT_ROLE_OTHER_NAME if span.label in _NAMELIKE else 0.0
     if kind in _VALUE_KINDS and span.value is None:
         return 0.0  # "today", "recent years": a date question wants a date, not a time word
     if kind == "person" and span.label in ("ORG", "GPE"):
-        return 0.7  # "who" is mostly a person; a band, team or country now and then
+        return FIT_WHO_ORG  # "who" is mostly a person; a band, team or country now and then
     if _fits(span, kind):
-        return 0.8 if span.label == "CAPS" else 1.0
+        return FIT_CAPS if span.label == "CAPS" else 1.0
     if kind in ("person", "org", "place", "title") and span.label in _NAMELIKE | ({"NORP"} if kind == "org" else set()):
-        return 0.8
+        return FIT_OTHER_NAME
     return 0.0
 
 
@@ -414,27 +449,28 @@ def subject_coverage(a: Asked, text: str) -> float:
     if not a.subject:
         return 0.0
     have = {stem(w) for w in words(text)}
-    have |= {w[:5] for w in have if len(w) >= 5}
+    have |= {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
 
     def share(ws: Sequence[str]) -> float:
-        return sum(1 for w in ws if w in have or (len(w) >= 5 and w[:5] in have)) / len(ws) if ws else 0.0
+        return sum(1 for w in ws if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
+                   ) / len(ws) if ws else 0.0
 
     named = {stem(w) for n in a.names for w in words(n)}
     names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
     rest = [w for w in a.subject if w not in names]  # the relation asked about
     if names and rest:
-        return share(names) * (0.4 + 0.6 * share(rest))
+        return share(names) * (NAMES_FLOOR + (1 - NAMES_FLOOR) * share(rest))
     return share(names or rest)
 
 
-def preceding(text: str, start: int, chars: int = 240) -> str:
+def preceding(text: str, start: int, chars: int = CONTEXT_CHARS) -> str:
     """The text before ``start``: the sentence a pronoun ("The role was originated by ...") leans on."""
     return text[max(0, start - chars):start]
 
 
 def coverage_in_context(a: Asked, sentence: str, context: str = "") -> float:
     """Subject coverage of a sentence, or (discounted) of the sentence read with the one before it."""
-    return max(subject_coverage(a, sentence), 0.75 * subject_coverage(a, context + " " + sentence))
+    return max(subject_coverage(a, sentence), CONTEXT_DISCOUNT * subject_coverage(a, context + " " + sentence))
 
 
 def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tuple[float, Span]]:
@@ -463,9 +499,9 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             continue  # "in 2018": a value the question names sets its scope, it is not the answer
         taken.append((s.start, s.end))
         dist = min(abs(s.start - p) for p in anchors)
-        near = 1.0 / (1.0 + dist / 60.0)
+        near = 1.0 / (1.0 + dist / NEAR_CHARS)
         typed = _fit(s, a.kind, a.focus)
-        out.append((round(cov * (0.6 + 0.4 * near) * typed, 4), s))
+        out.append((round(cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 
 
@@ -559,10 +595,10 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
         if len(name) < 3:
             continue
         pat = re.compile(r"(?<![\w-])" + re.escape(name) + r"\s*\(([^()]{2,50})\)")
-        for hay in (title, doc_text[:4000]):
+        for hay in (title, doc_text[:QUALIFIER_CHARS]):
             for m in pat.finditer(hay or ""):
                 q = m.group(1).strip()
-                if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > 6:
+                if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > QUALIFIER_WORDS:
                     continue
                 return q
     return ""
@@ -617,18 +653,18 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     "Tesla CEO Mark Zuckerberg said ..."): the copy with one fact changed that planted or garbled documents are
     made of, and that two honest reports of different values also look like."""
     ta, tb = list(_TOK.finditer(a)), list(_TOK.finditer(b))
-    if not ta or not tb or min(len(ta), len(tb)) < 5:
+    if not ta or not tb or min(len(ta), len(tb)) < PARALLEL_MIN_TOKENS:
         return None
     wa, wb = [m.group().lower() for m in ta], [m.group().lower() for m in tb]
-    if len(set(wa) & set(wb)) < 0.5 * min(len(set(wa)), len(set(wb))):
+    if len(set(wa) & set(wb)) < PARALLEL_VOCAB_SHARE * min(len(set(wa)), len(set(wb))):
         return None
 
     # a word misspelt in one copy ("chuch" / "church") is the same word: align on spelling-tolerant keys
     keys = {w: w for w in set(wa) | set(wb)}
-    longer = sorted({w for w in keys if len(w) >= 5 and not w.isdigit()})
+    longer = sorted({w for w in keys if len(w) >= SPELLING_MIN_LETTERS and not w.isdigit()})
     for x in longer:
         for y in longer:
-            if x < y and keys[y] == y and abs(len(x) - len(y)) <= 1 and SequenceMatcher(None, x, y).ratio() >= 0.8:
+            if x < y and keys[y] == y and abs(len(x) - len(y)) <= 1 and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO:
                 keys[y] = keys[x]
     wa, wb = [keys[w] for w in wa], [keys[w] for w in wb]
     sm = SequenceMatcher(None, wa, wb, autojunk=False)
@@ -647,7 +683,7 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     _, i1, _, j1, _ = diffs[0]
     _, _, i2, _, j2 = diffs[-1]
     inner = [op for op in ops if op[0] == "equal" and i1 < op[1] and op[2] < i2]
-    if any(op[2] - op[1] > 2 for op in inner):
+    if any(op[2] - op[1] > INNER_EQUAL_TOKENS for op in inner):
         # or one name changed everywhere it occurs ("recorded by X ... their album X No. 16"): the first of them
         if len({(tuple(wa[op[1]:op[2]]), tuple(wb[op[3]:op[4]])) for op in diffs}) != 1:
             return None
@@ -676,8 +712,8 @@ def copy_differences(a: str, b: str, sentences_a: Sequence[tuple[int, int]], sen
     """Where two documents that are copies of one text differ (pure): for each pair of near-parallel sentences that
     differ in one short stretch, ((sentence start, end, stretch start, end) in a, (the same) in b), offsets into the
     documents. Empty when the documents are not copies (under ``share`` of the shorter one's sentences shared)."""
-    sa = [(s, e) for s, e in sentences_a[:COPY_SENTENCES] if e - s >= 20]
-    sb = [(s, e) for s, e in sentences_b[:COPY_SENTENCES] if e - s >= 20]
+    sa = [(s, e) for s, e in sentences_a[:COPY_SENTENCES] if e - s >= COPY_MIN_SENTENCE]
+    sb = [(s, e) for s, e in sentences_b[:COPY_SENTENCES] if e - s >= COPY_MIN_SENTENCE]
     if not sa or not sb:
         return []
     exact_a, exact_b = {a[s:e] for s, e in sa}, {b[s:e] for s, e in sb}
@@ -690,7 +726,7 @@ def copy_differences(a: str, b: str, sentences_a: Sequence[tuple[int, int]], sen
             continue
         wa = set(words(text))
         for t, f, wb in words_b:
-            if not wa or not wb or len(wa & wb) / len(wa | wb) < 0.5:
+            if not wa or not wb or len(wa & wb) / len(wa | wb) < COPY_PAIR_OVERLAP:
                 continue
             d = aligned_difference(text, b[t:f])
             if d is None:

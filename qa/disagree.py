@@ -40,6 +40,7 @@ from qa import candidates as C
 from qa.settings import Settings
 from qa.text import is_question
 from qa.types import Citation, Claim, Disagreement, Document, Hit, Side
+from qa.verify import citation_at
 from qa.values import Value, compare, compare_sets, extract_values
 
 _STOP = set("""a about above after again against all also although am an and any are as at be because been before
@@ -160,6 +161,9 @@ class _Unit:
 
 @dataclass
 class _Edge:
+    """Two sentences that disagree: a and b are their _Unit.index (positions in the caller's hits), never positions
+    in a filtered list of units."""
+
     a: int
     b: int
     kind: str  # factual | opinion
@@ -250,7 +254,7 @@ def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min
             # the other side restating this value anywhere means the sources agree on it
             if compare_sets([va], ub.values) == "agree" or compare_sets(same, ua.values) == "agree":
                 continue
-            edges.append(_Edge(a, b, "factual", va.text, same[0].text))
+            edges.append(_Edge(ua.index, ub.index, "factual", va.text, same[0].text))
             break
     return edges
 
@@ -361,7 +365,8 @@ def stance_pairs(question: str, units: list[_Unit], sim: list[list[float]], sett
                 continue
             score = (ux.relevance + uy.relevance + sim[x][y] + CRITICAL_WEIGHT * min(tx.critical, CRITICAL_CAP)
                      + DENIAL_WEIGHT * min(ty.denial, DENIAL_CAP))
-            out.append((score, _Edge(x, y, "opinion", cue_phrase(ux.hit.text, tx.cue), cue_phrase(uy.hit.text, ty.cue))))
+            out.append((score, _Edge(ux.index, uy.index, "opinion", cue_phrase(ux.hit.text, tx.cue),
+                                     cue_phrase(uy.hit.text, ty.cue))))
     return sorted(out, key=lambda p: -p[0])
 
 
@@ -453,9 +458,7 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
         claims = []
         for i in sorted(by_doc.values()):
             u = units[i]
-            cit = Citation(n=i + 1, doc_id=u.doc.doc_id, title=u.doc.title, source=u.doc.source, date=u.doc.date,
-                           quote=u.doc.text[u.hit.start:u.hit.end], start=u.hit.start, end=u.hit.end,
-                           score=u.hit.score)
+            cit = citation_at(u.doc, u.hit.start, u.hit.end, n=i + 1, score=u.hit.score)
             claims.append(Claim(citation=cit, stance=" ".join(stance[i].split())))
         kind = "factual" if any(e.kind == "factual" for e in group) else "opinion"
         dates = {c.citation.date[:4] for c in claims}
@@ -797,9 +800,7 @@ def factual_disagreement(readings: Readings, docs: dict[str, Document]) -> Disag
             if doc is None:
                 continue
             n += 1
-            cit = Citation(n=n, doc_id=c.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                           quote=doc.text[c.sent_start:c.sent_end], start=c.sent_start, end=c.sent_end,
-                           score=c.score)
+            cit = citation_at(doc, c.sent_start, c.sent_end, n=n, score=c.score)
             claims.append(Claim(citation=cit, stance=g.label))
             ids.append(c.doc_id)
         about = next((c.about for c in g.candidates if c.about), "")
@@ -853,15 +854,14 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     sim = [[sim[a][b] for b in keep] for a in keep]
     fact_sim = settings.disagree_fact_sim if embedded else settings.disagree_fact_sim_lexical
     edges = factual_edges(question, units, sim, fact_sim)
-    for e in edges:
-        e.a, e.b = units[e.a].index, units[e.b].index
 
     stance = [e for _, e in stance_pairs(question, units, sim, settings, embedded)]
     budget = int(settings.disagreement_judge_calls)
     if chat_model is not None and budget > 0:
         # the judge sees the pairs whose wording clashes first; without its CONTRADICT no opinion note is made
         flagged = {(e.a, e.b) for e in edges}
-        first = [(min(e.a, e.b), max(e.a, e.b)) for e in stance[:2]]
+        pos = {u.index: k for k, u in enumerate(units)}  # judge pairs are positions in units
+        first = [(min(pos[e.a], pos[e.b]), max(pos[e.a], pos[e.b])) for e in stance[:2]]
         rest = [p for p in candidate_pairs(units, sim, settings, embedded) if p not in first and p[::-1] not in first]
         cands = [(a, b) for a, b in first + rest if (units[a].index, units[b].index) not in flagged]
         used, t1 = 0, time.perf_counter()
@@ -876,8 +876,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
         timings["disagree_judge"] = time.perf_counter() - t1
         timings["disagree_judge_calls"] = float(used)
     elif stance:  # no judge: the clearest clash of wording stands alone, one note per question
-        e = stance[0]
-        edges.append(_Edge(units[e.a].index, units[e.b].index, e.kind, e.stance_a, e.stance_b))
+        edges.append(stance[0])
     result = _group(edges, {u.index: u for u in units})
     t1 = time.perf_counter()
     embedder = getattr(store, "embedder", None)

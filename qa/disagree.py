@@ -143,8 +143,8 @@ ABOUT_COVERAGE, ABOUT_RELEVANCE = 0.3, 0.45
 KEEP_HIT_SCORE = 0.45
 #: noun phrases judged per sentence for an untyped question
 FOCUS_PHRASES = 12
-#: relevance at which a typed candidate's score counts in full; below, it falls to half at relevance 0
-RELEVANCE_FULL = 0.6
+#: relevance at which a typed candidate's score counts in full; below, it falls linearly to this share at relevance 0
+RELEVANCE_FULL, RELEVANCE_FLOOR = 0.6, 0.5
 #: focus similarity at which an untyped candidate's score counts in full, and how much subject coverage weighs
 FOCUS_FULL, FOCUS_COVERAGE_WEIGHT = 0.6, 0.4
 
@@ -684,6 +684,31 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
     return out
 
 
+def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, typed: bool,
+                 focus: tuple[float, C.Span] | None) -> tuple[float, C.Span] | None:
+    """One sentence's best answer to the question and its score: the stretch where it differs from a near-copy, its
+    best typed span (weighed by relevance), or, for an untyped question, its noun phrase closest to the focus noun."""
+    options: list[tuple[float, C.Span]] = []
+    if changed is not None:
+        s0, e0 = changed
+        span_text = u.hit.text[s0:e0]
+        vals = extract_values(span_text)
+        options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
+                                              vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
+    if typed:
+        found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
+        if found:
+            sc, span = found[0]
+            weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
+            options.append((round(sc * weight, 4), span))
+    elif focus is not None:
+        fsim, span = focus
+        cov = C.subject_coverage(a, u.hit.text)
+        options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
+                              4), span))
+    return max(options, key=lambda o: o[0]) if options else None
+
+
 def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
                     pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
@@ -707,29 +732,10 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
     for k, u in enumerate(units):
-        if is_question(u.hit.text):
+        option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), typed, focus.get(k))
+        if option is None:
             continue
-        options: list[tuple[float, C.Span]] = []
-        if k in aligned:
-            s0, e0 = aligned[k]
-            span_text = u.hit.text[s0:e0]
-            vals = extract_values(span_text)
-            options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
-                                                  vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
-        if typed:
-            found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
-            if found:
-                sc, span = found[0]
-                weight = 0.5 + 0.5 * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
-                options.append((round(sc * weight, 4), span))
-        elif k in focus:
-            fsim, span = focus[k]
-            cov = C.subject_coverage(a, u.hit.text)
-            options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
-                                  4), span))
-        if not options:
-            continue
-        sc, span = max(options, key=lambda o: o[0])
+        sc, span = option
         cand = C.Candidate(doc_id=u.doc.doc_id, start=u.hit.start + span.start, end=u.hit.start + span.end,
                            text=span.text, kind=a.kind, score=sc, sent_start=u.hit.start, sent_end=u.hit.end,
                            value=span.value, about=C.descriptor(a, u.doc.text, u.doc.title, span.text),

@@ -11,14 +11,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from qa.text import ABBREVIATIONS
 from qa.types import Chunk, Document, Span
 
-_ABBREV = {
-    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "gen", "col", "lt", "gov", "sen",
-    "rep", "mt", "no", "nos", "vs", "etc", "e.g", "i.e", "cf", "al", "fig", "approx", "dept", "est", "h.e", "u.s",
-    "u.n", "u.k", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m",
-    "p.m", "art", "para", "vol", "pp", "op", "ed", "eds", "rev", "hon", "amb", "min",
-}
 # a candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace
 _END = re.compile(r"[.!?…]+[\"'”’»)\]]*(?=\s)")
 _MAX_SENTENCE = 1200  # hard cap so a text without punctuation still yields quotable pieces
@@ -34,7 +29,7 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     word = m.group(1)
     if len(word) == 1 and word.isupper():  # an initial: "J. Smith"
         return True
-    return word.lower().rstrip(".") in _ABBREV
+    return word.lower().rstrip(".") in ABBREVIATIONS
 
 
 def _cap(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from qa.text import REPLY_ABBREVIATIONS
+
 #: the exact reply that means "the passages do not answer"; detected case- and punctuation-insensitively
 SENTINEL = "The sources do not say."
 
@@ -43,8 +45,7 @@ REWRITE_TEMPLATE = "Conversation:\n{history}\n\nLast question: {question}\n\nRew
 _MARK = re.compile(r"\[\s*(?:(?:passages?|sources?)\s*)?"
                    r"(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)]*(?:\s*\[[^\[\]\n]{1,40}\])*(?=\s|$)|\n+")
-_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|No|vs|etc|e\.g|i\.e|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
-                     r"Oct|Nov|Dec)|\b[A-Z](?:\.[A-Z])*)\.$")
+_ABBREV = re.compile(rf"(?:\b(?:{'|'.join(re.escape(a) for a in REPLY_ABBREVIATIONS)})|\b[A-Z](?:\.[A-Z])*)\.$")
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ from itertools import combinations
 
 from qa import candidates as C
 from qa.settings import Settings
-from qa.text import is_question, prefix_key, prefix_keys
+from qa.text import claim_stems, is_question, snowball_stem
 from qa.types import Citation, Claim, Disagreement, Document, Hit, Side
 from qa.values import Value, compare, compare_sets, extract_values
 
@@ -116,7 +116,7 @@ def overlap(a: set[str], b: set[str]) -> float:
 
 def _similarities(question: str, units: list[_Unit], store) -> tuple[list[float], list[list[float]]]:
     """Question relevance and pairwise similarity: embeddings when the store has an embedder, word overlap else."""
-    q = prefix_keys(question)
+    q = claim_stems(question)
     lex_q = [overlap(q, u.stems) for u in units]
     lex = [[overlap(u.stems, v.stems) for v in units] for u in units]
     embedder = getattr(store, "embedder", None)
@@ -147,7 +147,7 @@ def _anchor(text: str, v: Value) -> set[str]:
     """What a value is about: content words of its clause near it, plus the counted thing."""
     before = re.split(r"[;:!?]|\.\s|—|–\s", text[max(0, v.start - 90):v.start])[-1]
     after = re.split(r"[;:!?]|\.\s|—|–\s", text[v.end:v.end + 50])[0]
-    return prefix_keys(before + " " + after) | {prefix_key(w) for w in v.unit}
+    return claim_stems(before + " " + after) | {snowball_stem(w) for w in v.unit}
 
 
 def _family(v: Value) -> str:
@@ -156,7 +156,7 @@ def _family(v: Value) -> str:
 
 def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min_sim: float) -> list[_Edge]:
     """Pairs of sentences from different documents giving incompatible values for what the question asks."""
-    q = prefix_keys(question)
+    q = claim_stems(question)
     asked = {k for k, pat in _ASKS.items() if pat.search(question)}
     if not asked:
         return []  # values the question does not ask for are details, and details differ all the time
@@ -205,7 +205,7 @@ def _parse_judgment(reply: str) -> tuple[str, str, str] | None:
 def locate(phrase: str, text: str) -> tuple[int, int] | None:
     """Where a model-copied phrase sits in ``text`` (exact, or 85% of it matching one stretch); None if absent."""
     phrase = " ".join(phrase.split())
-    if len(prefix_keys(phrase)) < 1 or len(phrase) < 4:
+    if len(claim_stems(phrase)) < 1 or len(phrase) < 4:
         return None
     i = text.lower().find(phrase.lower())
     if i >= 0:
@@ -333,7 +333,7 @@ def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int)
     if not sa or not sb:
         return None, 1  # the clash must be in the quotes, not in the model's imagination
     pa, pb = ta[sa[0]:sa[1]], tb[sb[0]:sb[1]]
-    if overlap(prefix_keys(pa), prefix_keys(pb)) >= 0.6 and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
+    if overlap(claim_stems(pa), claim_stems(pb)) >= 0.6 and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
         return None, 1  # the same words on both sides: a restatement, not a clash
     edge = _Edge(ua.index, ub.index, "opinion", pa, pb)
     va, vb = extract_values(pa), extract_values(pb)
@@ -440,7 +440,7 @@ def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -
         vec = store.sentence_vector(h.doc_id, h.start, h.end) if hasattr(store, "sentence_vector") else None
         if vec is None:
             continue
-        words = set(prefix_keys(h.text))
+        words = set(claim_stems(h.text))
         try:
             chunk_ids = [cid for cid, _ in store.search_dense(vec, per_hit)]
         except Exception:  # a store that cannot search by vector adds nothing here
@@ -451,7 +451,7 @@ def _parallel_evidence(hits: list[Hit], store, top: int = 6, per_hit: int = 6) -
                 if r.doc_id == h.doc_id or (r.doc_id, r.start, r.end) in have:
                     continue
                 text = store.docs[r.doc_id].text[r.start:r.end]
-                other = set(prefix_keys(text))
+                other = set(claim_stems(text))
                 if words and other and len(words & other) / len(words | other) >= 0.6:
                     have.add((r.doc_id, r.start, r.end))
                     out.append(Hit(doc_id=r.doc_id, start=r.start, end=r.end, text=text, chunk_id=cid,
@@ -758,7 +758,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
         if doc is None or (h.doc_id, h.start, h.end) in seen or doc.text[h.start:h.end] != h.text:
             continue  # a quote must be the document's own text at its offsets
         seen.add((h.doc_id, h.start, h.end))
-        units.append(_Unit(i, h, doc, h.score, prefix_keys(h.text), extract_values(h.text)))
+        units.append(_Unit(i, h, doc, h.score, claim_stems(h.text), extract_values(h.text)))
     timings = {"disagree": 0.0, "disagree_judge_calls": 0.0}
     if len({u.doc.doc_id for u in units}) < 2:
         timings["disagree"] = time.perf_counter() - t0

@@ -2,16 +2,18 @@
 
 Every module that compares words takes its rules from here, so a fix reaches every caller. Where two callers really
 need different rules (a long stopword list for relevance, a short one that ends a value's unit; a suffix stem for
-BM25, a prefix key for fuzzy claim overlap), both are named here and each says why it differs.
+BM25, a Snowball stem for matching words across sentences), both are named here and each says why it differs.
 
-Left out: real lemmatisation and non-English word lists; suffix rules are enough for overlap scoring. The ``*_stem``
-functions stay hand-written: the Snowball stemmer (PyStemmer) was measured in their place and lost (see ``stem``).
+Left out: real lemmatisation and non-English word lists. Sentence splitting lives in qa.chunk (with ABBREVIATIONS from
+here) and date parsing in qa.values (with MONTHS from here); see there why no library does them.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+
+import Stemmer  # PyStemmer: the Snowball stemmers in C
 
 # ---- stopwords -------------------------------------------------------------------------------------------------
 
@@ -90,9 +92,10 @@ def content_terms(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """The BM25 stem: a suffix stripper that keeps at least 3 letters (organisations -> organis, offices -> offic).
-
-    Snowball (PyStemmer) was measured in its place: see the figures in the comment below."""
+    """The BM25 stem: a suffix stripper that keeps at least 3 letters (organisations -> organis, offices -> offic)."""
+    # Hand-written on purpose: Snowball (PyStemmer) in its place, indexes rebuilt, lost on the extractive evals
+    # (2026-11-26): ClapNQ-100 abstain_unanswerable 0.580 -> 0.540, seed answer_f1 0.080 -> 0.073 and recall@3
+    # 0.664 -> 0.658 (recall@1 0.508 -> 0.514 and recall@k 0.755 -> 0.764 were its gains).
     for suf in ("ational", "isation", "ization", "ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied",
                 "es", "ed", "s"):
         if word.endswith(suf) and len(word) - len(suf) >= 3:
@@ -100,19 +103,23 @@ def stem(word: str) -> str:
     return word
 
 
-def light_stem(word: str) -> str:
-    """Inflection only (-ing, -ed, -es, -s), keeping at least 4 letters: for matching a quote or an answer against the
-    words of a sentence, where ``stem``'s derivational cuts (organisation -> organis) would join different things
-    and short words ("uses", "bus") must stay whole."""
-    for suf in ("ing", "ed", "es", "s"):
-        if word.endswith(suf) and len(word) - len(suf) >= 4:
-            return word[: -len(suf)]
-    return word
+_SNOWBALL = Stemmer.Stemmer("english")
+
+
+def snowball_stem(word: str) -> str:
+    """The Snowball (Porter2) stem of a lower-case word, from PyStemmer: for matching a quote, an answer or another
+    source's claim against a sentence ("directing" -> "direct", "governments" -> "govern").
+
+    It replaced three hand-written matchers (an -ing/-ed/-es/-s stripper keeping 4 letters, in qa.generate and
+    qa.candidates, and a 6-letter prefix in qa.disagree). On the extractive evals (2026-11-26) seed, counterfactual
+    and ClapNQ-100 were identical; RAMDocs all_gold_given 0.484 -> 0.488 and exact 0.416 -> 0.420; ConflictQA-each-150
+    disagreement F1 0.286 -> 0.289, answer F1 0.099 -> 0.098."""
+    return _SNOWBALL.stemWord(word)
 
 
 def word_stem(token: str) -> str:
-    """``light_stem`` of a token as written: lower case, curly apostrophe and possessive 's removed."""
-    return light_stem(re.sub(r"['’]s?$", "", token.lower().replace("’", "'")))
+    """``snowball_stem`` of a token as written: lower case, curly apostrophe and possessive 's removed."""
+    return snowball_stem(re.sub(r"['’]s?$", "", token.lower().replace("’", "'")))
 
 
 # English irregular forms that regular suffix stripping cannot join ("born" / "birth", "won" / "win"); general
@@ -130,24 +137,15 @@ _IRREGULAR = {w: base for base, forms in {
 
 
 def match_stem(word: str) -> str:
-    """``light_stem`` with irregular forms joined ("born" and "birth" -> "bear"): for matching a question's words in
+    """``snowball_stem`` with irregular forms joined ("born" and "birth" -> "bear"): for matching a question's words in
     candidate answer sentences ("who directed" / "director")."""
-    return _IRREGULAR.get(word) or light_stem(word)
+    return _IRREGULAR.get(word) or snowball_stem(word)
 
 
-PREFIX_CHARS = 6
-"""Length of a ``prefix_key``: long enough to tell most content words apart, short enough to join inflections."""
-
-
-def prefix_key(word: str) -> str:
-    """A fuzzy key, not a stem: the first PREFIX_CHARS letters ("government", "governor" -> "govern"). Claim overlap
-    in qa.disagree compares many sentence pairs and wants recall over precision; its thresholds were set with it."""
-    return word[:PREFIX_CHARS]
-
-
-def prefix_keys(text: str) -> set[str]:
-    """The ``prefix_key`` of every content word (CLAIM_STOPWORDS out, words of three letters or more)."""
-    return {prefix_key(w) for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in CLAIM_STOPWORDS
+def claim_stems(text: str) -> set[str]:
+    """The ``snowball_stem`` of every content word (CLAIM_STOPWORDS out, words of three letters or more): what claim
+    overlap between sources compares."""
+    return {snowball_stem(w) for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in CLAIM_STOPWORDS
             and len(w) > 2}
 
 

@@ -8,6 +8,11 @@ and "1 million" with "one million".
 Deliberately left out: deciding whether two values are about the *same subject* (that needs the sentence context and
 lives in ``qa.disagree``), units conversion beyond scale words (no km vs miles), other calendars, other languages,
 and ordinals ("49th session" is a name, not a quantity).
+
+Why not dateparser (installed with trafilatura): measured 2026-11-26 on 173 eval-corpus sentences, its search_dates
+found 135 dates against these patterns' 70 time values: the 65 extra were mostly not dates ("the 43rd", "and 37",
+"Now", "an M", "1/10", "three months"), it missed bare years ("1995", "2009") and "June 9, 2017", gives no offsets and
+no precision (a year is not a day), and took 30x as long. Month names and numbers come from qa.text.
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from qa.text import QUESTION_STOPWORDS, match_stem
+from qa.text import QUESTION_STOPWORDS, match_stem, singular
 from qa.values import Value, compare, extract_values
 
 log = logging.getLogger(__name__)
@@ -138,9 +138,7 @@ _GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "lo
 def _singular(w: str) -> str:
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w[:-1] in _FOCUS_OF:
-        return w[:-1]
-    return w
+    return singular(w) if singular(w) in _FOCUS_OF else w
 
 
 def asked(question: str) -> Asked:

@@ -31,6 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
+from qa.text import QUESTION_STOPWORDS, match_stem, singular
 from qa.values import Value, compare, extract_values
 
 log = logging.getLogger(__name__)
@@ -70,10 +71,6 @@ _WH = re.compile(r"\b(who|whom|whose|when|where|what|which|how many|how much|how
                  r"what year|which year|what date|in what year|in which year|how)\b", re.I)
 _POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must)\b",
                     re.I)
-_STOP = frozenset("""a an the of in on at to for by from with and or as is are was were be been being do does did has
-have had it its this that these those what which who whom whose when where why how whether there their his her
-he she they them him about into over under than then so such not no nor can could should would will shall may might
-must also ever first last""".split())
 
 
 @dataclass(frozen=True)
@@ -101,31 +98,6 @@ def norm(text: str) -> str:
 def words(text: str) -> list[str]:
     """Normalised word tokens."""
     return norm(text).split()
-
-
-# English irregular forms that regular suffix stripping cannot join ("born" / "birth", "won" / "win"); general
-# morphology, not vocabulary of any corpus
-_IRREGULAR = {w: base for base, forms in {
-    "bear": "born birth births bore borne", "win": "won win wins winner winners winning", "write": "wrote written "
-    "writes writing writer", "build": "built build builds building", "sing": "sang sung sings singing singer",
-    "begin": "began begun begins beginning", "lead": "led leads leader leading", "die": "died dies death dead",
-    "found": "founded founder founders founding foundation", "buy": "bought buys buyer", "make": "made makes",
-    "take": "took taken takes", "give": "gave given gives", "sell": "sold sells", "hold": "held holds",
-    "leave": "left leaves", "run": "ran runs", "find": "finds discovered discovery discover", "marry": "married "
-    "marries marriage wife husband spouse", "direct": "directed director directs directing", "produce": "produced "
-    "producer produces", "play": "played plays player", "live": "lived lives resident residents population",
-}.items() for w in forms.split()}
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper for matching question words in sentences ("directed" -> "direct"), with irregular
-    forms joined ("born" and "birth" -> "bear")."""
-    if word in _IRREGULAR:
-        return _IRREGULAR[word]
-    for suf in ("ing", "ed", "es", "s"):
-        if word.endswith(suf) and len(word) - len(suf) >= 4:
-            return word[: -len(suf)]
-    return word
 
 
 def question_names(question: str) -> list[str]:
@@ -166,9 +138,7 @@ _GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "lo
 def _singular(w: str) -> str:
     if w.endswith("ies") and len(w) > 4:
         return w[:-3] + "y"
-    if w.endswith("s") and not w.endswith("ss") and len(w) > 3 and w[:-1] in _FOCUS_OF:
-        return w[:-1]
-    return w
+    return singular(w) if singular(w) in _FOCUS_OF else w
 
 
 def asked(question: str) -> Asked:
@@ -216,8 +186,9 @@ def asked(question: str) -> Asked:
         kind = "other"
     plural = (bool(written) and written != focus and written.endswith("s")) or bool(
         re.search(r"\b(?:who|what|which) (?:are|were)\b|\blist\b|\ball the\b", low))
-    skip = set(_STOP) | set(wh.split()) | {"name", "called", "known"} | ({focus} if focus in _GENERIC_FOCUS else set())
-    subject = tuple(dict.fromkeys(stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
+    skip = set(QUESTION_STOPWORDS) | set(wh.split()) | {"name", "called", "known"}
+    skip |= {focus} if focus in _GENERIC_FOCUS else set()
+    subject = tuple(dict.fromkeys(match_stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
     return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural)
 
 
@@ -436,7 +407,7 @@ class Candidate:
 def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -> bool:
     if not span_words:
         return True
-    inside = sum(1 for w in span_words if w in q_words or stem(w) in q_words)
+    inside = sum(1 for w in span_words if w in q_words or match_stem(w) in q_words)
     if inside == len(span_words) or (len(span_words) > 1 and inside * 2 >= len(span_words)):
         return True  # the question's own words ("The Great British Baking Show" for "great british bake off")
     joined = " ".join(span_words)
@@ -448,14 +419,14 @@ def subject_coverage(a: Asked, text: str) -> float:
     other words (the relation asked about: "won", "born", "director"), each matched by stem."""
     if not a.subject:
         return 0.0
-    have = {stem(w) for w in words(text)}
+    have = {match_stem(w) for w in words(text)}
     have |= {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
 
     def share(ws: Sequence[str]) -> float:
         return sum(1 for w in ws if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
                    ) / len(ws) if ws else 0.0
 
-    named = {stem(w) for n in a.names for w in words(n)}
+    named = {match_stem(w) for n in a.names for w in words(n)}
     names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
     rest = [w for w in a.subject if w not in names]  # the relation asked about
     if names and rest:
@@ -530,7 +501,7 @@ def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None
     na, nb = _name_words(a), _name_words(b)
     if not na or not nb:
         return norm(a) == norm(b)
-    if na == nb or [stem(w) for w in na] == [stem(w) for w in nb]:
+    if na == nb or [match_stem(w) for w in na] == [match_stem(w) for w in nb]:
         return True
     sa, sb = set(na), set(nb)
     if sa <= sb or sb <= sa:  # "Musk" / "Elon Musk", "Market Garden" / "Operation Market Garden"
@@ -626,7 +597,7 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
     """The names the question mentions (as written) that none of ``texts`` mentions: not one distinctive word of
     the name, nor its acronym (pure). "When did Armenia join the UN?" over sentences about the UN alone gives
     ["Armenia"]."""
-    have_words = {stem(w) for t in texts for w in words(t)}
+    have_words = {match_stem(w) for t in texts for w in words(t)}
     have_raw = {w for t in texts for w in re.findall(r"[\w.]+", t)}
     out = []
     for name in question_names(question):
@@ -634,7 +605,7 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
         if not ws:
             continue
         initials = "".join(w[0] for w in _name_words(name)).upper()
-        if any(stem(w) in have_words for w in ws) or (len(initials) >= 2 and initials in have_raw):
+        if any(match_stem(w) in have_words for w in ws) or (len(initials) >= 2 and initials in have_raw):
             continue
         out.append(name)
     return out
@@ -664,7 +635,8 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     longer = sorted({w for w in keys if len(w) >= SPELLING_MIN_LETTERS and not w.isdigit()})
     for x in longer:
         for y in longer:
-            if x < y and keys[y] == y and abs(len(x) - len(y)) <= 1 and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO:
+            if (x < y and keys[y] == y and abs(len(x) - len(y)) <= 1
+                    and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO):
                 keys[y] = keys[x]
     wa, wb = [keys[w] for w in wa], [keys[w] for w in wb]
     sm = SequenceMatcher(None, wa, wb, autojunk=False)
@@ -692,7 +664,7 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
         return None
     if not any(re.match(r"\w", m.group()) for m in ta[i1:i2]) or not any(re.match(r"\w", m.group()) for m in tb[j1:j2]):
         return None
-    if all(w in _STOP for w in wa[i1:i2]) or all(w in _STOP for w in wb[j1:j2]):
+    if all(w in QUESTION_STOPWORDS for w in wa[i1:i2]) or all(w in QUESTION_STOPWORDS for w in wb[j1:j2]):
         return None  # "is" vs "was": wording, not a fact
     return (ta[i1].start(), ta[i2 - 1].end()), (tb[j1].start(), tb[j2 - 1].end())
 
@@ -746,7 +718,7 @@ def phrase_candidates(a: Asked, sentence: str) -> list[Span]:
     for s, e in noun_phrases(sentence):
         text = sentence[s:e]
         ws = words(text)
-        if not ws or any(w in q_words or stem(w) in q_words for w in ws) or len(text) < 3:
+        if not ws or any(w in q_words or match_stem(w) in q_words for w in ws) or len(text) < 3:
             continue
         out.append(Span(s, e, text, "PHRASE"))
     return out

@@ -38,17 +38,11 @@ from itertools import combinations
 
 from qa import candidates as C
 from qa.settings import Settings
-from qa.text import is_question
+from qa.text import claim_stems, is_question, snowball_stem
 from qa.types import Citation, Claim, Disagreement, Document, Hit, Side
 from qa.verify import citation_at
 from qa.values import Value, compare, compare_sets, extract_values
 
-_STOP = set("""a about above after again against all also although am an and any are as at be because been before
-being below between both but by can could did do does doing down during each few for from further had has have
-having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on once
-only or other our out over own same she should so some such than that the their them then there these they this
-those through to too under until up very was we were what when where which while who whom why will with would you
-your yours said says according also well one two new""".split())
 _NEG = re.compile(r"\b(?:not|no|never|none|neither|nor|don't|doesn't|didn't|isn't|wasn't|aren't|cannot|can't|"
                   r"won't|rather than|instead of|denied|denies|false|unfounded)\b|n['’]t\b", re.I)
 # Condemnation or accusation of wrongdoing. Mere trouble ("the threat of mines", "a failed harvest") is no verdict on
@@ -105,8 +99,6 @@ CONFIRM = ("Answer with one word, YES or NO. Can both statements be true at the 
 
 #: characters of a value's own clause read before and after it to say what the value is about
 ANCHOR_BEFORE, ANCHOR_AFTER = 90, 50
-#: letters of a counted thing's unit word kept as its key ("percent" / "percentage")
-UNIT_PREFIX = 6
 #: two values are about the same thing when the words around them overlap (Jaccard) at least this much
 ANCHOR_FIT = 0.25
 #: a phrase a model copied counts as found when this share of it matches, in a stretch at most this much longer
@@ -171,11 +163,6 @@ class _Edge:
     stance_b: str
 
 
-def stems(text: str) -> set[str]:
-    """Content-word stems (lower-case, 6-letter prefixes) used for overlap measures."""
-    return {w[:6] for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in _STOP and len(w) > 2}
-
-
 def overlap(a: set[str], b: set[str]) -> float:
     """Cosine overlap of two stem sets, in [0, 1]."""
     return len(a & b) / math.sqrt(len(a) * len(b)) if a and b else 0.0
@@ -183,7 +170,7 @@ def overlap(a: set[str], b: set[str]) -> float:
 
 def _similarities(question: str, units: list[_Unit], store) -> tuple[list[float], list[list[float]]]:
     """Question relevance and pairwise similarity: embeddings when the store has an embedder, word overlap else."""
-    q = stems(question)
+    q = claim_stems(question)
     lex_q = [overlap(q, u.stems) for u in units]
     lex = [[overlap(u.stems, v.stems) for v in units] for u in units]
     embedder = getattr(store, "embedder", None)
@@ -214,7 +201,7 @@ def _anchor(text: str, v: Value) -> set[str]:
     """What a value is about: content words of its clause near it, plus the counted thing."""
     before = re.split(r"[;:!?]|\.\s|—|–\s", text[max(0, v.start - ANCHOR_BEFORE):v.start])[-1]
     after = re.split(r"[;:!?]|\.\s|—|–\s", text[v.end:v.end + ANCHOR_AFTER])[0]
-    return stems(before + " " + after) | {w[:UNIT_PREFIX] for w in v.unit}
+    return claim_stems(before + " " + after) | {snowball_stem(w) for w in v.unit}
 
 
 def _family(v: Value) -> str:
@@ -223,7 +210,7 @@ def _family(v: Value) -> str:
 
 def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min_sim: float) -> list[_Edge]:
     """Pairs of sentences from different documents giving incompatible values for what the question asks."""
-    q = stems(question)
+    q = claim_stems(question)
     asked = {k for k, pat in _ASKS.items() if pat.search(question)}
     if not asked:
         return []  # values the question does not ask for are details, and details differ all the time
@@ -246,7 +233,8 @@ def factual_edges(question: str, units: list[_Unit], sim: list[list[float]], min
                 shared = about_a & about_b
                 fit = len(shared) / max(len(about_a | about_b), 1)
                 # same thing = the words around both values mostly coincide, and include what the question names
-                if compare(va, vb) != "unrelated" and len(shared) >= 2 and len(shared & q) >= need and fit >= ANCHOR_FIT:
+                if (compare(va, vb) != "unrelated" and len(shared) >= 2 and len(shared & q) >= need
+                        and fit >= ANCHOR_FIT):
                     scored.append((fit, vb))
             same = [vb for _, vb in sorted(scored, key=lambda x: -x[0])]
             if not same or any(compare(va, vb) == "agree" for vb in same):
@@ -272,7 +260,7 @@ def _parse_judgment(reply: str) -> tuple[str, str, str] | None:
 def locate(phrase: str, text: str) -> tuple[int, int] | None:
     """Where a model-copied phrase sits in ``text`` (exact, or 85% of it matching one stretch); None if absent."""
     phrase = " ".join(phrase.split())
-    if len(stems(phrase)) < 1 or len(phrase) < LOCATE_MIN_CHARS:
+    if len(claim_stems(phrase)) < 1 or len(phrase) < LOCATE_MIN_CHARS:
         return None
     i = text.lower().find(phrase.lower())
     if i >= 0:
@@ -401,11 +389,13 @@ def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int)
     if not sa or not sb:
         return None, 1  # the clash must be in the quotes, not in the model's imagination
     pa, pb = ta[sa[0]:sa[1]], tb[sb[0]:sb[1]]
-    if overlap(stems(pa), stems(pb)) >= RESTATEMENT_OVERLAP and bool(_NEG.search(pa)) == bool(_NEG.search(pb)):
+    if (overlap(claim_stems(pa), claim_stems(pb)) >= RESTATEMENT_OVERLAP
+            and bool(_NEG.search(pa)) == bool(_NEG.search(pb))):
         return None, 1  # the same words on both sides: a restatement, not a clash
     edge = _Edge(ua.index, ub.index, "opinion", pa, pb)
     va, vb = extract_values(pa), extract_values(pb)
-    if len(va) == len(vb) == 1 and max(len(pa.split()), len(pb.split())) <= SHORT_PHRASE_WORDS and compare(va[0], vb[0]) == "conflict":
+    if (len(va) == len(vb) == 1 and max(len(pa.split()), len(pb.split())) <= SHORT_PHRASE_WORDS
+            and compare(va[0], vb[0]) == "conflict"):
         edge.kind = "factual"
         return edge, 1
     if stance_opposed(ta, tb) >= 1.0:
@@ -506,7 +496,7 @@ def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit:
         vec = store.sentence_vector(h.doc_id, h.start, h.end) if hasattr(store, "sentence_vector") else None
         if vec is None:
             continue
-        words = set(stems(h.text))
+        words = set(claim_stems(h.text))
         try:
             chunk_ids = [cid for cid, _ in store.search_dense(vec, per_hit)]
         except Exception:  # a store that cannot search by vector adds nothing here
@@ -517,7 +507,7 @@ def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit:
                 if r.doc_id == h.doc_id or (r.doc_id, r.start, r.end) in have:
                     continue
                 text = store.docs[r.doc_id].text[r.start:r.end]
-                other = set(stems(text))
+                other = set(claim_stems(text))
                 if words and other and len(words & other) / len(words | other) >= PARALLEL_OVERLAP:
                     have.add((r.doc_id, r.start, r.end))
                     out.append(Hit(doc_id=r.doc_id, start=r.start, end=r.end, text=text, chunk_id=cid,
@@ -842,7 +832,7 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
         if doc is None or (h.doc_id, h.start, h.end) in seen or doc.text[h.start:h.end] != h.text:
             continue  # a quote must be the document's own text at its offsets
         seen.add((h.doc_id, h.start, h.end))
-        units.append(_Unit(i, h, doc, h.score, stems(h.text), extract_values(h.text)))
+        units.append(_Unit(i, h, doc, h.score, claim_stems(h.text), extract_values(h.text)))
     timings = {"disagree": 0.0, "disagree_judge_calls": 0.0}
     if len({u.doc.doc_id for u in units}) < 2:
         timings["disagree"] = time.perf_counter() - t0

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
-from qa.text import is_question, looks_like_instruction, squash, visible
+from qa.text import (COUNT_WORDS, SUPPORT_STOPWORDS, is_question, looks_like_instruction, squash, visible,
+                     word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.settings import Settings
 from qa.types import Citation, Hit, Note, NoteKind
@@ -54,26 +55,7 @@ STANDALONE_WORDS, HISTORY_TURNS, HISTORY_CHARS, REWRITE_MAX_CHARS, REWRITE_TERMS
 
 # ---- support checking (pure) -------------------------------------------------------------------------------------
 
-_STOP = frozenset("""a about above according after again against all also am an and any are as at be because been
-before being below between both but by can could did do does doing done down during each either few for from further
-had has have having he her here hers him his how i if in into is it its itself just least less many may me might more
-most much must my no nor not now of off on once one only or other our ours out over own per same she should since so
-some such than that the their theirs them then there these they this those through thus to too under until up upon us
-very via was we were what when where whether which while who whom whose why will with within without would yet you
-your passage passages source sources text document documents said says stated states mentioned mentions according
-however therefore moreover furthermore""".split())
-_NUMBER_WORDS = {w: str(i) for i, w in enumerate(
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
-    "seventeen eighteen nineteen twenty".split()) if i >= 2}
 _TOKEN = re.compile(r"\d+(?:[.,]\d+)*|[^\W\d_][^\W_]*(?:['’][^\W\d_]+)?")
-
-
-def _stem(word: str) -> str:
-    w = re.sub(r"['’]s?$", "", word.lower().replace("’", "'"))
-    for suffix in ("ing", "ed", "es", "s"):
-        if w.endswith(suffix) and len(w) - len(suffix) >= 4:
-            return w[: -len(suffix)]
-    return w
 
 
 def _num(token: str) -> str:
@@ -112,23 +94,23 @@ def content_words(text: str) -> set[str]:
         low = tok.lower()
         if tok[0].isdigit():
             out.add(_num(tok))
-        elif low in _NUMBER_WORDS:
-            out.add(_NUMBER_WORDS[low])
-        elif low not in _STOP and len(low) > 1 or tok.isupper() and len(tok) > 1:
-            out.add(_stem(tok))
+        elif low in COUNT_WORDS:
+            out.add(COUNT_WORDS[low])
+        elif low not in SUPPORT_STOPWORDS and len(low) > 1 or tok.isupper() and len(tok) > 1:
+            out.add(word_stem(tok))
     return out
 
 
 def numbers_in(text: str) -> set[str]:
-    return {_num(t) if t[0].isdigit() else _NUMBER_WORDS[t.lower()] for t in _tokens(text)
-            if t[0].isdigit() or t.lower() in _NUMBER_WORDS}
+    return {_num(t) if t[0].isdigit() else COUNT_WORDS[t.lower()] for t in _tokens(text)
+            if t[0].isdigit() or t.lower() in COUNT_WORDS}
 
 
 def names_in(text: str) -> set[str]:
     """Capitalised words that are not stopwords; the first word only when it is an acronym."""
     toks = [t for t in _tokens(text) if not t[0].isdigit()]
-    return {_stem(t) for i, t in enumerate(toks)
-            if t[0].isupper() and t.lower() not in _STOP and (i > 0 or (t.isupper() and len(t) > 1))}
+    return {word_stem(t) for i, t in enumerate(toks)
+            if t[0].isupper() and t.lower() not in SUPPORT_STOPWORDS and (i > 0 or (t.isupper() and len(t) > 1))}
 
 
 @dataclass(frozen=True)
@@ -163,7 +145,7 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
     # a name written out ("United Nations") whose acronym the quote uses ("UN") counts as present
     quote_lower = {t.lower() for t in _tokens(quote)}
     sentence_tokens = [t for t in _tokens(sentence) if not t[0].isdigit()]
-    spelled = {_stem(w) for run in _capital_runs(sentence_tokens)
+    spelled = {word_stem(w) for run in _capital_runs(sentence_tokens)
                if "".join(x[0] for x in run).lower() in quote_lower for w in run}
     matched |= spelled & words
     overlap = len(matched) / len(words)
@@ -217,7 +199,7 @@ def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str,
 
 def key_terms(text: str) -> list[str]:
     """Names first, then other content words, as written (for the no-model follow-up rewrite)."""
-    toks = [t for t in _tokens(text) if t.lower() not in _STOP and len(t) > 1 and t.lower() not in
+    toks = [t for t in _tokens(text) if t.lower() not in SUPPORT_STOPWORDS and len(t) > 1 and t.lower() not in
             {"what", "when", "why", "how", "did", "does"}]
     names = [t for t in toks if t[0].isupper() or t[0].isdigit()]
     rest = [t for t in toks if t not in names and len(t) > 3]

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from qa.errors import CorpusError
+from qa.text import MONTH_NAMES, MONTHS
 from qa.types import Document, Span
 
 log = logging.getLogger(__name__)
@@ -39,13 +40,10 @@ _TAIL = re.compile(
     r"recommended( for you)?|most (read|popular)|latest news|comments?|leave a (reply|comment))\s*:?\s*$",
     re.IGNORECASE,
 )
+_MONTH_NAME = "|".join(m.capitalize() for m in MONTH_NAMES)
 _DATE_LINE = re.compile(
-    r"\b(\d{1,2}\s+(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{4}"
-    r"|(January|February|March|April|May|June|July|August|September|October|November|December)\s+\d{1,2},\s+\d{4}"
-    r"|\d{4}-\d{2}-\d{2})\b"
+    rf"\b(\d{{1,2}}\s+({_MONTH_NAME})\s+\d{{4}}|({_MONTH_NAME})\s+\d{{1,2}},\s+\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}})\b"
 )
-_MONTHS = {m: i for i, m in enumerate(("january february march april may june july august september october "
-                                       "november december").split(), 1)}
 
 
 @dataclass
@@ -142,7 +140,7 @@ def _iso(raw: str) -> str:
         day, month, year = parts
     else:
         month, day, year = parts
-    return f"{int(year):04d}-{_MONTHS[month.lower()]:02d}-{int(day):02d}"
+    return f"{int(year):04d}-{MONTHS[month.lower()]:02d}-{int(day):02d}"
 
 
 def decode(data: bytes) -> tuple[str, str]:

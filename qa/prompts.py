@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.text import squash
+from qa.text import REPLY_ABBREVIATIONS, squash
 
 #: what an answer says when the sources do not answer: the one user-facing abstention text (pipeline, page, CLI)
 ABSTAIN_TEXT = "The sources do not answer this question."
@@ -50,8 +50,7 @@ REWRITE_TEMPLATE = "Conversation:\n{history}\n\nLast question: {question}\n\nRew
 _MARK = re.compile(r"\[\s*(?:(?:passages?|sources?)\s*)?"
                    r"(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*(?:passages?\s*)?\d{1,3})*)\s*\]", re.I)
 _BOUNDARY = re.compile(r"[.!?]+[\"'”’)]*(?:\s*\[[^\[\]\n]{1,40}\])*(?=\s|$)|\n+")
-_ABBREV = re.compile(r"(?:\b(?:Dr|Mr|Mrs|Ms|Prof|St|No|vs|etc|e\.g|i\.e|approx|Jan|Feb|Mar|Apr|Jun|Jul|Aug|Sep|Sept|"
-                     r"Oct|Nov|Dec)|\b[A-Z](?:\.[A-Z])*)\.$")
+_ABBREV = re.compile(rf"(?:\b(?:{'|'.join(re.escape(a) for a in REPLY_ABBREVIATIONS)})|\b[A-Z](?:\.[A-Z])*)\.$")
 
 
 @dataclass(frozen=True)

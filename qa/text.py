@@ -1,6 +1,11 @@
-"""Small pure text helpers shared by retrieval, verification and disagreement: tokens, stopwords, light stemming.
+"""The one home of text normalisation: tokens, stopwords, stems, months, number words and abbreviations.
 
-Left out: real lemmatisation and non-English stopword lists; a suffix rule is enough for overlap scoring.
+Every module that compares words takes its rules from here, so a fix reaches every caller. Where two callers really
+need different rules (a long stopword list for relevance, a short one that ends a value's unit; a suffix stem for
+BM25, a Snowball stem for matching words across sentences), both are named here and each says why it differs.
+
+Left out: real lemmatisation and non-English word lists. Sentence splitting lives in qa.chunk (with ABBREVIATIONS from
+here) and date parsing in qa.values (with MONTHS from here); see there why no library does them.
 """
 
 from __future__ import annotations
@@ -8,8 +13,12 @@ from __future__ import annotations
 import re
 import unicodedata
 
+import Stemmer  # PyStemmer: the Snowball stemmers in C
+
+# ---- stopwords -------------------------------------------------------------------------------------------------
+
 STOPWORDS = frozenset("""
-a about above after again against all also am an and any are aren't as at be because been before being below
+a about above after again against all also am an and any are as at be because been before being below
 between both but by can cannot could did do does doing don't down during each few for from further had has have
 having he her here hers herself him himself his how i if in into is isn't it it's its itself just let's me more most
 my myself no nor not of off on once only or other ought our ours ourselves out over own same shall she should so
@@ -18,6 +27,42 @@ under until up very was we were what when where which while who whom why will wi
 yourselves according said says say tell told does did what's who's which's whose many much one ones thing things
 according way ways well within without yet via per being s t
 """.split())
+"""Relevance: words that say nothing about a passage's topic (BM25 terms, question/passage overlap)."""
+
+SUPPORT_STOPWORDS = frozenset("""a about above according after again against all also am an and any are as at be
+because been before being below between both but by can could did do does doing done down during each either few for
+from further had has have having he her here hers him his how i if in into is it its itself just least less many may me
+might more most much must my no nor not now of off on once one only or other our ours out over own per same she should
+since so some such than that the their theirs them then there these they this those through thus to too under until
+up upon us very via was we were what when where whether which while who whom whose why will with within without would
+yet you your passage passages source sources text document documents said says stated states mentioned mentions
+according however therefore moreover furthermore""".split())
+"""Support checking (does a quote back a drafted sentence): STOPWORDS' role plus the words a draft uses to talk about
+its sources ("the passage states", "however") and modal verbs, which a quote need not repeat to support it."""
+
+CLAIM_STOPWORDS = frozenset("""a about above after again against all also although am an and any are as at be because
+been before being below between both but by can could did do does doing down during each few for from further had has
+have having he her here hers him his how i if in into is it its itself just me more most my no nor not now of off on
+once only or other our out over own same she should so some such than that the their them then there these they this
+those through to too under until up very was we were what when where which while who whom why will with would you
+your yours said says according also well one two new""".split())
+"""Claim overlap between sources (qa.disagree): STOPWORDS' role, but "one", "two", "new" and "well" also go, since two
+reports of one event differ on them freely; kept apart from STOPWORDS because the disagreement thresholds were
+calibrated with this list."""
+
+QUESTION_STOPWORDS = frozenset("""a an the of in on at to for by from with and or as is are was were be been being do
+does did has have had it its this that these those what which who whom whose when where why how whether there their his
+her he she they them him about into over under than then so such not no nor can could should would will shall may might
+must also ever first last""".split())
+"""A question's subject words (qa.candidates): function words only. Short on purpose: "many", "one", "own" and the like
+can be what an answer must state, so the relevance list would drop subject words."""
+
+UNIT_STOPWORDS = frozenset("""of the and or to in on at for a an by from with is was were are per than s that which
+who""".split())
+"""Words that end the counted thing after a number ("360 political prisoners *in* ..."): the few function words that
+can follow a unit. Any longer list would cut units such as "more people" or "own staff" short."""
+
+# ---- tokens ----------------------------------------------------------------------------------------------------
 
 _WORD = re.compile(r"[^\W_]+(?:['’][^\W_]+)?", re.UNICODE)
 
@@ -31,15 +76,6 @@ def normalize(text: str) -> str:
     """NFKC, curly quotes straightened, lower case."""
     text = unicodedata.normalize("NFKC", text)
     return text.replace("’", "'").replace("‘", "'").replace("“", '"').replace("”", '"').lower()
-
-
-def stem(word: str) -> str:
-    """A light suffix stripper: organisations -> organis, closing -> clos, offices -> offic."""
-    for suf in ("ational", "isation", "ization", "ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied",
-                "es", "ed", "s"):
-        if word.endswith(suf) and len(word) - len(suf) >= 3:
-            return word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
-    return word
 
 
 def tokens(text: str) -> list[str]:
@@ -57,6 +93,117 @@ def content_terms(text: str) -> list[str]:
     return [stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
+# ---- stems -----------------------------------------------------------------------------------------------------
+
+
+def stem(word: str) -> str:
+    """The BM25 stem: a suffix stripper that keeps at least 3 letters (organisations -> organis, offices -> offic)."""
+    # Hand-written on purpose: Snowball (PyStemmer) in its place, indexes rebuilt, lost on the extractive evals
+    # (2026-11-26): ClapNQ-100 abstain_unanswerable 0.580 -> 0.540, seed answer_f1 0.080 -> 0.073 and recall@3
+    # 0.664 -> 0.658 (recall@1 0.508 -> 0.514 and recall@k 0.755 -> 0.764 were its gains).
+    for suf in ("ational", "isation", "ization", "ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied",
+                "es", "ed", "s"):
+        if word.endswith(suf) and len(word) - len(suf) >= 3:
+            return word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
+    return word
+
+
+_SNOWBALL = Stemmer.Stemmer("english")
+
+
+def snowball_stem(word: str) -> str:
+    """The Snowball (Porter2) stem of a lower-case word, from PyStemmer: for matching a quote, an answer or another
+    source's claim against a sentence ("directing" -> "direct", "governments" -> "govern").
+
+    It replaced three hand-written matchers (an -ing/-ed/-es/-s stripper keeping 4 letters, in qa.generate and
+    qa.candidates, and a 6-letter prefix in qa.disagree). On the extractive evals (2026-11-26) seed, counterfactual
+    and ClapNQ-100 were identical; RAMDocs all_gold_given 0.484 -> 0.488 and exact 0.416 -> 0.420; ConflictQA-each-150
+    disagreement F1 0.286 -> 0.289, answer F1 0.099 -> 0.098."""
+    return _SNOWBALL.stemWord(word)
+
+
+def word_stem(token: str) -> str:
+    """``snowball_stem`` of a token as written: lower case, curly apostrophe and possessive 's removed."""
+    return snowball_stem(re.sub(r"['’]s?$", "", token.lower().replace("’", "'")))
+
+
+# English irregular forms that regular suffix stripping cannot join ("born" / "birth", "won" / "win"); general
+# morphology, not vocabulary of any corpus
+_IRREGULAR = {w: base for base, forms in {
+    "bear": "born birth births bore borne", "win": "won win wins winner winners winning", "write": "wrote written "
+    "writes writing writer", "build": "built build builds building", "sing": "sang sung sings singing singer",
+    "begin": "began begun begins beginning", "lead": "led leads leader leading", "die": "died dies death dead",
+    "found": "founded founder founders founding foundation", "buy": "bought buys buyer", "make": "made makes",
+    "take": "took taken takes", "give": "gave given gives", "sell": "sold sells", "hold": "held holds",
+    "leave": "left leaves", "run": "ran runs", "find": "finds discovered discovery discover", "marry": "married "
+    "marries marriage wife husband spouse", "direct": "directed director directs directing", "produce": "produced "
+    "producer produces", "play": "played plays player", "live": "lived lives resident residents population",
+}.items() for w in forms.split()}
+
+
+def match_stem(word: str) -> str:
+    """``snowball_stem`` with irregular forms joined ("born" and "birth" -> "bear"): for matching a question's words in
+    candidate answer sentences ("who directed" / "director")."""
+    return _IRREGULAR.get(word) or snowball_stem(word)
+
+
+def claim_stems(text: str) -> set[str]:
+    """The ``snowball_stem`` of every content word (CLAIM_STOPWORDS out, words of three letters or more): what claim
+    overlap between sources compares."""
+    return {snowball_stem(w) for w in re.findall(r"[a-z][a-z0-9-]+", text.lower()) if w not in CLAIM_STOPWORDS
+            and len(w) > 2}
+
+
+def singular(word: str) -> str:
+    """A plural -s dropped from a lower-case word of four letters or more, except -ss ("prisoners" -> "prisoner")."""
+    return word[:-1] if word.endswith("s") and len(word) > 3 and not word.endswith("ss") else word
+
+
+# ---- months ----------------------------------------------------------------------------------------------------
+
+MONTH_NAMES = ("january", "february", "march", "april", "may", "june", "july", "august", "september", "october",
+               "november", "december")
+MONTHS = {m: i for i, m in enumerate(MONTH_NAMES, 1)} | {m[:3]: i for i, m in enumerate(MONTH_NAMES, 1)} | {"sept": 9}
+"""Month names and their 3-letter (and "sept") abbreviations -> 1..12."""
+MONTH_PATTERN = (r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
+                 r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
+"""A regex for any form in MONTHS, with an optional full stop (use with re.I)."""
+
+
+def month_number(name: str) -> int:
+    """1..12 for a month name or abbreviation as written ("Sept.", "March", "dec")."""
+    low = name.lower().rstrip(".")
+    return MONTHS[low[:4] if low.startswith("sept") else low[:3]]
+
+
+# ---- number words ----------------------------------------------------------------------------------------------
+
+SMALL_NUMBERS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split())}
+"""Number words below twenty -> their value."""
+TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
+"""Multiples of ten from twenty -> their value."""
+COUNT_WORDS = {w: str(n) for w, n in (SMALL_NUMBERS | {"twenty": 20}).items() if n >= 2}
+"""Number words two..twenty as digits, for comparing counts in a quote and a sentence. "zero" and "one" are left out:
+"one" is far more often a pronoun ("one of the ...") than a count."""
+
+# ---- abbreviations ---------------------------------------------------------------------------------------------
+
+ABBREVIATIONS = frozenset({
+    "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "inc", "ltd", "co", "corp", "gen", "col", "lt", "gov", "sen",
+    "rep", "mt", "no", "nos", "vs", "etc", "e.g", "i.e", "cf", "al", "fig", "approx", "dept", "est", "h.e", "u.s",
+    "u.n", "u.k", "e.u", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "a.m",
+    "p.m", "art", "para", "vol", "pp", "op", "ed", "eds", "rev", "hon", "amb", "min",
+})
+"""Words that a full stop follows without ending the sentence, lower case and without the final dot (source prose)."""
+
+REPLY_ABBREVIATIONS = ("Dr", "Mr", "Mrs", "Ms", "Prof", "St", "No", "vs", "etc", "e.g", "i.e", "approx", "Jan", "Feb",
+                       "Mar", "Apr", "Jun", "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec")
+"""The ABBREVIATIONS a model's reply uses, as written (case matters): a reply often ends "... the answer is no."
+or "... in the U.S. today.", which must stay sentence ends, so a short case-sensitive list is used there."""
+
+# ---- instructions and questions --------------------------------------------------------------------------------
 _INSTRUCTION = re.compile(
     r"\b(ignore|disregard|forget|override|bypass)\b.{0,40}\b(instructions?|rules?|prompts?|passages?|above|previous|"
     r"guidelines|everything)\b"

@@ -7,6 +7,7 @@ import pytest
 
 from qa import candidates as C
 from qa.disagree import analyse
+from qa.text import match_stem
 from qa.types import Document, Hit, Span
 
 
@@ -32,7 +33,7 @@ def test_asked_kind(question, kind):
 
 def test_subject_keeps_role_nouns_and_names():
     a = C.asked("Who is the chief executive of Acme Corp?")
-    assert {"chief", "executive", "acme", "corp"} <= set(a.subject)
+    assert {match_stem(w) for w in ("chief", "executive", "acme", "corp")} <= set(a.subject)
     assert C.asked("Who directed the film \"Quiet Rooms\"?").names == ("Quiet Rooms",)
 
 

@@ -25,6 +25,7 @@ from qa.generate import (Passage, build_passages, check_support, llm_answer, rew
 from qa.ingest import read_document
 from qa.prompts import SENTINEL, parse_markers
 from qa.settings import ROOT, Settings
+from qa.text import word_stem
 from qa.types import Hit, NoteKind
 
 CORPUS = ROOT / "corpus"
@@ -112,7 +113,7 @@ Q_ADMIT = ("After regaining independence on 18 October 1991, the Republic of Aze
                  id="number-the-quote-lacks"),
     pytest.param("France was admitted to the UN on 2 March 1992.", Q_ADMIT, (), True, (), (),
                  id="first-word-name-not-required-but-counted"),
-    pytest.param("On 2 March 1992 France was admitted to the UN.", Q_ADMIT, (), False, (), ("france",),
+    pytest.param("On 2 March 1992 France was admitted to the UN.", Q_ADMIT, (), False, (), ("France",),
                  id="name-the-quote-lacks"),
     pytest.param("Azerbaijan joined the United Nations in 1992.", Q_ADMIT, (), True, (), (),
                  id="spelled-out-name-vs-acronym"),
@@ -120,7 +121,7 @@ Q_ADMIT = ("After regaining independence on 18 October 1991, the Republic of Aze
                  "the treatment of detainees.", (), True, (), (), id="acronym-in-quote"),
     pytest.param("The UN Security Council passed 4 resolutions.", "The UN Security Council passed four "
                  "resolutions on the conflict.", (), True, (), (), id="number-word-equals-digit"),
-    pytest.param("The capital of France is Paris.", Q_ADMIT, (), False, (), ("france", "pari"), id="unrelated"),
+    pytest.param("The capital of France is Paris.", Q_ADMIT, (), False, (), ("France", "Paris"), id="unrelated"),
     pytest.param("Yes.", Q_ADMIT, (), False, (), (), id="nothing-to-check"),
     pytest.param("The Institute for Human Rights condemns the decision.",
                  "We strongly condemn Azerbaijan's decision to expel these organizations.",
@@ -130,7 +131,7 @@ def test_check_support(sentence, quote, extra, ok, missing_numbers, missing_name
     sup = check_support(sentence, quote, extra_names=extra)
     assert sup.ok is ok, sup.reason
     assert sup.missing_numbers == missing_numbers
-    assert sup.missing_names == missing_names
+    assert sup.missing_names == tuple(word_stem(n) for n in missing_names)  # names compare by stem
 
 
 DOC_TEXT = ("The office opened in 1993. It employed 40 people. Its director was Anna Smith. "

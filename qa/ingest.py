@@ -68,6 +68,10 @@ def file_sha256(path: Path) -> str:
 # like a sentence
 MIN_LETTER_SHARE = 0.5
 PROSE_WORDS, SENTENCE_WORDS = 8, 3
+#: menus, buttons and footers are short: a line of more words than this is prose, even when it says "copyright",
+#: "cookies" or "subscribe" (the longest boilerplate line in the shipped corpus has 15 words; a paragraph about
+#: copyright law was dropped whole before this limit)
+BOILERPLATE_MAX_WORDS = 25
 MIN_LINE_CHARS = 3  # the no-prose fallback keeps a line with this many letters or digits
 DATE_LINES, DATE_LINE_CHARS = 40, 40  # a publication date stands on a short line near the top
 # binary detection (2a7e9ac, on the bad-input suite's files): a NUL byte, or more than this share of control bytes
@@ -80,9 +84,9 @@ PAIRED_HIGH_SHARE = 0.5
 def is_content_line(line: str) -> bool:
     """A line of prose worth quoting, as opposed to a menu item, button or footer."""
     s = line.strip()
-    if not s or _BOILERPLATE.search(s):
-        return False
     words = re.findall(r"[^\W_]+(?:['’.-][^\W_]+)*", s)
+    if not s or _is_boilerplate(s):
+        return False
     if sum(c.isalpha() for c in s) < MIN_LETTER_SHARE * len(s):
         return False
     if len(words) >= PROSE_WORDS:
@@ -108,12 +112,17 @@ def content_spans(text: str) -> tuple[Span, ...]:
     return tuple(spans)
 
 
+def _is_boilerplate(line: str) -> bool:
+    """A short line that reads like a menu, button or footer ("All rights reserved", "Subscribe")."""
+    return len(line.split()) <= BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.search(line))
+
+
 def _all_lines(text: str) -> tuple[Span, ...]:
     """Every non-empty line with letters or digits, trimmed: the fallback for a file with no prose-like line."""
     spans, pos = [], 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
-        if sum(c.isalnum() for c in stripped) >= MIN_LINE_CHARS and not _BOILERPLATE.search(stripped):
+        if sum(c.isalnum() for c in stripped) >= MIN_LINE_CHARS and not _is_boilerplate(stripped):
             lead = len(line) - len(line.lstrip())
             spans.append(Span(start=pos + lead, end=pos + len(line.rstrip())))
         pos += len(line)

@@ -34,6 +34,12 @@ def test_every_chunk_and_sentence_of_the_real_corpus_is_its_document_text():
     pytest.param("We use cookies to improve your experience on this website.", False, id="cookie"),
     pytest.param("The UN was established after the end of the World War II, on 24 October 1945.", True, id="prose"),
     pytest.param("It holds 55% of the global population.", True, id="short-sentence"),
+    pytest.param("On January 1, 2009, 70 years after the death of his creator, the character became public domain in "
+                 "most countries, but remains under copyright in the United States, where works for hire are "
+                 "protected for 95 years from publication.", True, id="prose-about-copyright"),
+    pytest.param("The bakery sold cookies, bread and cakes every morning, and the queue to subscribe to its weekly "
+                 "box reached the corner of the street before the doors opened at seven.", True,
+                 id="prose-with-cookies-and-subscribe"),
 ])
 def test_boilerplate_lines(line, keep):
     assert is_content_line(line) is keep

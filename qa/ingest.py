@@ -72,6 +72,8 @@ PROSE_WORDS, SENTENCE_WORDS = 8, 3
 #: "cookies" or "subscribe" (the longest boilerplate line in the shipped corpus has 15 words; a paragraph about
 #: copyright law was dropped whole before this limit)
 BOILERPLATE_MAX_WORDS = 25
+#: a sentence of at least this many words with no boilerplate phrase makes a short line content
+CLEAN_SENTENCE_WORDS = 5
 MIN_LINE_CHARS = 3  # the no-prose fallback keeps a line with this many letters or digits
 DATE_LINES, DATE_LINE_CHARS = 40, 40  # a publication date stands on a short line near the top
 # binary detection (2a7e9ac, on the bad-input suite's files): a NUL byte, or more than this share of control bytes
@@ -113,8 +115,13 @@ def content_spans(text: str) -> tuple[Span, ...]:
 
 
 def _is_boilerplate(line: str) -> bool:
-    """A short line that reads like a menu, button or footer ("All rights reserved", "Subscribe")."""
-    return len(line.split()) <= BOILERPLATE_MAX_WORDS and bool(_BOILERPLATE.search(line))
+    """A short line that reads like a menu, button or footer ("All rights reserved", "Subscribe"): it says one of
+    the boilerplate phrases and none of its sentences is prose free of them ("He is portrayed by Kevin Tighe.
+    Advertisement." is a snippet with an ad label in it, not an ad)."""
+    if len(line.split()) > BOILERPLATE_MAX_WORDS or not _BOILERPLATE.search(line):
+        return False
+    return not any(len(piece.split()) >= CLEAN_SENTENCE_WORDS and not _BOILERPLATE.search(piece)
+                   for piece in re.split(r"(?<=[.!?])\s+", line))
 
 
 def _all_lines(text: str) -> tuple[Span, ...]:

@@ -40,6 +40,8 @@ def test_every_chunk_and_sentence_of_the_real_corpus_is_its_document_text():
     pytest.param("The bakery sold cookies, bread and cakes every morning, and the queue to subscribe to its weekly "
                  "box reached the corner of the street before the doors opened at seven.", True,
                  id="prose-with-cookies-and-subscribe"),
+    pytest.param("He is portrayed by Kevin Tighe. Advertisement. Character.", True, id="snippet-with-an-ad-label"),
+    pytest.param("Privacy | Cookies Website by Actually", False, id="footer-links"),
 ])
 def test_boilerplate_lines(line, keep):
     assert is_content_line(line) is keep

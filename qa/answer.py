@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import re
 
-from qa.text import is_question, looks_like_instruction
+from qa.text import CLAIM_STOPWORDS, MONTH_NAMES, SUPPORT_STOPWORDS, is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
 from qa.verify import citation_at
 
@@ -107,7 +107,15 @@ def without_values(text: str, states) -> str:
 
 
 _LOWER_FIRST = frozenset("the this that these those it its a an in on at for to by with from there their they its "
-                         "some many most all such our we".split())
+                         "some many most all such our we".split()) | SUPPORT_STOPWORDS | CLAIM_STOPWORDS
+# function words only ("Although", "However", "Moreover"): a name is never a stopword, so it keeps its capital
+
+
+def _function_word(word: str) -> bool:
+    """A sentence's first word that reads lower-case after "According to X,": a function word written with one
+    capital ("Although", "The"), not an acronym ("US"), a month ("May") or a name."""
+    return (word[:1].isupper() and word[1:] == word[1:].lower() and word.lower() in _LOWER_FIRST
+            and word.lower() not in MONTH_NAMES)
 
 
 def publisher(c: Citation) -> str:
@@ -136,7 +144,7 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
             out.append(sentence)
             continue
         first, _, rest = body.partition(" ")
-        lead = first.lower() if first.lower() in _LOWER_FIRST else first
+        lead = first.lower() if _function_word(first) else first
         tail = " ".join(f"[{n}]" for n in marks)
         out.append(f"According to {' and '.join(names)}, {lead}{(' ' + rest) if rest else ''} {tail}")
     return " ".join(out) if out else text

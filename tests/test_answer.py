@@ -1,0 +1,43 @@
+"""qa.answer.attribute: who says a disputed or judging sentence, in the sentence's own words (pure)."""
+
+from __future__ import annotations
+
+import pytest
+
+from qa.answer import attribute
+from qa.types import Citation
+
+
+def _cit(n: int, doc_id: str, source: str, quote: str) -> Citation:
+    return Citation(n=n, doc_id=doc_id, title=doc_id, source=source, date="", quote=quote, start=0, end=len(quote))
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    pytest.param("The closure is deeply concerning. [1]", "According to Rights Watch, the closure is deeply concerning. [1]",
+                 id="article-lowercased"),
+    pytest.param("Although the offices close, work goes on. [1]",
+                 "According to Rights Watch, although the offices close, work goes on. [1]", id="conjunction-lowercased"),
+    pytest.param("Azerbaijan has no issues with the UN. [1]",
+                 "According to Rights Watch, Azerbaijan has no issues with the UN. [1]", id="name-keeps-its-capital"),
+    pytest.param("ICRC staff left in March. [1]", "According to Rights Watch, ICRC staff left in March. [1]",
+                 id="acronym-keeps-its-capitals"),
+    pytest.param("US officials left in March. [1]", "According to Rights Watch, US officials left in March. [1]",
+                 id="acronym-that-is-also-a-stopword"),
+    pytest.param("May 2025 saw the offices close. [1]", "According to Rights Watch, May 2025 saw the offices close. [1]",
+                 id="month-that-is-also-a-stopword"),
+])
+def test_disputed_sentence_names_its_publisher(sentence, expected):
+    cit = _cit(1, "a.txt", "Rights Watch", sentence.split(" [")[0])
+    assert attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: False) == expected
+
+
+def test_undisputed_plain_sentence_is_left_alone():
+    sentence = "The offices opened in 1993. [1]"
+    cit = _cit(1, "a.txt", "Rights Watch", "The offices opened in 1993.")
+    assert attribute(sentence, [cit], disputed=set(), judges=lambda s: False) == sentence
+
+
+def test_sentence_that_names_its_publisher_is_left_alone():
+    sentence = "Rights Watch says the closure is deeply concerning. [1]"
+    cit = _cit(1, "a.txt", "Rights Watch", "Rights Watch says the closure is deeply concerning.")
+    assert attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: True) == sentence

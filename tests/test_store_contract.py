@@ -177,3 +177,16 @@ def test_embedded_removal_is_a_tombstone_and_survives_a_reload(fake_settings):
     again = load(settings, st.embedder)
     assert "extra/ferry.txt" not in again.docs and not ids & {i for i, _ in again.search_dense(vec, 50)}
     assert not ids & {i for i, _ in again.search_lexical("night ferry Bergen", 10)}
+
+
+def test_milvus_lite_searches_exactly(fake_settings, request, monkeypatch):
+    """milvus-lite's AUTOINDEX lost recall at 100k chunks (bench/scale_bench.py): on lite the dense index is FLAT."""
+    monkeypatch.delenv("QA_MILVUS_INDEX", raising=False)
+    st = make_store(_settings("milvus", fake_settings, request), embedder=FakeEmbedder())
+    try:
+        assert st._default_index() == "FLAT"
+        for kind in ("chunks", "sentences"):
+            info = st.client.describe_index(st._name(kind), "vec")
+            assert info["index_type"] == "FLAT", info
+    finally:
+        st.drop()

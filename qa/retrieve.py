@@ -184,11 +184,13 @@ def states_asked_value(shape: Shape, text: str, question: str) -> bool:
 
 
 _ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+")
-_ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,})")
+# an item starts with a name or is a number ("resolutions 822, 853, 874 and 884": the items of a "which resolutions"
+# question are numbers)
+_ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
 
 
 def list_items(text: str) -> int:
-    """How many names a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure)."""
+    """How many names or numbers a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure)."""
     n = sum(1 for seg in _ITEM_SPLIT.split(text) if _ITEM_START.match(seg.strip()))
     return n if n >= LIST_MIN_ITEMS else 0
 

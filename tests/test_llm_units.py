@@ -134,6 +134,35 @@ def test_check_support(sentence, quote, extra, ok, missing_numbers, missing_name
     assert sup.missing_names == tuple(word_stem(n) for n in missing_names)  # names compare by stem
 
 
+Q_UNHCR = ("The UNHCR, which has been operating in Azerbaijan since 1992, has supported the efforts of the Government "
+           "of Azerbaijan to improve the living conditions of IDPs.")
+WH_UNHCR = "Since what year has the UN refugee agency been working in Azerbaijan?"
+
+
+@pytest.mark.parametrize("question, sentence, quote, ok, missing_names", [
+    pytest.param(WH_UNHCR, "The UN refugee agency has been working in Azerbaijan since 1992.", Q_UNHCR, True, (),
+                 id="restates-the-question-then-adds-the-answer"),
+    pytest.param("", "The UN refugee agency has been working in Azerbaijan since 1992.", Q_UNHCR, False, (),
+                 id="same-sentence-without-the-question"),
+    pytest.param(WH_UNHCR, "The UN refugee agency has been working in Azerbaijan since 1993.", Q_UNHCR, False, (),
+                 id="the-added-number-must-be-quoted"),
+    pytest.param(WH_UNHCR, "The UN refugee agency works in Azerbaijan.", Q_UNHCR, False, (),
+                 id="only-the-question-restated"),
+    pytest.param("Has the UN refugee agency been working in Azerbaijan since 1992?",
+                 "The UN refugee agency has been working in Azerbaijan since 1992.", Q_UNHCR, False, (),
+                 id="yes-no-question-words-are-the-claim"),
+    pytest.param("When did Armenia join the United Nations?", "Armenia joined the United Nations on 24 October 1945.",
+                 "The United Nations was established on 24 October 1945.", False, ("Armenia",),
+                 id="a-question-name-opening-the-sentence-is-still-a-name"),
+    pytest.param("When did Azerbaijan join the UN?", "Azerbaijan joined the United Nations on 2 March 1992.", Q_ADMIT,
+                 True, (), id="question-name-present"),
+])
+def test_check_support_with_the_question(question, sentence, quote, ok, missing_names):
+    sup = check_support(sentence, quote, frame=generate.question_frame(question))
+    assert sup.ok is ok, sup.reason
+    assert sup.missing_names == tuple(word_stem(n) for n in missing_names)
+
+
 DOC_TEXT = ("The office opened in 1993. It employed 40 people. Its director was Anna Smith. "
             "The office closed in 2024 after a government decision.")
 SPANS = [(0, 26), (27, 49), (50, 80), (81, 135)]
@@ -178,10 +207,16 @@ def test_build_passages_skips_repeats_and_survives_unknown_chunk(store, hits):
     assert alone.sentences == ((stray.start, stray.end),)
 
 
-def test_build_passages_leaves_out_long_or_weak_secondary_hits(store, hits):
+def test_build_passages_clips_long_and_leaves_out_weak_secondary_hits(store, hits):
     long_hit = hit_for(store, MFA, "Azerbaijan was elected to the Executive Board of the United Nations Children")
     assert len(long_hit.text) > 420
-    assert [p.doc_id for p in build_passages([hits[0], long_hit], store)] == [MFA]
+    first, second = build_passages([hits[0], long_hit], store, passage_chars=420, total_chars=1300)
+    # shown clipped at a word, with the whole sentence kept for quoting
+    assert second.sentences == ((long_hit.start, long_hit.end),)
+    assert len(second.text) <= 422 and second.text.endswith(" …")
+    assert " ".join(long_hit.text.split()).startswith(second.text[:-2])
+    room = len(first.text) + generate.MIN_CLIP_CHARS - 1  # too little room left: left out
+    assert len(build_passages([hits[0], long_hit], store, passage_chars=420, total_chars=room)) == 1
     assert build_passages([long_hit], store)[0].text == " ".join(long_hit.text.split())  # the best hit always goes in
     weak = hits[2].model_copy(update={"score": 0.1})
     assert len(build_passages([hits[0], hits[1], weak], store)) == 2

@@ -60,6 +60,8 @@ def test_question_shape(question, judgement, listing, multi, kind):
                  4, id="four-names"),
     pytest.param("UNHCR and UNICEF provide critical assistance.", 0, id="two-names-no-list"),
     pytest.param("It was adopted, debated, and then forgotten.", 0, id="verbs-no-names"),
+    pytest.param("In 1993 the Security Council adopted resolutions 822, 853, 874 and 884.", 4, id="numbers"),
+    pytest.param("On 18 October 1991, the country regained its independence.", 0, id="a-date-is-not-a-list"),
 ])
 def test_list_items(text, n):
     assert list_items(text) == n

@@ -114,6 +114,7 @@ _LOWER_FIRST = frozenset("the this that these those it its a an in on at for to 
 def _function_word(word: str) -> bool:
     """A sentence's first word that reads lower-case after "According to X,": a function word written with one
     capital ("Although", "The"), not an acronym ("US"), a month ("May") or a name."""
+    word = word.rstrip(",;:")  # "Moreover," reads as "moreover,"
     return (word[:1].isupper() and word[1:] == word[1:].lower() and word.lower() in _LOWER_FIRST
             and word.lower() not in MONTH_NAMES)
 

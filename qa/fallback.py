@@ -75,9 +75,10 @@ def typed_score(question: str, sentence: str, context: str = "") -> float | None
 
 def score_candidates(question: str, hits: Sequence[Hit], store: Any) -> list[Scored]:
     """Every hit sentence and its neighbours, scored for how directly it answers the question, best first."""
-    from qa.retrieve import term_coverage, window
+    from qa.retrieve import list_items, question_shape, term_coverage, window
 
     docs = store.docs
+    listing = question_shape(question).listing
     qterms = list(dict.fromkeys(content_terms(question)))
     prior: dict[tuple[str, int, int], float] = {}
     groups: list[tuple[str, list[tuple[int, int]]]] = []
@@ -100,6 +101,8 @@ def score_candidates(question: str, hits: Sequence[Hit], store: Any) -> list[Sco
             key = (doc_id, s, e)
             cov = window(covs, i)
             typed = typed_score(question, sent, sents[i - 1] if i else "")
+            if listing and list_items(sent):  # a list question ("which resolutions ...") is answered by a list
+                typed = 1.0
             score = W_COVERAGE * cov + W_RETRIEVAL * prior[key]
             if typed is not None:
                 score = (score + W_TYPED * typed) * (1.0 if typed > 0 else UNTYPED)

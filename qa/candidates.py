@@ -355,12 +355,15 @@ COPY_MIN_SENTENCE = 20
 COPY_PAIR_OVERLAP = 0.5
 
 
+#: person roles a group holds as often as one person: a band is an album's artist, a company a building's owner
+_GROUP_ROLES = frozenset("who winner champion owner publisher producer artist".split())
+
+
 def _fit(span: Span, kind: str, focus: str = "") -> float:
     """How well a span's type fits the kind asked: 1 for the expected type, 0.8 for another kind of name (the small
     NER model often calls an unusual band name a place), 0 otherwise. A person's role ("director", "father") asks
     for a person: an organisation or a place fits it less."""
-    if kind == "person" and _FOCUS_OF.get(focus) == "person" and focus not in ("who", "winner", "champion",
-                                                                                 "owner", "publisher", "producer"):
+    if kind == "person" and _FOCUS_OF.get(focus) == "person" and focus not in _GROUP_ROLES:
         if span.label == "PERSON":
             return 1.0
         return FIT_ROLE_OTHER_NAME if span.label in _NAMELIKE else 0.0
@@ -593,19 +596,26 @@ _GENERIC_NAME_WORDS = frozenset("""the of and for in on at to a an what who when
 do does did un united nations international national republic state states government new old first last""".split())
 
 
+#: the shortest stem compared when a name is matched without its ending ("Armeni-an" / "Armeni-a")
+DEMONYM_MIN = 5
+
+
 def missing_names(question: str, texts: Sequence[str]) -> list[str]:
     """The names the question mentions (as written) that none of ``texts`` mentions: not one distinctive word of
     the name, nor its acronym (pure). "When did Armenia join the UN?" over sentences about the UN alone gives
     ["Armenia"]."""
     have_words = {match_stem(w) for t in texts for w in words(t)}
     have_raw = {w for t in texts for w in re.findall(r"[\w.]+", t)}
+    # "Armenian" is mentioned where "Armenia" is: a name word matches a text word sharing all but its last two letters
+    have_starts = {w[:k] for w in have_words for k in range(DEMONYM_MIN, len(w) + 1)}
     out = []
     for name in question_names(question):
         ws = [w for w in words(name) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS and not w.isdigit()]
         if not ws:
             continue
         initials = "".join(w[0] for w in _name_words(name)).upper()
-        if any(match_stem(w) in have_words for w in ws) or (len(initials) >= 2 and initials in have_raw):
+        if any(match_stem(w) in have_words or (len(w) - 2 >= DEMONYM_MIN and w[:len(w) - 2] in have_starts)
+               for w in ws) or (len(initials) >= 2 and initials in have_raw):
             continue
         out.append(name)
     return out

@@ -111,10 +111,11 @@ def numbers_in(text: str) -> set[str]:
 
 
 def names_in(text: str) -> set[str]:
-    """Capitalised words that are not stopwords; the first word only when it is an acronym."""
+    """Capitalised words that are not stopwords; the first word only when it is an acronym; never an initial ("H.E.":
+    its letters are no words of their own, and the quote's word list has none either)."""
     toks = [t for t in _tokens(text) if not t[0].isdigit()]
     return {word_stem(t) for i, t in enumerate(toks)
-            if t[0].isupper() and t.lower() not in SUPPORT_STOPWORDS and (i > 0 or (t.isupper() and len(t) > 1))}
+            if t[0].isupper() and len(t) > 1 and t.lower() not in SUPPORT_STOPWORDS and (i > 0 or t.isupper())}
 
 
 @dataclass(frozen=True)

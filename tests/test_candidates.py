@@ -219,3 +219,18 @@ def test_copy_differences(other, diffs):
     assert [(ORIG[a[2]:a[3]], other[b[2]:b[3]]) for a, b in got] == diffs
     for a, b in got:  # the sentence offsets hold the stretch
         assert a[0] <= a[2] < a[3] <= a[1] and b[0] <= b[2] < b[3] <= b[1]
+
+
+@pytest.mark.parametrize("question, texts, missing", [
+    pytest.param("When did Armenia join the UN?", ["The UN was founded on 24 October 1945."], ["Armenia"],
+                 id="name-absent"),
+    pytest.param("Did the Council demand the withdrawal of Armenian forces?", ["Armenia ignored the Council."], [],
+                 id="demonym-of-a-mentioned-country"),
+    pytest.param("Did the Azerbaijani government close the offices?", ["Azerbaijan closed the offices."], [],
+                 id="demonym-ending-in-i"),
+    pytest.param("Did Austrian troops leave?", ["Australia sent troops."], ["Austrian"], id="another-country"),
+])
+def test_missing_names(question, texts, missing):
+    from qa.candidates import missing_names
+
+    assert missing_names(question, texts) == missing

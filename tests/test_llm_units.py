@@ -513,3 +513,11 @@ def test_a_question_in_a_source_supports_nothing(sentence):
     assert sup.ok is False and "question" in sup.reason
     span, sup = select_quote(sentence, spans, text)  # the statement after it does support the sentence
     assert sup.ok and span == spans[1]
+
+
+def test_initials_are_not_names():
+    quote = ("The foundation of the partnership was laid in September 1994 with the participation of H.E. Mr. Heydar "
+             "Aliyev, President of the Republic.")
+    sup = check_support("The partnership was laid in September 1994 with H.E. Mr. Heydar Aliyev.", quote)
+    assert sup.ok, sup.reason
+    assert not check_support("The partnership was laid in September 1994 with H.E. Mr. Ilham Aliyev.", quote).ok

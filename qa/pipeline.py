@@ -270,7 +270,7 @@ def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[
                                          "answer this.")
             stands, disagreements = False, []
     if stands:
-        text = _attributed(run.question, text, citations, disagreements)
+        text = _attributed(run.question, text, citations, disagreements, docs)
         text, citations, _ = enforce(text, citations, docs)
     return _settle(run, text, citations, disagreements, stands=stands, readings=readings if differ else None)
 
@@ -369,7 +369,7 @@ def _off_focus(question: str, citations, docs) -> list[str]:
     return missing_names(question, texts)
 
 
-def _attributed(question: str, text: str, citations, disagreements) -> str:
+def _attributed(question: str, text: str, citations, disagreements, docs=None) -> str:
     """Claims that another retrieved source disputes, or that judge, name who makes them; on a question sources take
     sides on, a side the answer leaves out is added in its own words (qa.answer.attribute, disagreement_answer)."""
     from qa.answer import attribute
@@ -382,7 +382,16 @@ def _attributed(question: str, text: str, citations, disagreements) -> str:
         t = tone(sentence)
         return t.critical > 0 or (judgement and t.favourable + t.denial > 0)
 
-    text = attribute(text, citations, disputed, judges)
+    texts = [docs[c.doc_id].text for c in citations if docs and c.doc_id in docs]
+
+    def common(word: str) -> bool:
+        """An ordinary word, not a name: the cited documents write it lower-case somewhere and never capitalised
+        inside a sentence ("Along", "Guided"; not "Bill" where "said Bill Gates" occurs)."""
+        low = re.compile(rf"\b{re.escape(word)}\b")
+        inner_cap = re.compile(rf"(?<=[a-z,;:] ){re.escape(word.capitalize())}\b")
+        return any(low.search(t) for t in texts) and not any(inner_cap.search(t) for t in texts)
+
+    text = attribute(text, citations, disputed, judges, common)
     opinion = next((d for d in disagreements if d.kind == "opinion"), None)
     if opinion is not None and not text.startswith("The sources disagree"):
         cited_docs = {c.doc_id for c in citations if f"[{c.n}]" in text}

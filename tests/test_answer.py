@@ -45,3 +45,16 @@ def test_sentence_that_names_its_publisher_is_left_alone():
     sentence = "Rights Watch says the closure is deeply concerning. [1]"
     cit = _cit(1, "a.txt", "Rights Watch", "Rights Watch says the closure is deeply concerning.")
     assert attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: True) == sentence
+
+
+@pytest.mark.parametrize("sentence, common_words, expected", [
+    pytest.param("Along with this, work goes on. [1]", {"along"},
+                 "According to Rights Watch, along with this, work goes on. [1]", id="ordinary-word-by-its-documents"),
+    pytest.param("Along with this, work goes on. [1]", set(),
+                 "According to Rights Watch, Along with this, work goes on. [1]", id="unknown-word-keeps-its-capital"),
+    pytest.param("Bill Gates left. [1]", set(), "According to Rights Watch, Bill Gates left. [1]", id="name"),
+])
+def test_first_word_read_by_its_documents(sentence, common_words, expected):
+    cit = _cit(1, "a.txt", "Rights Watch", sentence.split(" [")[0])
+    got = attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: False, common=common_words.__contains__)
+    assert got == expected

@@ -91,7 +91,7 @@ def make_model(name: str, settings: Settings):
 
     class Today(LocalLlamaChat):
         def _set_threads(self, llama):
-            threads = pick_threads(own_running=1)  # before issue 13: every running thread counted as another process
+            threads = pick_threads(own_running=1, background=0)  # before issue 13: every running thread was another process
             llama._ctx.set_n_threads(threads, threads)
             return threads
 

@@ -161,13 +161,16 @@ def _logits_only_for_drafts(llama: Any, lookup: int) -> None:
     llama.eval = eval_tokens
 
 
-def pick_threads(cores: int | None = None, loadavg: str | None = None, own_running: int | None = None) -> int:
+def pick_threads(cores: int | None = None, loadavg: str | None = None, own_running: int | None = None,
+                 background: int | None = None) -> int:
     """Threads for the next request: all cores when no other process is running, fewer when others are.
 
     llama.cpp's threads wait on each other at every step, so on a shared 2-core machine two threads competing with
     other processes run several times slower than one thread. ``loadavg`` is /proc/loadavg's text and
     ``own_running`` this process's runnable threads, the reader included (both for tests): this process's own threads
-    (an embedder still finishing, the page's server) are not competition.
+    (an embedder still finishing, the page's server) are not competition. Nor are ``background`` threads: other
+    processes' runnable threads at a lower priority (``nice``: an indexer or a benchmark run at nice 19 gets the CPU
+    only when the model leaves it idle), counted from /proc when others run and it is None.
     """
     cores = cores or os.cpu_count() or 1
     try:
@@ -180,7 +183,27 @@ def pick_threads(cores: int | None = None, loadavg: str | None = None, own_runni
     if own_running is None:
         own_running = _own_running_threads()
     others = running - max(own_running, 1)  # the thread reading the file is always running
+    if others > 0:
+        others -= _background_running() if background is None else background
     return max(1, min(cores, cores - max(others, 0)))
+
+
+def _background_running() -> int:
+    """Runnable threads of other processes with a positive nice value (lower priority than ours)."""
+    n, own = 0, str(os.getpid())
+    try:
+        procs = [p.name for p in os.scandir("/proc") if p.name.isdigit() and p.name != own]
+    except OSError:
+        return 0
+    for pid in procs:
+        try:
+            for task in os.scandir(f"/proc/{pid}/task"):
+                with open(f"{task.path}/stat") as fh:
+                    fields = fh.read().rsplit(")", 1)[1].split()
+                n += fields[0] == "R" and int(fields[16]) > 0  # state, nice (fields 3 and 19 of stat)
+        except (OSError, IndexError, ValueError):
+            continue
+    return n
 
 
 def _own_running_threads() -> int:

@@ -399,7 +399,32 @@ def test_make_llm_specs(monkeypatch):
     pytest.param(2, "0.10 0.20 0.30 1/300 999", 0, 2, id="the-reader-counts-at-least-once"),
 ])
 def test_pick_threads(cores, loadavg, own, expected):
-    assert llm.pick_threads(cores, loadavg, own_running=own) == expected
+    assert llm.pick_threads(cores, loadavg, own_running=own, background=0) == expected
+
+
+@pytest.mark.parametrize("loadavg, background, expected", [
+    pytest.param("3.00 2.00 1.00 3/300 999", 2, 2, id="two-niced-threads-do-not-compete"),
+    pytest.param("3.00 2.00 1.00 3/300 999", 1, 1, id="one-niced-one-not"),
+    pytest.param("3.00 2.00 1.00 3/300 999", 0, 1, id="nothing-niced"),
+])
+def test_pick_threads_leaves_out_lower_priority_processes(loadavg, background, expected):
+    assert llm.pick_threads(2, loadavg, own_running=1, background=background) == expected
+
+
+def test_background_running_counts_a_niced_busy_process():
+    import subprocess
+
+    busy = subprocess.Popen(["nice", "-n", "19", sys.executable, "-c", "while True: pass"])
+    try:
+        import time
+
+        deadline = time.time() + 10
+        while time.time() < deadline and llm._background_running() < 1:
+            time.sleep(0.05)
+        assert llm._background_running() >= 1
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 def test_own_running_threads_counts_this_thread():

@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
-from qa.text import QUESTION_STOPWORDS, match_stem, singular
+from qa.text import POLAR_AUX, QUESTION_STOPWORDS, match_stem, singular
 from qa.values import Value, compare, extract_values
 
 log = logging.getLogger(__name__)
@@ -69,8 +69,7 @@ _FOCUS_OF = {w: k for k, ws in _FOCUS.items() for w in ws}
 
 _WH = re.compile(r"\b(who|whom|whose|when|where|what|which|how many|how much|how old|how long|how far|how tall|"
                  r"what year|which year|what date|in what year|in which year|how)\b", re.I)
-_POLAR = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must)\b",
-                    re.I)
+_POLAR = re.compile(rf"^\W*(?:{POLAR_AUX})\b", re.I)
 
 
 @dataclass(frozen=True)

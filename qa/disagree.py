@@ -38,7 +38,7 @@ from itertools import combinations
 
 from qa import candidates as C
 from qa.settings import Settings
-from qa.text import claim_stems, is_question, snowball_stem
+from qa.text import POLAR_AUX, claim_stems, is_question, snowball_stem
 from qa.types import Citation, Claim, Disagreement, Document, Hit, Side
 from qa.verify import citation_at
 from qa.values import Value, compare, compare_sets, extract_values
@@ -66,8 +66,8 @@ _DENIAL = re.compile(
 # A question asks for a judgement when it is a yes/no question or asks why, how (not how many/much/long...), to what
 # extent, or what role, reason, impact... Questions for a value or a name (when, how many, which, who) only get value
 # conflicts: sources that tell different details are not in conflict.
-_POLAR_Q = re.compile(r"^\W*(?:is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must|"
-                      r"isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t)\b", re.I)
+_POLAR_Q = re.compile(rf"^\W*(?:{POLAR_AUX}|isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t)\b",
+                      re.I)
 _SPEAKER_Q = re.compile(r"\baccording to\b|\b(?:what|how) (?:did|does|do|has|have|had)\b.{0,80}?\b(?:say|said|state|stated|"
                         r"announce|announced|report|reported|claim|claimed|write|wrote|explain|explained)\b", re.I)
 _JUDGE_Q = re.compile(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
-from qa.text import (COUNT_WORDS, SUPPORT_STOPWORDS, is_question, looks_like_instruction, squash, visible,
+from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, squash, visible,
                      word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.settings import Settings
@@ -42,7 +42,7 @@ MAX_PASSAGES = Settings.max_passages
 MIN_SCORE_RATIO = Settings.min_score_ratio
 #: a secondary hit longer than the room left is shown clipped to that room if at least this much (characters) is left
 #: ("Launched in 2008 at the initiative of ... [a 440-character sentence]" was left out whole before, and the model
-#: answered from the sentence beside it)
+#: answered from the sentence beside it); set by hand (about one short sentence), not swept
 MIN_CLIP_CHARS = 160
 MIN_OVERLAP = 0.6  # share of the sentence's content words that the quote must contain
 # The values below are the original hand-set values of the first grounded answers (commit ce137e2), checked with the
@@ -154,8 +154,7 @@ def question_frame(question: str) -> Frame:
     return Frame(frozenset(content_words(question) - names - numbers_in(question)), names)
 
 
-_POLAR_QUESTION = re.compile(r"^\W*(?:is|are|was|were|am|do|does|did|will|would|can|could|should|shall|has|have|had|"
-                             r"may|might|must)\b", re.I)
+_POLAR_QUESTION = re.compile(rf"^\W*(?:{POLAR_AUX}|am|shall)\b", re.I)
 
 
 def _acronym_prefixes(tokens: Sequence[str]) -> set[str]:

@@ -220,6 +220,10 @@ def visible(text: str) -> str:
     return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
 
 
+#: the auxiliaries a yes/no question opens with ("Is ...", "Did ..."); each caller adds its own few more
+POLAR_AUX = "is|are|was|were|do|does|did|will|would|can|could|should|has|have|had|may|might|must"
+
+
 def is_question(sentence: str) -> bool:
     """True when a sentence asks rather than states (it ends with "?", before any closing quotes)."""
     return sentence.rstrip(" \"'”’").endswith("?")

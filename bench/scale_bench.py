@@ -124,7 +124,12 @@ class CachedEmbedder:
         if self._inner is None:
             from qa.embed import make_embedder
 
-            self._inner = make_embedder(self.spec)
+            model = os.environ.get("QA_BENCH_MODEL")  # the same model's folder elsewhere (a copy in fp16, say)
+            self._inner = make_embedder(f"st:{model}" if model else self.spec)
+            device = os.environ.get("QA_BENCH_DEVICE", "cpu")
+            if device != "cpu":  # warming the cache on an accelerator: fp16, big batches (only the cache sees it)
+                self._inner.model.to(device).half()
+                self._inner.batch_size = 1024
         return self._inner
 
     def warm(self, texts, batch: int = 4096, progress=None) -> int:
@@ -208,13 +213,17 @@ def _disk(path: Path) -> int:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) if path.exists() else 0
 
 
+def _log(msg: str, t0: list[float] = [time.perf_counter()]) -> None:
+    print(f"  [{time.perf_counter() - t0[0]:7.1f} s] {msg}", file=sys.stderr, flush=True)
+
+
 def measure(size: int, store: str, n_questions: int) -> dict:
     import faiss
 
     from qa.retrieve import retrieve
     from qa.store_api import make_store
 
-    faiss.omp_set_num_threads(1)
+    faiss.omp_set_num_threads(os.cpu_count() or 1)  # build on every core, as `qa index` does; search on one
     emb = CachedEmbedder()
     folder = CACHE / "runs" / f"{store}-{size}"
     shutil.rmtree(folder, ignore_errors=True)
@@ -228,18 +237,24 @@ def measure(size: int, store: str, n_questions: int) -> dict:
 
         atexit.register(server.kill)  # a failed run must not leave the server behind
     settings = _settings(store, folder, uri if server else "")
+    _log(f"{store} at {size}: {len(emb.index)} cached vectors")
     docs = list(documents(size))
+    _log(f"{len(docs)} documents")
     n_add = min(1000, len(docs) // 10)  # the last documents are added to the built index: an incremental change
     t0 = time.perf_counter()
     st = make_store(settings, embedder=emb, empty=True)
     st.add_documents(docs[:-n_add])
     build = time.perf_counter() - t0
+    _log(f"built in {build:.1f} s")
     t0 = time.perf_counter()
     st.add_documents(docs[-n_add:])
     add = time.perf_counter() - t0
+    _log(f"{n_add} documents added in {add:.1f} s")
+    faiss.omp_set_num_threads(1)
     questions = _questions(n_questions)
     qvecs = emb.embed(questions)
     exact = _exact_top10(docs, emb, qvecs)
+    _log("exact top 10 computed")
     lat, recall, dense, calls = [], [], [], []
     for q, qv, truth in zip(questions, qvecs, exact):
         t = time.perf_counter()

@@ -8,6 +8,7 @@ live; stores keep that.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,12 +16,32 @@ from pathlib import Path
 import numpy as np
 
 from qa.chunk import chunk_document, embed_text
+from qa.text import content_terms
 from qa.types import Chunk, Document, Span
 
 #: documents are prepared (chunked + embedded) and written this many chunks at a time: memory stays bounded
 BATCH_CHUNKS = 20_000
 FILES = ("documents.jsonl", "chunks.npy", "sentences.npy", "chunk_rows.npy", "chunk_rows_ptr.npy",
          "chunk_vecs.npy", "sent_vecs.npy")
+#: each chunk's lexical terms, written with the segment so that an index change never re-reads old chunks' text
+#: (optional: a segment written before them gets them computed, and written, on its next change)
+TERM_FILES = ("terms.npy", "terms_ptr.npy", "terms_vocab.json")
+
+
+@dataclass
+class Terms:
+    """Each chunk's content terms (qa.text.content_terms of its text, in order, repeats kept: what BM25 counts),
+    as CSR over a vocabulary local to the batch: chunk i's terms are vocab[ids[ptr[i]:ptr[i + 1]]]."""
+
+    vocab: list[str]
+    ids: np.ndarray  # int32
+    ptr: np.ndarray  # int64, one more than the chunks
+
+    def select(self, keep: np.ndarray) -> "Terms":
+        """The terms of the chunks where `keep` (a boolean mask over chunks) is True."""
+        lens = np.diff(self.ptr)
+        token_chunk = np.repeat(np.arange(len(lens)), lens)
+        return Terms(self.vocab, self.ids[keep[token_chunk]], np.concatenate([[0], np.cumsum(lens[keep])]).astype("int64"))
 
 
 @dataclass
@@ -34,6 +55,19 @@ class Batch:
     ptr: np.ndarray
     chunk_vecs: np.ndarray  # (n, dim) float32, unit length
     sent_vecs: np.ndarray  # (m, dim) float32, unit length
+    terms: Terms | None = None  # computed on first use (chunk_terms), kept with the segment on disk
+
+    def chunk_terms(self) -> Terms:
+        """Every chunk's content terms (computed once per batch, then read from the segment)."""
+        if self.terms is None:
+            vocab: dict[str, int] = {}
+            ids: list[int] = []
+            ptr = [0]
+            for i in range(len(self.chunks)):
+                ids.extend(vocab.setdefault(t, len(vocab)) for t in content_terms(self.chunk_text(i)))
+                ptr.append(len(ids))
+            self.terms = Terms(list(vocab), np.asarray(ids, "int32"), np.asarray(ptr, "int64"))
+        return self.terms
 
     def chunk(self, i: int, chunk_id: int) -> Chunk:
         d, s, e = (int(x) for x in self.chunks[i])
@@ -75,7 +109,8 @@ class Batch:
             rows.extend(smap[self.rows[self.ptr[i]:self.ptr[i + 1]]].tolist())
             ptr.append(len(rows))
         return Batch([self.docs[i] for i in keep_docs], chunks, sents, np.asarray(rows, "int64"),
-                     np.asarray(ptr, "int64"), np.asarray(self.chunk_vecs[cmask]), np.asarray(self.sent_vecs[smask]))
+                     np.asarray(ptr, "int64"), np.asarray(self.chunk_vecs[cmask]), np.asarray(self.sent_vecs[smask]),
+                     self.terms.select(cmask) if self.terms is not None else None)
 
 
 def chunk_docs(docs: list[Document], chunk_chars: int, overlap: int):
@@ -134,6 +169,25 @@ def write(batch: Batch, folder: Path) -> None:
     np.save(folder / "chunk_rows_ptr.npy", batch.ptr)
     np.save(folder / "chunk_vecs.npy", np.ascontiguousarray(batch.chunk_vecs, "float32"))
     np.save(folder / "sent_vecs.npy", np.ascontiguousarray(batch.sent_vecs, "float32"))
+    write_terms(batch, folder)
+
+
+def write_terms(batch: Batch, folder: Path) -> None:
+    t = batch.chunk_terms()
+    np.save(folder / "terms.npy", t.ids)
+    np.save(folder / "terms_ptr.npy", t.ptr)
+    (folder / "terms_vocab.json").write_text(json.dumps(t.vocab, ensure_ascii=False), encoding="utf-8")
+
+
+def _read_terms(folder: Path, n_chunks: int) -> Terms | None:
+    if not all((folder / f).is_file() for f in TERM_FILES):
+        return None  # written before terms were kept: computed on first use
+    t = Terms(json.loads((folder / "terms_vocab.json").read_text(encoding="utf-8")), np.load(folder / "terms.npy"),
+              np.load(folder / "terms_ptr.npy"))
+    if len(t.ptr) != n_chunks + 1 or (len(t.ptr) and t.ptr[-1] != len(t.ids)) or \
+            (len(t.ids) and int(t.ids.max()) >= len(t.vocab)):
+        raise ValueError(f"segment {folder.name}: its terms are inconsistent")
+    return t
 
 
 def read(folder: Path) -> Batch:
@@ -146,6 +200,7 @@ def read(folder: Path) -> Batch:
     n, m = len(b.chunks), len(b.sentences)
     if len(b.ptr) != n + 1 or len(b.chunk_vecs) != n or len(b.sent_vecs) != m or (m and b.sentences[:, 0].max() >= len(docs)):
         raise ValueError(f"segment {folder.name} is inconsistent")
+    b.terms = _read_terms(folder, n)
     return b
 
 

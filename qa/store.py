@@ -25,7 +25,6 @@ import os
 import shutil
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -369,10 +368,13 @@ def _commit(settings: Settings, prev: Store, new: Iterable[seg.Batch], removed: 
             seg.write(b, tmp / "segments" / nm)
             b = seg.read(tmp / "segments" / nm)
         else:
-            for f in seg.FILES:  # immutable: a hard link costs no copy
+            for f in seg.FILES + seg.TERM_FILES:  # immutable: a hard link costs no copy
                 rel = f"segments/{nm}/{f}"
                 (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
-                _link(prev.gen_dir / rel, tmp / rel)
+                if f in seg.FILES or (prev.gen_dir / rel).is_file():
+                    _link(prev.gen_dir / rel, tmp / rel)
+            if not (tmp / f"segments/{nm}/{seg.TERM_FILES[0]}").is_file():  # an older segment: keep its terms now
+                seg.write_terms(b, tmp / "segments" / nm)
                 if rel in prev_files:
                     files[rel] = prev_files[rel]
         segs.append(b)
@@ -458,22 +460,35 @@ def _save_shared(store: Store, tmp: Path, settings: Settings) -> None:
     import faiss
 
     faiss.write_index(store.faiss, str(tmp / "chunks.faiss"))
-    df: Counter[str] = Counter()
-    tokens, ids = [], []
+    vocab: dict[str, int] = {}
+    tokens: list[list[int]] = []  # per live chunk, its terms as ids of `vocab`
+    ids, df_parts = [], []
     for k, b in enumerate(store._segs):
-        for i in range(len(b.chunks)):
-            cid = int(store._c0[k]) + i
-            if not store._live[cid]:
-                continue
-            terms = content_terms(b.chunk_text(i))
-            df.update(set(terms))
-            tokens.append(terms or ["∅"])
-            ids.append(cid)
-    store._df, store._bm25_ids = dict(df), np.asarray(ids, "int64")
+        c0, n = int(store._c0[k]), len(b.chunks)
+        live = np.asarray(store._live[c0:c0 + n], bool)
+        if not n or not live.any():
+            continue
+        t = b.chunk_terms()  # kept with the segment: no chunk text is read again
+        to_global = np.fromiter((vocab.setdefault(w, len(vocab)) for w in t.vocab), "int64", len(t.vocab))
+        flat, ptr = to_global[t.ids].tolist(), t.ptr.tolist()
+        for i in np.flatnonzero(live).tolist():
+            tokens.append(flat[ptr[i]:ptr[i + 1]] or [vocab.setdefault("∅", len(vocab))])
+            ids.append(c0 + i)
+        rows = np.repeat(np.arange(n), np.diff(t.ptr))  # chunk of each term occurrence
+        keep = live[rows]
+        pairs = np.unique(rows[keep] * (len(t.vocab) + 1) + t.ids[keep])  # each (chunk, term) once
+        local, counts = np.unique(pairs % (len(t.vocab) + 1), return_counts=True)
+        df_parts.append((to_global[local], counts))
+    df = np.zeros(len(vocab), "int64")
+    for g, c in df_parts:
+        np.add.at(df, g, c)
+    words = list(vocab)
+    store._df = {words[i]: int(df[i]) for i in np.flatnonzero(df).tolist()}
+    store._bm25_ids = np.asarray(ids, "int64")
     store.bm25 = None
     if tokens:
         store.bm25 = bm25s.BM25()
-        store.bm25.index(tokens, show_progress=False)
+        store.bm25.index((tokens, vocab), show_progress=False)
         store.bm25.save(str(tmp / "bm25"))
     del tokens
     np.save(tmp / "bm25_ids.npy", store._bm25_ids)

@@ -119,3 +119,78 @@ def test_add_and_remove_documents(fake_settings, tmp_path):
     with pytest.raises(CorpusError, match="no readable text"):
         store.add_files([bad])
     assert len(store.docs) == 5  # nothing lost
+
+
+def _bm25_from_text(store):
+    """BM25 and document frequencies as they were built before terms were kept: from every live chunk's text."""
+    from collections import Counter
+
+    import bm25s
+
+    from qa.text import content_terms
+
+    live = [c for c in store.chunks if store._live[c.chunk_id]]
+    terms = [content_terms(" ".join(store.docs[c.doc_id].text[s.start:s.end] for s in c.sentences)) for c in live]
+    bm25 = bm25s.BM25()
+    bm25.index([t or ["∅"] for t in terms], show_progress=False)
+    df = Counter(w for t in terms for w in set(t))
+    return bm25, dict(df), [c.chunk_id for c in live]
+
+
+def test_lexical_index_from_kept_terms_equals_one_built_from_text(fake_settings, tmp_path):
+    import numpy as np
+
+    store = open_store(fake_settings)
+    store.add_files([write(tmp_path / "x" / "harbour.txt", "The harbour master of Gdansk retired in 2019.\n\n"
+                           "Gdansk harbour handles grain.\n")])
+    store.remove_documents(["ngo-statement-un-offices.txt"])  # a tombstone: its chunks are not live
+    for s in (store, load(fake_settings, store.embedder)):
+        bm25, df, ids = _bm25_from_text(s)
+        assert s._df == df and s._bm25_ids.tolist() == ids
+        for q in (["harbour", "gdansk"], ["azerbaijan", "un"], ["offic"], ["red", "cross", "humanitarian"]):
+            q = [w for w in q if w in df]
+            if q:
+                assert np.allclose(s.bm25.get_scores(q), bm25.get_scores(q), atol=1e-5)
+
+
+def test_a_change_reads_no_old_chunk_text(fake_settings, tmp_path, monkeypatch):
+    """Adding a document tokenises its chunks only: old segments' terms are linked from the last generation."""
+    import qa.segments
+
+    store = open_store(fake_settings)
+    old = _segment(store.gen_dir)
+    inode = (old / "terms.npy").stat().st_ino
+    calls = []
+    real = qa.segments.content_terms
+    monkeypatch.setattr(qa.segments, "content_terms", lambda text: calls.append(text) or real(text))
+    fresh = load(fake_settings, store.embedder)
+    fresh.add_files([write(tmp_path / "x" / "harbour.txt", "The harbour master of Gdansk retired in 2019.\n")])
+    assert len(calls) == 1 and "Gdansk" in calls[0]
+    assert (fresh.gen_dir / "segments" / old.name / "terms.npy").stat().st_ino == inode  # a hard link, not rewritten
+    assert "gdansk" in fresh._df and fresh.search_lexical("Gdansk harbour", 3)
+
+
+def test_an_index_written_before_terms_were_kept_still_loads_and_gains_them(fake_settings, tmp_path):
+    store = open_store(fake_settings)
+    seg_dir = _segment(store.gen_dir)
+    manifest = json.loads((store.gen_dir / "manifest.json").read_text())
+    for f in ("terms.npy", "terms_ptr.npy", "terms_vocab.json"):  # as an older version wrote it
+        (seg_dir / f).unlink()
+        manifest["files"].pop(f"segments/{seg_dir.name}/{f}")
+    (store.gen_dir / "manifest.json").write_text(json.dumps(manifest))
+    old = load(fake_settings, store.embedder)
+    assert old.search_lexical("Red Cross", 3)
+    old.add_files([write(tmp_path / "x" / "harbour.txt", "The harbour master of Gdansk retired in 2019.\n")])
+    assert (old.gen_dir / "segments" / seg_dir.name / "terms.npy").is_file()
+    bm25, df, ids = _bm25_from_text(load(fake_settings, store.embedder))
+    assert old._df == df
+
+
+def test_inconsistent_terms_are_a_damaged_index(fake_settings):
+    import numpy as np
+
+    store = open_store(fake_settings)
+    seg_dir = _segment(store.gen_dir)
+    np.save(seg_dir / "terms_ptr.npy", np.zeros(3, "int64"))
+    with pytest.raises(StoreError):
+        load(fake_settings, store.embedder)

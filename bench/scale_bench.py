@@ -39,7 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
-CACHE = ROOT / "bench" / ".cache"
+CACHE = Path(os.environ.get("QA_BENCH_CACHE") or ROOT / "bench" / ".cache")
+RUNS = Path(os.environ.get("QA_BENCH_RUNS") or CACHE / "runs")  # where each measured index is built
 DATA = ROOT / "eval" / "data"
 SENTS_PER_DOC = 30
 
@@ -91,6 +92,25 @@ def documents(n_chunks: int, chunk_chars: int = 700, overlap: int = 1):
         total += len(chunk_document(doc, chunk_chars, overlap))
         i += 1
         yield doc
+
+
+def cached_documents(n_chunks: int) -> list:
+    """documents(n_chunks) as a list, pickled in the cache (generating 1M chunks' worth takes about a minute)."""
+    import inspect
+    import pickle
+
+    key = hashlib.sha256((inspect.getsource(documents) + inspect.getsource(_sentence_pool)).encode()).hexdigest()[:12]
+    path = CACHE / f"docs-{n_chunks}-{key}.pkl"
+    try:
+        with open(path, "rb") as fh:
+            return pickle.load(fh)
+    except Exception:  # missing, or written by another version: made again
+        docs = list(documents(n_chunks))
+        CACHE.mkdir(parents=True, exist_ok=True)
+        with open(path.with_suffix(f".tmp{os.getpid()}"), "wb") as fh:
+            pickle.dump(docs, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(path.with_suffix(f".tmp{os.getpid()}"), path)
+        return docs
 
 
 # -- vectors, cached by text -------------------------------------------------------------------------------------
@@ -182,7 +202,10 @@ def texts_of(docs, chunk_chars: int = 700, overlap: int = 1):
 
 def warm(size: int, n_questions: int) -> None:
     emb = CachedEmbedder()
-    texts = list(texts_of(documents(size))) + _questions(n_questions)
+    from qa.retrieve import question_shape
+
+    questions = _questions(n_questions)  # and the parts retrieve() embeds on its own: no model loads mid-timing
+    texts = list(texts_of(cached_documents(size))) + questions + [p for q in questions for p in question_shape(q).parts]
     t0 = time.time()
 
     def progress(done, total):
@@ -214,7 +237,8 @@ def _disk(path: Path) -> int:
 
 
 def _log(msg: str, t0: list[float] = [time.perf_counter()]) -> None:
-    print(f"  [{time.perf_counter() - t0[0]:7.1f} s] {msg}", file=sys.stderr, flush=True)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    print(f"  [{time.perf_counter() - t0[0]:7.1f} s, peak RSS {rss} MB] {msg}", file=sys.stderr, flush=True)
 
 
 def measure(size: int, store: str, n_questions: int) -> dict:
@@ -225,7 +249,7 @@ def measure(size: int, store: str, n_questions: int) -> dict:
 
     faiss.omp_set_num_threads(os.cpu_count() or 1)  # build on every core, as `qa index` does; search on one
     emb = CachedEmbedder()
-    folder = CACHE / "runs" / f"{store}-{size}"
+    folder = RUNS / f"{store}-{size}"
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "corpus").mkdir(parents=True)
     server = None
@@ -237,8 +261,9 @@ def measure(size: int, store: str, n_questions: int) -> dict:
 
         atexit.register(server.kill)  # a failed run must not leave the server behind
     settings = _settings(store, folder, uri if server else "")
+    cache_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # the bench's own vector cache
     _log(f"{store} at {size}: {len(emb.index)} cached vectors")
-    docs = list(documents(size))
+    docs = cached_documents(size)
     _log(f"{len(docs)} documents")
     n_add = min(1000, len(docs) // 10)  # the last documents are added to the built index: an incremental change
     t0 = time.perf_counter()
@@ -250,11 +275,13 @@ def measure(size: int, store: str, n_questions: int) -> dict:
     st.add_documents(docs[-n_add:])
     add = time.perf_counter() - t0
     _log(f"{n_add} documents added in {add:.1f} s")
+    index_rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)  # the peak while indexing
     faiss.omp_set_num_threads(1)
     questions = _questions(n_questions)
     qvecs = emb.embed(questions)
-    exact = _exact_top10(docs, emb, qvecs)
+    exact = _exact_top10(docs, emb, qvecs) if store == "milvus" else _exact_top10_stored(st, qvecs)
     _log("exact top 10 computed")
+    flat_ms = _flat_search_ms(st, qvecs) if store != "milvus" else None
     lat, recall, dense, calls = [], [], [], []
     for q, qv, truth in zip(questions, qvecs, exact):
         t = time.perf_counter()
@@ -278,13 +305,13 @@ def measure(size: int, store: str, n_questions: int) -> dict:
         disk = _disk(folder / "milvus")
     return {"size": size, "store": store, "chunks": n_chunks, "build_s": round(build, 1), "added_docs": n_add,
             "add_s": round(add, 1),
-            "peak_rss_mb": rss,
+            "peak_rss_mb": rss, "indexing_peak_rss_mb": index_rss, "cache_rss_mb": cache_rss,
             "disk_mb": round(disk / 2**20), "p50_ms": round(1000 * statistics.median(lat), 1),
             "p95_ms": round(1000 * float(np.percentile(lat, 95)), 1), "recall10": round(float(np.mean(recall)), 3),
             "dense_p50_ms": round(1000 * statistics.median(dense), 2),
             "calls_p50_ms": round(1000 * statistics.median(calls), 2),
             "calls_p95_ms": round(1000 * float(np.percentile(calls, 95)), 2),
-            "embedded_at_build": emb.misses}
+            "flat_search_p50_ms": flat_ms, "embedded_at_build": emb.misses}
 
 
 def _store_calls(st, question: str, qvec) -> None:
@@ -321,6 +348,38 @@ def _exact_top10(docs, emb, qvecs) -> list[list[int]]:
             best[j] = sorted(best[j] + [(float(sims[j, i]), base + int(i)) for i in top], reverse=True)[:10]
         base += len(ctexts)
     return [[i for _, i in b] for b in best]
+
+
+def _exact_top10_stored(st, qvecs) -> list[list[int]]:
+    """Ground truth for the embedded store: exact inner product over the chunk vectors its segments hold (the
+    vectors any index of it is built from), a block at a time from the memory-mapped files."""
+    q = np.asarray(qvecs, "float32")
+    best: list[list[tuple[float, int]]] = [[] for _ in q]
+    for k, b in enumerate(st._segs):
+        base = int(st._c0[k])
+        for lo in range(0, len(b.chunks), 50_000):
+            sims = q @ np.asarray(b.chunk_vecs[lo:lo + 50_000], "float32").T
+            for j in range(len(q)):
+                top = np.argpartition(-sims[j], min(10, sims.shape[1] - 1))[:10]
+                best[j] = sorted(best[j] + [(float(sims[j, i]), base + lo + int(i)) for i in top], reverse=True)[:10]
+    return [[i for _, i in b] for b in best]
+
+
+def _flat_search_ms(st, qvecs) -> float:
+    """For reference: p50 of an exact FAISS flat search over the same chunk vectors, one thread."""
+    import faiss
+
+    flat = faiss.IndexFlatIP(qvecs.shape[1])
+    for b in st._segs:
+        for lo in range(0, len(b.chunks), 50_000):
+            flat.add(np.ascontiguousarray(b.chunk_vecs[lo:lo + 50_000], dtype="float32"))
+    lat = []
+    for q in qvecs:
+        t = time.perf_counter()
+        flat.search(q.reshape(1, -1).astype("float32"), 30)
+        lat.append(time.perf_counter() - t)
+    del flat
+    return round(1000 * statistics.median(lat), 2)
 
 
 def crossover(sizes: list[int], n_queries: int = 100) -> None:

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
-from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, squash, visible,
+from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, negated_stems,
+                     squash, visible,
                      word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.settings import Settings
@@ -198,7 +199,19 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
         reasons.append("names not in the quote: " + ", ".join(missing_names))
     if overlap < min_overlap:
         reasons.append(f"word overlap {overlap:.2f} < {min_overlap:.2f}")
+    elif _polarity_differs(sentence, quote, matched & judged):
+        reasons.append("the quote negates what the sentence states (or the reverse)")
     return Support(not reasons, overlap, missing_numbers, missing_names, "; ".join(reasons))
+
+
+def _polarity_differs(sentence: str, quote: str, claim: set[str]) -> bool:
+    """True when most of the claim's words sit under a negation in one text and not in the other: "Yes, it is a
+    political message" against "I don't think it should be perceived as a political message" (pure)."""
+    if not claim:
+        return False
+    in_quote = {w for w in claim if any(_same(w, k) for k in negated_stems(quote))}
+    in_sentence = claim & negated_stems(sentence)
+    return (2 * len(in_quote) > len(claim)) != (2 * len(in_sentence) > len(claim))
 
 
 def _capital_runs(tokens: Sequence[str]) -> list[list[str]]:
@@ -227,9 +240,15 @@ def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str,
                 break
             start, end = spans[i][0], spans[j][1]
             sup = check_support(sentence, doc_text[start:end], extra_names=extra_names, frame=frame)
-            if sup.ok and all(is_question(doc_text[a:b]) for a, b in spans[i:j + 1]):
+            stated = [doc_text[a:b] for a, b in spans[i:j + 1] if not is_question(doc_text[a:b])]
+            if sup.ok and not stated:
                 # "Does this signify a political message?" asks; it supports neither yes nor no
                 sup = Support(False, sup.overlap, sup.missing_numbers, sup.missing_names, "the quote is a question")
+            elif sup.ok and len(stated) < length:  # a question in the run: what it states must support it alone
+                alone = check_support(sentence, " ".join(stated), extra_names=extra_names, frame=frame)
+                if not alone.ok:
+                    sup = Support(False, alone.overlap, alone.missing_numbers, alone.missing_names,
+                                  "only a question in the quote supports it")
             key = (sup.ok, -length if sup.ok else 0, sup.rank[1], sup.overlap, -length)
             if best is None or key > best[0]:
                 best = (key, (start, end), sup)
@@ -477,9 +496,12 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict, frame: Fram
     scored.sort(key=lambda t: t[0], reverse=True)
     _, p, span, sup = scored[0]
     best = _Choice(sup.ok, sup, ((p, span),))
-    if best.ok or len(scored) < 2:
+    # a pair is two statements: a quote that only asks ("Does this signify a political message?") joins none
+    stating = [t for t in scored if not is_question(docs[t[1].doc_id].text[t[2][0]:t[2][1]])]
+    if best.ok or len(stating) < 2:
         return best
-    for _, p2, span2, _ in scored[1:1 + PAIR_PARTNERS]:
+    _, p, span, _ = stating[0]
+    for _, p2, span2, _ in stating[1:1 + PAIR_PARTNERS]:
         d1, d2 = docs[p.doc_id], docs[p2.doc_id]
         joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
         sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title), frame=frame)

@@ -233,3 +233,38 @@ def looks_like_instruction(sentence: str) -> bool:
     """True for a sentence that addresses the model ("ignore previous instructions", "reply only X") rather than
     stating something about the world. Such sentences can be quoted but are never shown to a model as evidence."""
     return bool(_INSTRUCTION.search(visible(sentence)))
+
+
+# ---- negation ----------------------------------------------------------------------------------------------------
+
+_NEG_TOKEN = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\w\s]")
+_NEG_CUES = frozenset("not no never cannot nor neither none nothing nobody without".split())
+# a negation's reach ends at a clause break: punctuation, or a word that turns the sentence ("..., rather, ...")
+_NEG_ENDS = frozenset("but rather however although though yet while whereas instead except because".split())
+_NOT_NEGATION = frozenset({("not", "only"), ("not", "just"), ("not", "merely"), ("not", "least"), ("no", "doubt")})
+_QUOTE_MARKS = frozenset("\"'“”‘’«»")
+
+
+def negated_stems(text: str) -> set[str]:
+    """Stems (word_stem) of the words a negation governs: from "not", "no", "never", "-n't" ... to the end of its
+    clause (NegEx-style scope). "I don't think it should be perceived as a political message, rather ..." ->
+    {think, perceiv, polit, messag, ...}; "not only" and "no doubt" negate nothing (pure)."""
+    toks = _NEG_TOKEN.findall(text)
+    out: set[str] = set()
+    on = False
+    for i, tok in enumerate(toks):
+        if not tok[0].isalnum():
+            if tok not in _QUOTE_MARKS:
+                on = False
+            continue
+        low = tok.lower().replace("’", "'")
+        if low in _NEG_ENDS:
+            on = False
+            continue
+        nxt = toks[i + 1].lower() if i + 1 < len(toks) else ""
+        if (low in _NEG_CUES or low.endswith("n't")) and (low, nxt) not in _NOT_NEGATION:
+            on = True
+            continue
+        if on:
+            out.add(word_stem(tok))
+    return out

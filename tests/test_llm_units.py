@@ -546,3 +546,66 @@ def test_initials_are_not_names():
     sup = check_support("The partnership was laid in September 1994 with H.E. Mr. Heydar Aliyev.", quote)
     assert sup.ok, sup.reason
     assert not check_support("The partnership was laid in September 1994 with H.E. Mr. Ilham Aliyev.", quote).ok
+
+
+_NEGATED = "Therefore, I don’t think it should be perceived as a political message—rather, it’s an optimization of relations."
+
+
+@pytest.mark.parametrize("sentence, quote, ok", [
+    pytest.param("It is a political message.", _NEGATED, False, id="quote-negates-the-claim"),
+    pytest.param("Yes, the closure is a political message.", _NEGATED, False, id="yes-against-a-negated-quote"),
+    pytest.param("It should not be perceived as a political message.", _NEGATED, True, id="both-negated"),
+    pytest.param("It is an optimization of relations.", _NEGATED, True, id="claim-outside-the-negation"),
+    pytest.param("Azerbaijan does not need the UN's aid.", "Azerbaijan still needs the UN's aid.", False,
+                 id="sentence-negates-the-quote"),
+    pytest.param("The offices closed in 2024.", "The offices closed in 2024, not in 2023.", True,
+                 id="negation-of-another-clause"),
+    pytest.param("The office handles refugees and migrants.", "The office handles not only refugees but migrants.",
+                 True, id="not-only-is-no-negation"),
+])
+def test_check_support_refuses_the_opposite_polarity(sentence, quote, ok):
+    sup = check_support(sentence, quote)
+    assert sup.ok is ok, sup.reason
+    if not ok and sup.overlap >= generate.MIN_OVERLAP:
+        assert "negates" in sup.reason
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I don’t think it is a political message, rather an optimization.", {"think", "polit", "messag"}),
+    ("No, it was never closed.", {"close"}),
+    ("This is not only a matter of trust.", set()),
+    ("There is no doubt that it closed.", set()),
+])
+def test_negated_stems(text, expected):
+    from qa.text import negated_stems
+
+    assert expected <= negated_stems(text) and ("optim" not in negated_stems(text))
+    if not expected:
+        assert not negated_stems(text)
+
+
+def test_a_question_joined_to_a_statement_supports_nothing_by_itself():
+    text = ("Does this signify a political message from Baku? "
+            "Caliber.Az correspondent reached out to experts to answer this question.")
+    q_end = text.index("?") + 1
+    span, sup = select_quote("Yes, it is a political message from Baku.", [(0, q_end), (q_end + 1, len(text))], text)
+    assert not sup.ok and "question" in sup.reason
+
+
+def test_a_question_in_one_passage_is_never_half_of_a_pair(store):
+    from qa.types import Document, Span
+
+    text = ("Therefore, I don’t think it should be perceived as a political message—rather, it’s an optimization of "
+            "relations. Does this signify a political message from Baku or merely a technical change in the format of "
+            "cooperation with the UN? Shafiyev further stated that, overall, Azerbaijan has no issues with the UN, "
+            "although isolated incidents do occur.")
+    doc = Document(doc_id="q.txt", path="", title="Interview", source="Caliber", text=text,
+                   sha256="0" * 64, content=(Span(start=0, end=len(text)),))
+    s_end, q_end = text.index("relations.") + 10, text.index("?") + 1
+    docs = {"q.txt": doc}
+    ps = [Passage(1, "q.txt", "Caliber", text[:s_end], ((0, s_end),), 0.9),
+          Passage(2, "q.txt", "Caliber", text[s_end + 1:q_end], ((s_end + 1, q_end),), 0.9),
+          Passage(3, "q.txt", "Caliber", text[q_end + 1:], ((q_end + 1, len(text)),), 0.8)]
+    out = verify_answer("Yes, it is a political message from Baku [1].", ps, docs,
+                        question="Is shutting down the UN offices a political message from Baku?")
+    assert not out.citations and out.dropped

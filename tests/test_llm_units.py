@@ -418,10 +418,11 @@ def test_background_running_counts_a_niced_busy_process():
     try:
         import time
 
-        deadline = time.time() + 10
-        while time.time() < deadline and llm._background_running() < 1:
+        deadline, seen = time.time() + 10, 0
+        while time.time() < deadline and seen < 1:  # a starved niced process is runnable only now and then:
+            seen = max(seen, llm._background_running())  # the one sample that saw it is the evidence
             time.sleep(0.05)
-        assert llm._background_running() >= 1
+        assert seen >= 1
     finally:
         busy.kill()
         busy.wait()

@@ -710,6 +710,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     a = C.asked(question)
     if not units:
         return Readings(a)
+    a = C.with_related(a, question, [u.hit.text for u in units], embed)  # "established" stated as "founded"
     # a list question expects several answers, a compound question a compound answer, a yes/no question no span:
     # there only two copies of one sentence that differ in one fact make a conflict
     only_aligned = a.kind == "yesno" or a.plural or bool(_COMPOUND.search(question))

@@ -234,3 +234,51 @@ def test_missing_names(question, texts, missing):
     from qa.candidates import missing_names
 
     assert missing_names(question, texts) == missing
+
+
+def _fake_word_embed(groups):
+    """Each word gets the unit vector of its group: words in one group mean the same, others are orthogonal."""
+    import numpy as np
+
+    index = {w: i for i, g in enumerate(groups) for w in g}
+
+    def embed(words):
+        out = np.zeros((len(words), len(groups) + len(words)), "float32")
+        for k, w in enumerate(words):
+            out[k, index.get(w, len(groups) + k)] = 1.0
+        return out
+    return embed
+
+
+_FOUNDED = ("The academy was founded as Riverside County High School in 1912 under the Education Act, "
+            "to teach the valley's children.")
+
+
+def test_a_relation_word_is_stated_in_other_words():
+    q = "When was Riverside Academy established?"
+    a = C.asked(q)
+    assert not C.sentence_candidates(a, _FOUNDED) or C.sentence_candidates(a, _FOUNDED)[0][0] < 0.45
+    b = C.with_related(a, q, [_FOUNDED], _fake_word_embed([("established", "founded")]))
+    assert ("establish", match_stem("founded")) in b.related
+    assert C.subject_coverage(b, _FOUNDED) > C.subject_coverage(a, _FOUNDED)
+    best = C.sentence_candidates(b, _FOUNDED)[0]
+    assert best[1].text == "1912" and best[0] >= 0.45
+
+
+@pytest.mark.parametrize("embed", [
+    pytest.param(None, id="no-embedder"),
+    pytest.param(_fake_word_embed([]), id="nothing-close"),
+    pytest.param(lambda words: 1 / 0, id="embedder-fails"),
+])
+def test_no_related_words_leaves_the_question_as_it_is(embed):
+    q = "When was Riverside Academy established?"
+    assert C.with_related(C.asked(q), q, [_FOUNDED], embed) == C.asked(q)
+
+
+def test_related_words_with_the_real_embedder(real_store):
+    """The threshold on the real model: a synonym joins, a word that merely goes with the relation does not."""
+    q = "When was Riverside Academy established?"
+    texts = [_FOUNDED, "The academy's history is told in a book; pupils sit an exam in June."]
+    rel = {r for _, r in C.with_related(C.asked(q), q, texts, real_store.embedder.embed).related}
+    assert match_stem("founded") in rel
+    assert not rel & {match_stem(w) for w in ("history", "book", "exam", "pupils", "school", "children")}

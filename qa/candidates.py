@@ -554,7 +554,11 @@ def _initials(text: str) -> str:
 
 
 def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None) -> bool:
-    """True when two candidate answers mean the same thing (pure): equal values, equal or alias names."""
+    """True when two candidate answers mean the same thing (pure): equal values, equal or alias names. The same
+    words are the same answer even where the values count different things ("five" films, "five" books): a reader
+    sees no difference, and what is counted is a matter for the sentence, not the answer."""
+    if norm(a) == norm(b) and norm(a):
+        return True
     if va is None or vb is None:  # a value the NER kept whole ("the 23rd of March 2021") is still a value
         xa, xb = extract_values(a) if va is None else [va], extract_values(b) if vb is None else [vb]
         va, vb = (xa[0] if len(xa) == 1 else None), (xb[0] if len(xb) == 1 else None)

@@ -62,6 +62,16 @@ def test_same_answer_values(a, b, same):
     assert C.same_answer(a, b, va, vb) is same
 
 
+def test_the_same_words_are_the_same_answer_whatever_they_count():
+    """"five" (films) and "five" (novels) read the same: never two sides of a conflict."""
+    va, vb = C.extract_values("five films")[0], C.extract_values("five novels")[0]
+    assert va.unit != vb.unit
+    assert C.same_answer("five", "five", va, vb)
+    cands = [C.Candidate(doc_id=d, start=0, end=4, text="five", kind="count", score=0.8, sent_start=0, sent_end=20,
+                         value=v) for d, v in (("a.txt", va), ("b.txt", vb))]
+    assert len(C.group_candidates(cands)) == 1
+
+
 def _cand(doc, text, score=0.8, about=""):
     vals = C.extract_values(text)
     return C.Candidate(doc_id=doc, start=0, end=len(text), text=text, kind="person", score=score, sent_start=0,

@@ -111,14 +111,14 @@ _LOWER_FIRST = frozenset("the this that these those it its a an in on at for to 
 # function words only ("Although", "However", "Moreover"): a name is never a stopword, so it keeps its capital
 
 
-def _function_word(word: str, common=None) -> bool:
+def _function_word(word: str, common=None, sentence: str = "") -> bool:
     """A sentence's first word that reads lower-case after "According to X,": a word written with one capital that
-    is a function word ("Although", "The") or, by ``common(word)``, an ordinary one ("Along", "Guided": its
-    documents write it lower-case elsewhere); never an acronym ("US"), a month ("May") or a name."""
+    is a function word ("Although", "The") or, by ``common(word, sentence)``, an ordinary one ("Along", "Guided");
+    never an acronym ("US"), a month ("May") or a name."""
     word = word.rstrip(",;:")  # "Moreover," reads as "moreover,"
     if not (word[:1].isupper() and word[1:] == word[1:].lower()) or word.lower() in MONTH_NAMES:
         return False
-    return word.lower() in _LOWER_FIRST or bool(common and common(word.lower()))
+    return word.lower() in _LOWER_FIRST or bool(common and common(word.lower(), sentence))
 
 
 def publisher(c: Citation) -> str:
@@ -147,7 +147,7 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
             out.append(sentence)
             continue
         first, _, rest = body.partition(" ")
-        lead = first.lower() if _function_word(first, common) else first
+        lead = first.lower() if _function_word(first, common, body) else first
         tail = " ".join(f"[{n}]" for n in marks)
         out.append(f"According to {' and '.join(names)}, {lead}{(' ' + rest) if rest else ''} {tail}")
     return " ".join(out) if out else text

@@ -369,6 +369,24 @@ def _off_focus(question: str, citations, docs) -> list[str]:
     return missing_names(question, texts)
 
 
+#: parts of speech of a sentence's first word that make it an ordinary word, lower-case after "According to X,"
+_ORDINARY_POS = frozenset({"ADP", "ADV", "DET", "CCONJ", "SCONJ", "PRON", "VERB", "AUX", "ADJ", "PART"})
+
+
+def first_pos(sentence: str) -> str:
+    """spaCy's part-of-speech tag of a sentence's first word ("" without spaCy or a sentence)."""
+    from qa.candidates import _nlp
+
+    nlp = _nlp() if sentence.strip() else None
+    if nlp is None:
+        return ""
+    try:
+        doc = nlp(sentence[:200])
+    except Exception:  # a tagger fault leaves the capital as it is
+        return ""
+    return doc[0].pos_ if len(doc) else ""
+
+
 def _attributed(question: str, text: str, citations, disagreements, docs=None) -> str:
     """Claims that another retrieved source disputes, or that judge, name who makes them; on a question sources take
     sides on, a side the answer leaves out is added in its own words (qa.answer.attribute, disagreement_answer)."""
@@ -384,12 +402,15 @@ def _attributed(question: str, text: str, citations, disagreements, docs=None) -
 
     texts = [docs[c.doc_id].text for c in citations if docs and c.doc_id in docs]
 
-    def common(word: str) -> bool:
-        """An ordinary word, not a name: the cited documents write it lower-case somewhere and never capitalised
-        inside a sentence ("Along", "Guided"; not "Bill" where "said Bill Gates" occurs)."""
-        low = re.compile(rf"\b{re.escape(word)}\b")
+    def common(word: str, sentence: str = "") -> bool:
+        """An ordinary word, not a name: never capitalised inside a sentence of the cited documents (not "Bill"
+        where "said Bill Gates" occurs), and written lower-case there somewhere or, in its sentence, tagged as no
+        noun by spaCy ("Along" a preposition, "Guided" a verb)."""
         inner_cap = re.compile(rf"(?<=[a-z,;:] ){re.escape(word.capitalize())}\b")
-        return any(low.search(t) for t in texts) and not any(inner_cap.search(t) for t in texts)
+        if any(inner_cap.search(t) for t in texts):
+            return False
+        low = re.compile(rf"\b{re.escape(word)}\b")
+        return any(low.search(t) for t in texts) or first_pos(sentence) in _ORDINARY_POS
 
     text = attribute(text, citations, disputed, judges, common)
     opinion = next((d for d in disagreements if d.kind == "opinion"), None)

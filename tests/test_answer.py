@@ -56,5 +56,18 @@ def test_sentence_that_names_its_publisher_is_left_alone():
 ])
 def test_first_word_read_by_its_documents(sentence, common_words, expected):
     cit = _cit(1, "a.txt", "Rights Watch", sentence.split(" [")[0])
-    got = attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: False, common=common_words.__contains__)
+    got = attribute(sentence, [cit], disputed={"a.txt"}, judges=lambda s: False,
+                    common=lambda word, sentence: word in common_words)
     assert got == expected
+
+
+@pytest.mark.parametrize("sentence, expected", [
+    pytest.param("Along with the issue of common standards, Azerbaijan calls for attention.", "ADP", id="preposition"),
+    pytest.param("Guided by its purpose, the UN adopted resolutions.", "VERB", id="verb"),
+    pytest.param("Shafiyev further stated that Azerbaijan has no issues with the UN.", "PROPN", id="name"),
+])
+def test_first_word_part_of_speech(sentence, expected):
+    from qa.pipeline import _ORDINARY_POS, first_pos
+
+    pos = first_pos(sentence)
+    assert (pos in _ORDINARY_POS) == (expected in _ORDINARY_POS), pos

@@ -342,12 +342,20 @@ def _no_value_asked(question: str, hits, docs) -> list[str]:
     """For a question asking for a date, number, amount or share: ["a date"...] when no evidence sentence (read with
     the sentence before it) states one about the question's subject; [] otherwise."""
     from qa.candidates import asked, preceding, states_value
+    from qa.retrieve import split_parts
 
     a = asked(question)
     if a.kind not in ("date", "count", "amount", "percent") or a.plural:
         return []
-    # "how long has X operated" is answered by a duration or by a start date ("since 1993")
-    kinds = [a] + ([replace(a, kind="date")] if re.search(r"\bhow long\b", question, re.I) else [])
+    # each part of a question in several parts is asked on its own ("how long will it take ... and what will it
+    # cost"): a part whose value the evidence states is answered
+    kinds = []
+    for part in dict.fromkeys([question, *split_parts(question)]):
+        p = asked(part)
+        if p.kind in ("date", "count", "amount", "percent") and not p.plural:
+            kinds.append(p)
+            if re.search(r"\bhow long\b", part, re.I):  # answered by a duration or by a start date ("since 1993")
+                kinds.append(replace(p, kind="date"))
     for h in hits:
         doc = docs.get(h.doc_id)
         before = preceding(doc.text, h.start) if doc is not None else ""

@@ -230,3 +230,22 @@ def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, ab
         assert any(n.startswith(note) for n in a.notes), a.notes
     # generate's own "showing the extractive answer" / "the sources do not answer" notes are superseded
     assert "Showing the extractive answer instead." not in a.notes and ABSTAIN_TEXT not in a.notes, a.notes
+
+
+@pytest.mark.parametrize("sentence, answered", [
+    pytest.param("Crews will need to remove minefields for nearly 12 years, and about 9 billion dollars.", True,
+                 id="one-part-stated"),
+    pytest.param("Crews are removing minefields in the south.", False, id="no-value-at-all"),
+])
+def test_a_question_in_two_parts_is_answered_by_either_part(sentence, answered):
+    """"How long ... and what will it cost": the first part's words and its number are enough to go on."""
+    from qa.pipeline import _no_value_asked
+    from qa.types import Document, Span
+
+    text = "Report. " + sentence + "\n"
+    doc = Document(doc_id="m.txt", path="", title="Mines", source="Agency", text=text, sha256="0" * 64,
+                   content=(Span(start=0, end=len(text)),))
+    start = text.index(sentence)
+    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
+    off = _no_value_asked("how long will it take to clear the minefields and what will it cost", [hit], {"m.txt": doc})
+    assert (off == []) is answered

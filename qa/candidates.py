@@ -406,6 +406,20 @@ class Candidate:
     value: Value | None = field(default=None, compare=False)
     about: str = ""  # how the document qualifies the question's subject ("(American football)"), or ""
     aligned: bool = False  # found where the sentence differs from a near-copy in another document
+    label: str = ""  # the span's type as found (spaCy's "PERSON", "ORG", ..., "CAPS", "QUOTED", "ALIGNED")
+
+
+def person_sides(a: Asked, groups: Sequence["Group"]) -> list["Group"]:
+    """For a question about a person ("who plays ...", "who wrote ..."; not a role a band or team can fill): when
+    some groups' answers are people, a group that names none (a platform, a title, a company: "Netflix" against
+    "Paul Reubens") is no side of the question; other questions keep every group (pure)."""
+    if a.kind != "person" or a.focus in _GROUP_ROLES:
+        return list(groups)
+
+    def person(g: "Group") -> bool:
+        return any(c.label in ("PERSON", "ALIGNED") for c in g.candidates)
+
+    return [g for g in groups if person(g)] if any(person(g) for g in groups) else list(groups)
 
 
 def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -> bool:

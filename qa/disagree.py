@@ -730,11 +730,11 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
         cand = C.Candidate(doc_id=u.doc.doc_id, start=u.hit.start + span.start, end=u.hit.start + span.end,
                            text=span.text, kind=a.kind, score=sc, sent_start=u.hit.start, sent_end=u.hit.end,
                            value=span.value, about=C.descriptor(a, u.doc.text, u.doc.title, span.text),
-                           aligned=span.label == "ALIGNED")
+                           aligned=span.label == "ALIGNED", label=span.label)
         if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
             best[cand.doc_id] = cand
             unit_of[cand.doc_id] = k
-    groups = C.group_candidates(list(best.values()))
+    groups = C.person_sides(a, C.group_candidates(list(best.values())))
     if not groups:
         return Readings(a)
     top = groups[0].score

@@ -292,3 +292,27 @@ def test_related_words_with_the_real_embedder(real_store):
     rel = {r for _, r in C.with_related(C.asked(q), q, texts, real_store.embedder.embed).related}
     assert match_stem("founded") in rel
     assert not rel & {match_stem(w) for w in ("history", "book", "exam", "pupils", "school", "children")}
+
+
+def _labelled(doc, text, label):
+    return C.Candidate(doc_id=doc, start=0, end=len(text), text=text, kind="person", score=0.8, sent_start=0,
+                       sent_end=len(text), label=label)
+
+
+@pytest.mark.parametrize("question, cands, kept", [
+    pytest.param("Who plays the harbour master in Quiet Rooms?",
+                 [("a.txt", "Ann Lee", "PERSON"), ("b.txt", "Streamflix", "ORG")], {"Ann Lee"},
+                 id="a-platform-is-no-side-against-a-person"),
+    pytest.param("Who plays the harbour master in Quiet Rooms?",
+                 [("a.txt", "Ann Lee", "PERSON"), ("b.txt", "Bo Chen", "PERSON")], {"Ann Lee", "Bo Chen"},
+                 id="two-people-both-sides"),
+    pytest.param("Who plays the harbour master in Quiet Rooms?",
+                 [("a.txt", "Streamflix", "ORG"), ("b.txt", "Harbour Films", "ORG")], {"Streamflix", "Harbour Films"},
+                 id="no-person-keeps-all"),
+    pytest.param("Who is the artist of the album \"Night Lines\"?",
+                 [("a.txt", "Ann Lee", "PERSON"), ("b.txt", "Blue Lanterns", "ORG")], {"Ann Lee", "Blue Lanterns"},
+                 id="a-band-can-be-the-artist"),
+])
+def test_person_questions_compare_people(question, cands, kept):
+    groups = C.group_candidates([_labelled(d, t, lab) for d, t, lab in cands])
+    assert {g.label for g in C.person_sides(C.asked(question), groups)} == kept

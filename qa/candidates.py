@@ -31,7 +31,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
-from qa.text import POLAR_AUX, QUESTION_STOPWORDS, STOPWORDS, match_stem, singular
+from qa.text import MONTHS, POLAR_AUX, QUESTION_STOPWORDS, STOPWORDS, match_stem, singular
 from qa.values import Value, compare, extract_values
 
 log = logging.getLogger(__name__)
@@ -508,7 +508,8 @@ def with_related(a: Asked, question: str, texts: Sequence[str], embed) -> Asked:
     qv = np.asarray([cache[w] for _, w in qs], "float32")
     uv = np.asarray([cache[w] for _, w in us], "float32")
     sims = qv @ uv.T
-    pairs = tuple((qs[i][0], us[j][0]) for i, j in zip(*np.nonzero(sims >= RELATED_SIM)) if qs[i][0] != us[j][0])
+    pairs = tuple((qs[i][0], us[j][0]) for i, j in zip(*np.nonzero(sims >= RELATED_SIM))
+                  if qs[i][0] != us[j][0])
     return replace(a, related=pairs) if pairs else a
 
 
@@ -751,6 +752,9 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
         _, i1, i2, j1, j2 = diffs[0]
     if i2 - i1 > max_words or j2 - j1 > max_words:
         return None
+    if not any(len(w) >= 3 and w.isalpha() and w not in QUESTION_STOPWORDS and w not in MONTHS and w in wb
+               for k, w in enumerate(wa) if not i1 <= k < i2):
+        return None  # nothing in common but a date's frame ("Jul 5, 2018 ..." / "Jul 18, 2018 ..."): two snippets
     if not any(re.match(r"\w", m.group()) for m in ta[i1:i2]) or not any(re.match(r"\w", m.group()) for m in tb[j1:j2]):
         return None
     if all(w in QUESTION_STOPWORDS for w in wa[i1:i2]) or all(w in QUESTION_STOPWORDS for w in wb[j1:j2]):

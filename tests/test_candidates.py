@@ -316,3 +316,11 @@ def _labelled(doc, text, label):
 def test_person_questions_compare_people(question, cands, kept):
     groups = C.group_candidates([_labelled(d, t, lab) for d, t, lab in cands])
     assert {g.label for g in C.person_sides(C.asked(question), groups)} == kept
+
+
+def test_two_snippet_dates_are_not_copies_of_one_sentence():
+    """Web snippets open with their date ("Jul 5, 2018 ..."): two of them share only the date's frame."""
+    assert C.aligned_difference("Jul 5, 2018 ...", "Jul 18, 2018 ...") is None
+    assert C.aligned_difference("Mar 27, 2017 ... ", "Apr 11, 2017 ... ") is None
+    assert C.aligned_difference("The ferry left Oban on Jul 5, 2018 at noon.",
+                                "The ferry left Oban on Jul 18, 2018 at noon.") is not None

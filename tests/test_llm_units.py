@@ -549,7 +549,8 @@ def test_initials_are_not_names():
     assert not check_support("The partnership was laid in September 1994 with H.E. Mr. Ilham Aliyev.", quote).ok
 
 
-_NEGATED = "Therefore, I don’t think it should be perceived as a political message—rather, it’s an optimization of relations."
+_NEGATED = ("Therefore, I don’t think it should be perceived as a political message—rather, it’s an "
+            "optimization of relations.")
 
 
 @pytest.mark.parametrize("sentence, quote, ok", [
@@ -596,9 +597,9 @@ def test_a_question_joined_to_a_statement_supports_nothing_by_itself():
 def test_a_question_in_one_passage_is_never_half_of_a_pair(store):
     from qa.types import Document, Span
 
-    text = ("Therefore, I don’t think it should be perceived as a political message—rather, it’s an optimization of "
-            "relations. Does this signify a political message from Baku or merely a technical change in the format of "
-            "cooperation with the UN? Shafiyev further stated that, overall, Azerbaijan has no issues with the UN, "
+    text = ("Therefore, I don’t think it should be perceived as a political message—rather, it’s an optimization "
+            "of relations. Does this signify a political message from Baku or merely a technical change in the format "
+            "of cooperation with the UN? Shafiyev further stated that, overall, Azerbaijan has no issues with the UN, "
             "although isolated incidents do occur.")
     doc = Document(doc_id="q.txt", path="", title="Interview", source="Caliber", text=text,
                    sha256="0" * 64, content=(Span(start=0, end=len(text)),))

@@ -232,6 +232,18 @@ def _nlp():
         return None
 
 
+def first_pos(sentence: str) -> str:
+    """spaCy's part-of-speech tag of a sentence's first word ("" without spaCy or a sentence)."""
+    nlp = _nlp() if sentence.strip() else None
+    if nlp is None:
+        return ""
+    try:
+        doc = nlp(sentence[:200])
+    except Exception:  # a tagger fault leaves the capital as it is
+        return ""
+    return doc[0].pos_ if len(doc) else ""
+
+
 Parsed = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
 _SEEN: dict[str, Parsed] = {}
 

@@ -23,8 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
 from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, negated_stems,
-                     squash, visible,
-                     word_stem)
+                     squash, visible, word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.settings import Settings
 from qa.types import Citation, Hit, Note, NoteKind
@@ -209,7 +208,8 @@ def _polarity_differs(sentence: str, quote: str, claim: set[str]) -> bool:
     political message" against "I don't think it should be perceived as a political message" (pure)."""
     if not claim:
         return False
-    in_quote = {w for w in claim if any(_same(w, k) for k in negated_stems(quote))}
+    negated = negated_stems(quote)
+    in_quote = {w for w in claim if any(_same(w, k) for k in negated)}
     in_sentence = claim & negated_stems(sentence)
     return (2 * len(in_quote) > len(claim)) != (2 * len(in_sentence) > len(claim))
 

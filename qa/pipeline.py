@@ -381,24 +381,11 @@ def _off_focus(question: str, citations, docs) -> list[str]:
 _ORDINARY_POS = frozenset({"ADP", "ADV", "DET", "CCONJ", "SCONJ", "PRON", "VERB", "AUX", "ADJ", "PART"})
 
 
-def first_pos(sentence: str) -> str:
-    """spaCy's part-of-speech tag of a sentence's first word ("" without spaCy or a sentence)."""
-    from qa.candidates import _nlp
-
-    nlp = _nlp() if sentence.strip() else None
-    if nlp is None:
-        return ""
-    try:
-        doc = nlp(sentence[:200])
-    except Exception:  # a tagger fault leaves the capital as it is
-        return ""
-    return doc[0].pos_ if len(doc) else ""
-
-
 def _attributed(question: str, text: str, citations, disagreements, docs=None) -> str:
     """Claims that another retrieved source disputes, or that judge, name who makes them; on a question sources take
     sides on, a side the answer leaves out is added in its own words (qa.answer.attribute, disagreement_answer)."""
     from qa.answer import attribute
+    from qa.candidates import first_pos
     from qa.disagree import asks_judgement, tone
 
     disputed = {c.citation.doc_id for d in disagreements for c in d.claims}

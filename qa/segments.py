@@ -41,7 +41,8 @@ class Terms:
         """The terms of the chunks where `keep` (a boolean mask over chunks) is True."""
         lens = np.diff(self.ptr)
         token_chunk = np.repeat(np.arange(len(lens)), lens)
-        return Terms(self.vocab, self.ids[keep[token_chunk]], np.concatenate([[0], np.cumsum(lens[keep])]).astype("int64"))
+        ptr = np.concatenate([[0], np.cumsum(lens[keep])]).astype("int64")
+        return Terms(self.vocab, self.ids[keep[token_chunk]], ptr)
 
 
 @dataclass

@@ -67,7 +67,8 @@ def test_first_word_read_by_its_documents(sentence, common_words, expected):
     pytest.param("Shafiyev further stated that Azerbaijan has no issues with the UN.", "PROPN", id="name"),
 ])
 def test_first_word_part_of_speech(sentence, expected):
-    from qa.pipeline import _ORDINARY_POS, first_pos
+    from qa.candidates import first_pos
+    from qa.pipeline import _ORDINARY_POS
 
     pos = first_pos(sentence)
     assert (pos in _ORDINARY_POS) == (expected in _ORDINARY_POS), pos

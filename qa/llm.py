@@ -115,9 +115,9 @@ def _model_params(repack: bool):
 
 
 def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lookup: int = 0,
-                repack: bool = False) -> tuple[Any, threading.Lock]:
+                repack: bool = False, flash_attn: bool = False) -> tuple[Any, threading.Lock]:
     """One ``Llama`` per (file, settings) per process, with the lock that serialises its use."""
-    key = (path, n_ctx, n_threads, n_batch, lookup, repack)
+    key = (path, n_ctx, n_threads, n_batch, lookup, repack, flash_attn)
     with _LOAD_LOCK:
         if key in _LOADED:
             return _LOADED[key]
@@ -133,7 +133,7 @@ def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lo
         try:
             with _model_params(repack) as overrides:
                 llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
-                              n_batch=n_batch, draft_model=draft, verbose=False)
+                              n_batch=n_batch, draft_model=draft, flash_attn=flash_attn, verbose=False)
             llama._qa_overrides = overrides  # llama.cpp keeps pointers into it
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelError(
@@ -245,6 +245,7 @@ class LocalLlamaChat(BaseChatModel):
     n_batch: int = 512
     lookup: int = LOOKUP_TOKENS  # prompt-lookup draft tokens per step; 0 = off
     cache_prompt: bool = True  # keep the KV cache of the common prefix between requests
+    flash_attn: bool = False  # llama.cpp's flash-attention kernels: within the noise on this CPU (answer_bench)
     max_tokens: int = 160
     timeout: float = 60.0
     _path: str = PrivateAttr(default="")
@@ -282,7 +283,7 @@ class LocalLlamaChat(BaseChatModel):
     def _llama(self) -> tuple[Any, threading.Lock]:
         path = self.path()
         return _load_llama(path, self.n_ctx, self.n_threads or os.cpu_count() or 1, n_batch=self.n_batch,
-                           lookup=self.lookup, repack=self._repack)
+                           lookup=self.lookup, repack=self._repack, flash_attn=self.flash_attn)
 
     def warm(self, system_prompt: str | None = None) -> None:
         """Load the model and put the system prompt's tokens in the KV cache, so the first question is fast.
@@ -414,7 +415,8 @@ def make_llm(spec: str | BaseChatModel | None = None, settings: Settings | None 
     kind, _, arg = spec.partition(":")
     kind = kind.lower()
     local = dict(max_tokens=settings.max_new_tokens, timeout=settings.llm_timeout, n_ctx=settings.n_ctx,
-                 n_threads=settings.n_threads, weights=settings.local_weights, lookup=settings.lookup)
+                 n_threads=settings.n_threads, weights=settings.local_weights, lookup=settings.lookup,
+                 flash_attn=settings.flash_attn)
     if kind == "none":
         return None
     if kind == "auto":

@@ -94,6 +94,10 @@ class Settings:
     # lookup levers), so they are opt-in: QA_LOCAL_WEIGHTS=fast, QA_LOOKUP=10
     local_weights: str = "shipped"
     lookup: int = 0
+    # llama.cpp's flash-attention kernels for the local model (QA_FLASH_ATTN=1): prompts read 5-9% faster alone,
+    # x1.03 on first token inside whole answers, 3 of 16 texts changed (bench/answer_bench.py, the flash-attn
+    # lever), so off
+    flash_attn: bool = False
     # disagreement detection (qa.disagree). Each threshold has a twin for a store without an embedder, where
     # similarities are lexical and run lower. All are the original hand-set values, checked on the seed part of
     # bench/disagree_eval.py and, with it, on the seed set's disagreement F1 (`qa eval --set seed`):

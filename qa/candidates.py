@@ -135,7 +135,7 @@ def _flush(run: list[str], out: list[str]) -> None:
         out.append(" ".join(run))
 
 
-_GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "location", "person", "people", "man",
+GENERIC_FOCUS = _GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "location", "person", "people", "man",
                   "woman", "who", "when", "where", "type", "kind", "sort", "amount", "total"}
 
 

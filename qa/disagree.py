@@ -674,8 +674,35 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
     return out
 
 
+#: a typed question with its own focus noun ("what political party", "which university"): a span's score is
+#: weighed by how close its meaning is to that noun (MiniLM cosine, full at FOCUS_FULL), this much
+TYPED_FOCUS_WEIGHT = 0.5
+#: the typed spans of a sentence weighed so (the best few by their own score)
+TYPED_FOCUS_SPANS = 3
+
+
+def _typed_focus(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[tuple[int, int, int], float]:
+    """(unit, span start, span end) -> the span's meaning's closeness to the focus noun of a typed question that
+    names one ("Republican" to "party" 0.52, "the Colorado House of Representatives" 0.28); {} otherwise."""
+    if embed is None or a.kind not in ("org", "place", "title") or not a.focus or a.focus in C.GENERIC_FOCUS:
+        return {}
+    keys, texts = [], []
+    for k, u in enumerate(units):
+        for _, sp in C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))[:TYPED_FOCUS_SPANS]:
+            keys.append((k, sp.start, sp.end))
+            texts.append(sp.text)
+    if not texts:
+        return {}
+    try:
+        vecs = embed([a.focus] + texts)
+    except Exception:  # no meaning: spans keep their own scores
+        return {}
+    return {key: float(vecs[0] @ v) for key, v in zip(keys, vecs[1:])}
+
+
 def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, typed: bool,
-                 focus: tuple[float, C.Span] | None) -> tuple[float, C.Span] | None:
+                 focus: tuple[float, C.Span] | None, near: dict[tuple[int, int], float] | None = None
+                 ) -> tuple[float, C.Span] | None:
     """One sentence's best answer to the question and its score: the stretch where it differs from a near-copy, its
     best typed span (weighed by relevance), or, for an untyped question, its noun phrase closest to the focus noun."""
     options: list[tuple[float, C.Span]] = []
@@ -687,6 +714,10 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, typed:
                                               vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
     if typed:
         found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
+        if found and near:
+            found = sorted(((round(sc * (1 - TYPED_FOCUS_WEIGHT + TYPED_FOCUS_WEIGHT * min(
+                1.0, max(near.get((sp.start, sp.end), 0.0), 0.0) / FOCUS_FULL)), 4), sp)
+                for sc, sp in found[:TYPED_FOCUS_SPANS]), key=lambda x: -x[0])
         if found:
             sc, span = found[0]
             weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
@@ -720,10 +751,12 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if only_aligned and not aligned:
         return Readings(a)
     focus = {} if typed or only_aligned else _focus_candidates(a, units, embed)
+    typed_near = _typed_focus(a, units, embed) if typed else {}
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
     for k, u in enumerate(units):
-        option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), typed, focus.get(k))
+        near = {(s0, e0): v for (kk, s0, e0), v in typed_near.items() if kk == k}
+        option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), typed, focus.get(k), near)
         if option is None:
             continue
         sc, span = option

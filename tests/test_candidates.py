@@ -393,3 +393,26 @@ def test_two_snippet_dates_are_not_copies_of_one_sentence():
     assert C.aligned_difference("Mar 27, 2017 ... ", "Apr 11, 2017 ... ") is None
     assert C.aligned_difference("The ferry left Oban on Jul 5, 2018 at noon.",
                                 "The ferry left Oban on Jul 18, 2018 at noon.") is not None
+
+
+def test_a_typed_answer_is_weighed_by_its_closeness_to_the_focus_noun():
+    """"What political party ...?": of the names in "X is a Republican member of the Y Council", the one whose
+    meaning is near "party" is each document's answer, so two documents give two parties (the council, named by
+    both, would have made them agree). The meaning comes from the embedder; here a fake one."""
+    import numpy as np
+
+    from qa.disagree import _Unit, answer_readings
+
+    def embed(texts):
+        near = {"party", "Republican", "Democratic"}
+        return np.asarray([[1.0, 0.0] if t in near else [0.0, 1.0] for t in texts], dtype="float32")
+
+    store = _Store({"a": ("a.com", "Dana Whitfield is a Republican member of the Lakeside County Council."),
+                    "b": ("b.org", "Since 2019 the Democratic politician Dana Whitfield has been a member of the "
+                                   "Lakeside County Council.")})
+    units = [_Unit(i, h, store.docs[h.doc_id], 0.8) for i, h in enumerate(_hits(store))]
+    q = "What political party is Dana Whitfield a member of?"
+    with_meaning = answer_readings(q, units, embed=embed)
+    assert {g.label for g in with_meaning.weaker or with_meaning.groups} == {"Republican", "Democratic"}
+    without = answer_readings(q, units, embed=None)
+    assert [g.label for g in without.weaker or without.groups] == ["the Lakeside County Council"]

@@ -406,10 +406,26 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
     return passages
 
 
+_ASKS = re.compile(rf"^(?:who|whom|whose|what|when|where|which|why|how|{POLAR_AUX}|am|shall)\b", re.I)
+
+
+def as_written_question(question: str) -> str:
+    """The question as a sentence: its first letter a capital and, when it opens like a question and ends with no
+    stop, a question mark ("how long will it take ... and what will it cost" -> "How long ... cost?"). The small
+    local model reads a lower-case run-on line as no question and replies that the sources do not say (pure)."""
+    q = squash(question)
+    if not q:
+        return q
+    q = q[0].upper() + q[1:]
+    if _ASKS.match(q) and q[-1] not in ".?!":
+        q += "?"
+    return q
+
+
 def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str, str]]:
     """System prompt (constant, first: the cached prefix) and the user turn with passages and question."""
     body = "\n".join(prompts.PASSAGE_TEMPLATE.format(n=p.n, label=p.label, text=p.text) for p in passages)
-    user = prompts.USER_TEMPLATE.format(passages=body, question=squash(question))
+    user = prompts.USER_TEMPLATE.format(passages=body, question=as_written_question(question))
     return [{"role": "system", "content": prompts.SYSTEM_PROMPT}, {"role": "user", "content": user}]
 
 

@@ -51,3 +51,20 @@ def test_parse_answer(raw, expected):
 ])
 def test_is_sentinel(text, expected):
     assert is_sentinel(text) is expected
+
+
+@pytest.mark.parametrize("question, written", [
+    ("how long will it take to clear the landmines and what will it cost",
+     "How long will it take to clear the landmines and what will it cost?"),
+    ("who wrote the report", "Who wrote the report?"),
+    ("is the office closed", "Is the office closed?"),
+    ("When did Azerbaijan join the UN?", "When did Azerbaijan join the UN?"),
+    ("tell me about the closure", "Tell me about the closure"),  # not phrased as a question: no mark added
+    ("  what   happened.  ", "What happened."),
+])
+def test_the_model_reads_the_question_as_a_written_question(question, written):
+    from qa.generate import Passage, as_written_question, build_messages
+
+    assert as_written_question(question) == written
+    user = build_messages(question, [Passage(1, "d", "Src", "Some text.", ((0, 10),), 1.0)])[1]["content"]
+    assert user.endswith("Question: " + written)

@@ -348,7 +348,7 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
 
 # ---- the answer's slot: who does what to whom ---------------------------------------------------------------------
 
-_AUX_LEMMAS = frozenset({"be", "do", "have", "will", "would", "shall", "should", "can", "could", "may", "might",
+AUX_LEMMAS = _AUX_LEMMAS = frozenset({"be", "do", "have", "will", "would", "shall", "should", "can", "could", "may", "might",
                          "must"})
 
 

@@ -200,6 +200,10 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
         reasons.append(f"word overlap {overlap:.2f} < {min_overlap:.2f}")
     elif _polarity_differs(sentence, quote, matched & judged):
         reasons.append("the quote negates what the sentence states (or the reverse)")
+    else:
+        moved = _tense_differs(sentence, quote)
+        if moved:
+            reasons.append(f"the quote states '{moved}' in another tense")
     return Support(not reasons, overlap, missing_numbers, missing_names, "; ".join(reasons))
 
 
@@ -212,6 +216,25 @@ def _polarity_differs(sentence: str, quote: str, claim: set[str]) -> bool:
     in_quote = {w for w in claim if any(_same(w, k) for k in negated)}
     in_sentence = claim & negated_stems(sentence)
     return (2 * len(in_quote) > len(claim)) != (2 * len(in_sentence) > len(claim))
+
+
+_PRESENT, _PAST = frozenset({"VBZ", "VBP"}), frozenset({"VBD"})
+
+
+def _tense_differs(sentence: str, quote: str) -> str:
+    """The lemma of a verb the sentence states in the present and the quote only in the past, or the reverse
+    ("Azerbaijan participates in KFOR" against "Azerbaijan participated in KFOR"), by spaCy's tags; "" when
+    none does (or without spaCy)."""
+    from qa.candidates import AUX_LEMMAS, tokens
+
+    said = tokens(quote)
+    for t in tokens(sentence):
+        if t.tag not in _PRESENT | _PAST or t.lemma in AUX_LEMMAS:
+            continue
+        same = [u for u in said if u.lemma == t.lemma and u.tag.startswith("VB")]
+        if same and all(u.tag in (_PAST if t.tag in _PRESENT else _PRESENT) for u in same):
+            return t.lemma
+    return ""
 
 
 def _capital_runs(tokens: Sequence[str]) -> list[list[str]]:

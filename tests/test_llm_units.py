@@ -572,6 +572,27 @@ def test_check_support_refuses_the_opposite_polarity(sentence, quote, ok):
         assert "negates" in sup.reason
 
 
+@pytest.mark.parametrize("sentence, quote, ok", [
+    pytest.param("Northport takes part in the harbour patrol.", "Northport took part in the harbour patrol.", False,
+                 id="present-against-past"),
+    pytest.param("Northport took part in the harbour patrol.", "Northport takes part in the harbour patrol.", False,
+                 id="past-against-present"),
+    pytest.param("Northport took part in the harbour patrol.", "Northport took part in the harbour patrol in 2019.",
+                 True, id="same-tense"),
+    pytest.param("The patrol was founded in 2019.", "The patrol, founded in 2019, grew fast.", True,
+                 id="participles-say-no-tense"),
+    pytest.param("Northport takes part in the patrol.", "Northport took part in the first patrol and takes part in "
+                 "the patrol now.", True, id="the-quote-has-both"),
+])
+def test_check_support_refuses_a_changed_tense(sentence, quote, ok):
+    """A claim that moves the quote's verb to another tense states another fact ("participates" now against
+    "participated" once)."""
+    sup = check_support(sentence, quote)
+    assert sup.ok is ok, sup.reason
+    if not ok:
+        assert "tense" in sup.reason
+
+
 @pytest.mark.parametrize("text, expected", [
     ("I don’t think it is a political message, rather an optimization.", {"think", "polit", "messag"}),
     ("No, it was never closed.", {"close"}),

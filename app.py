@@ -190,6 +190,9 @@ def _warm(demo, warm_model: bool = False) -> None:
         # steps and the model's first full answer are paid here, not by the first person who asks
         if store is not None:
             ask(WARM_QUESTION, settings, store=store, llm=model if model is not None else "none")
+        from qa.candidates import tokens
+
+        tokens(WARM_QUESTION)  # spaCy's parser (answer slots, tenses) loads here whatever that answer needed
     except Exception as exc:
         log.warning("could not warm the language model: %s", exc)
 

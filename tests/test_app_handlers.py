@@ -311,3 +311,17 @@ def test_page_files_are_package_data():
     for p in static:
         assert any(fnmatch(p.name, g) for g in globs), p.name
         assert qa_page.asset(p.name) == p.read_text()
+
+
+def test_the_start_warm_up_loads_the_parser(real_store, monkeypatch):
+    """`qa serve` warms every stage before the first question: spaCy's parser too (answer slots, tenses), whatever
+    the warm-up answer needed."""
+    import types
+
+    import app
+    from qa import candidates
+
+    monkeypatch.setenv("QA_LLM", "none")
+    candidates._dep_nlp.cache_clear()
+    app._warm(types.SimpleNamespace(qa_warm=lambda: real_store), warm_model=True)
+    assert candidates._dep_nlp.cache_info().currsize == 1

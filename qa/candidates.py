@@ -846,7 +846,18 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
                 if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > QUALIFIER_WORDS:
                     continue
                 return q
+    if a.kind != "date":  # where a year is no answer, the year a defining sentence gives the subject sets it apart
+        for name in a.names:
+            if len(name) < 3:
+                continue
+            m = re.search(r"(?<![\w-])" + re.escape(name) + _DEFINING_YEAR, doc_text[:QUALIFIER_CHARS])
+            if m:
+                return m.group(1)
     return ""
+
+
+#: "X is a 1931 pre-Code American drama film": the year in the sentence that says what the subject is
+_DEFINING_YEAR = r"['’]?\s+(?:is|was)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,3}?((?:1[5-9]|20)\d\d)\b"
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:

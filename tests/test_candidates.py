@@ -96,6 +96,10 @@ def test_grouping_counts_documents():
                  "born 4 May 1950", id="birth-date-qualifier"),
     pytest.param("Bobby Lane is a Canadian player.", "What team did Bobby Lane play for?", "Montreal", "",
                  id="no-qualifier"),
+    pytest.param("Night Lines Night Lines is a 1931 American drama film by Fox.", "Who directed \"Night Lines\"?",
+                 "Ann Lee", "1931", id="year-of-the-defining-sentence"),
+    pytest.param("Night Lines Night Lines is a 1931 American drama film by Fox.", "When was \"Night Lines\" made?",
+                 "1931", "", id="no-year-qualifier-when-a-year-is-asked"),
 ])
 def test_descriptor(text, question, answer, expected):
     assert C.descriptor(C.asked(question), text, "", answer) == expected
@@ -255,10 +259,18 @@ WIN_C = "Maria Olsen won the 2011 Lakeside Marathon after a late surge."
                  id="two-people-one-name"),
     pytest.param({"a": ("a.com", WIN_A), "b": ("b.org", "The 2011 Lakeside Marathon had a new sponsor, Orbit Ltd.")},
                  False, 1, id="other-detail-not-an-answer"),
+    pytest.param({"a": ("a.com", "Night Lines Night Lines is a 1931 American drama film directed by Ann Lee."),
+                  "b": ("b.org", "Night Lines (1918 film) Night Lines is a 1918 silent film directed by Tom Reyes.")},
+                 False, 2, id="two-films-one-title"),
+    pytest.param({"a": ("a.com", "Night Lines Night Lines is a 1931 American drama film directed by Ann Lee."),
+                  "b": ("b.org", "The 1931 film Night Lines, a drama, was directed by Tom Reyes.")},
+                 True, 2, id="one-film-two-directors"),
 ])
 def test_analyse_factual(texts, conflict, groups):
     store = _Store(texts)
-    q = ("Where was Ann Lee born?" if "Ann Lee" in str(texts) else "Who won the 2011 Lakeside Marathon?")
+    q = ("Where was Ann Lee born?" if "Ann Lee (" in str(texts) else
+         "Who directed the film \"Night Lines\"?" if "Night Lines" in str(texts) else
+         "Who won the 2011 Lakeside Marathon?")
     found, readings, _ = analyse(q, _hits(store), store)
     factual = [d for d in found if d.kind == "factual"]
     assert bool(factual) is conflict

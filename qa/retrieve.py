@@ -35,6 +35,7 @@ NEIGHBOUR = 0.5  # term coverage read in the window: max(own, (1 - share) * own 
 # the same for the cosine; 0.0 scores ClapNQ's single-passage answers better (recall@6 0.674 vs 0.625) but loses
 # list sentences whose own cosine is low ("... including the UNDP, the UNHCR, ..." next to "closure of offices")
 NEIGHBOUR_SIM = 0.5
+TITLE_SHARE = 0.5  # term coverage read with the document's title: max(own, (1 - share) * own + share * title's)
 TYPE_BONUS = 0.06  # the sentence states a value of the asked kind that the question does not name
 STANCE_BONUS = 0.1  # judgement question: the sentence condemns, defends or denies
 LIST_BONUS = 0.05  # list question: the sentence lists three or more names
@@ -259,6 +260,11 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
         srows = [store.sentence(r) for r in rows]
         texts = [store.text(r.doc_id, r.start, r.end) for r in srows]
         covs = [term_coverage(qterms, t, idf) for t in texts]
+        # the document's title is every sentence's context: a passage that never names its subject ("she ...")
+        # under the title "Safe Haven (2013 film)" is still about Safe Haven
+        doc = store.docs.get(srows[0].doc_id) if srows else None
+        title_cov = term_coverage(qterms, doc.title, idf) if doc is not None and doc.title else 0.0
+        covs = [max(c, (1 - TITLE_SHARE) * c + TITLE_SHARE * title_cov) for c in covs]
         for i, row in enumerate(rows):
             r, text = srows[i], texts[i]
             # a sentence is read in its window: "The Federation ... since 1993" answers a Red Cross question

@@ -214,3 +214,27 @@ def test_relevance_penalises_names_the_corpus_never_uses(question, vocab, expect
 ])
 def test_states_asked_value(question, text, expected):
     assert states_asked_value(question_shape(question), text, question) is expected
+
+
+def test_the_title_is_every_sentence_s_context(tmp_path):
+    """A passage that never names its subject ("She flees ...") under the title "Safe Haven (2013 film)" is about
+    Safe Haven: its sentences are read with the title, and rank above a passage on another film with the same
+    words."""
+    import json
+
+    from qa.retrieve import retrieve
+    from qa.settings import Settings
+    from qa.store import open_store
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    (corpus / "a.txt").write_text("A frightened woman flees her house at night. She takes a bus to a small coastal "
+                                  "town in North Carolina and settles there.\n", encoding="utf-8")
+    (corpus / "b.txt").write_text("A tired man leaves his house at dawn. He takes a train to a large inland city in "
+                                  "Ohio and settles there.\n", encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps({"documents": {
+        "a.txt": {"title": "Safe Haven (2013 film)"}, "b.txt": {"title": "Long Road (2001 film)"}}}),
+        encoding="utf-8")
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake", llm="none")
+    hits = retrieve("where did the movie safe haven take place", open_store(settings), settings)
+    assert hits and hits[0].doc_id == "a.txt"

@@ -135,8 +135,8 @@ def _flush(run: list[str], out: list[str]) -> None:
         out.append(" ".join(run))
 
 
-GENERIC_FOCUS = _GENERIC_FOCUS = {"date", "year", "day", "month", "name", "number", "place", "location", "person", "people", "man",
-                  "woman", "who", "when", "where", "type", "kind", "sort", "amount", "total"}
+GENERIC_FOCUS = frozenset({"date", "year", "day", "month", "name", "number", "place", "location", "person", "people",
+                           "man", "woman", "who", "when", "where", "type", "kind", "sort", "amount", "total"})
 
 
 def _singular(w: str) -> str:
@@ -191,7 +191,7 @@ def asked(question: str) -> Asked:
     plural = (bool(written) and written != focus and written.endswith("s")) or bool(
         re.search(r"\b(?:who|what|which) (?:are|were)\b|\blist\b|\ball the\b", low))
     skip = set(QUESTION_STOPWORDS) | set(wh.split()) | {"name", "called", "known"}
-    skip |= {focus} if focus in _GENERIC_FOCUS else set()
+    skip |= {focus} if focus in GENERIC_FOCUS else set()
     subject = tuple(dict.fromkeys(match_stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
     return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural,
                  slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""),
@@ -348,8 +348,8 @@ def noun_phrases(text: str) -> tuple[tuple[int, int], ...]:
 
 # ---- the answer's slot: who does what to whom ---------------------------------------------------------------------
 
-AUX_LEMMAS = _AUX_LEMMAS = frozenset({"be", "do", "have", "will", "would", "shall", "should", "can", "could", "may", "might",
-                         "must"})
+AUX_LEMMAS = frozenset({"be", "do", "have", "will", "would", "shall", "should", "can", "could", "may", "might",
+                        "must"})
 
 
 def question_slot(question: str) -> tuple[str, str]:
@@ -376,12 +376,13 @@ def question_slot(question: str) -> tuple[str, str]:
     t = toks[j]
     if not t.tag.startswith("VB"):
         return "", ""
-    if t.lemma not in _AUX_LEMMAS:
+    if t.lemma not in AUX_LEMMAS:
         return t.lemma, "agent"  # "who plays", "who wrote", "which team won"
-    if t.lemma == "have" and j + 1 < len(toks) and toks[j + 1].tag == "VBN" and toks[j + 1].lemma not in _AUX_LEMMAS:
-        return toks[j + 1].lemma, "agent"  # "who has won"
+    after = toks[j + 1] if j + 1 < len(toks) else None
+    if t.lemma == "have" and after is not None and after.tag == "VBN" and after.lemma not in AUX_LEMMAS:
+        return after.lemma, "agent"  # "who has won"
     if t.lemma == "do":  # "whom did the committee choose": the wh-word is the verb's object
-        main = next((u for u in toks[j + 1:] if u.tag == "VB" and u.lemma not in _AUX_LEMMAS), None)
+        main = next((u for u in toks[j + 1:] if u.tag == "VB" and u.lemma not in AUX_LEMMAS), None)
         return (main.lemma, "patient") if main is not None else ("", "")
     return "", ""
 

@@ -681,30 +681,33 @@ TYPED_FOCUS_WEIGHT = 0.5
 TYPED_FOCUS_SPANS = 3
 
 
-def _typed_focus(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[tuple[int, int, int], float]:
-    """(unit, span start, span end) -> the span's meaning's closeness to the focus noun of a typed question that
-    names one ("Republican" to "party" 0.52, "the Colorado House of Representatives" 0.28); {} otherwise."""
+def _typed_focus(a: C.Asked, found: dict[int, list[tuple[float, C.Span]]], embed
+                 ) -> dict[int, list[tuple[float, C.Span]]]:
+    """Each unit's typed spans (``found``), for a typed question that names a focus noun of its own, with the best
+    few weighed by their meaning's closeness to that noun ("Republican" to "party" 0.52, "the Colorado House of
+    Representatives" 0.28), best first; ``found`` as it is otherwise."""
     if embed is None or a.kind not in ("org", "place", "title") or not a.focus or a.focus in C.GENERIC_FOCUS:
-        return {}
-    keys, texts = [], []
-    for k, u in enumerate(units):
-        for _, sp in C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))[:TYPED_FOCUS_SPANS]:
-            keys.append((k, sp.start, sp.end))
-            texts.append(sp.text)
+        return found
+    top = {k: spans[:TYPED_FOCUS_SPANS] for k, spans in found.items() if spans}
+    texts = [sp.text for spans in top.values() for _, sp in spans]
     if not texts:
-        return {}
+        return found
     try:
         vecs = embed([a.focus] + texts)
     except Exception:  # no meaning: spans keep their own scores
-        return {}
-    return {key: float(vecs[0] @ v) for key, v in zip(keys, vecs[1:])}
+        return found
+    near = iter(float(vecs[0] @ v) for v in vecs[1:])
+    return {k: sorted(((round(sc * (1 - TYPED_FOCUS_WEIGHT + TYPED_FOCUS_WEIGHT * min(1.0, max(next(near), 0.0)
+                                                                                       / FOCUS_FULL)), 4), sp)
+                       for sc, sp in top[k]), key=lambda x: -x[0]) if k in top else spans
+            for k, spans in found.items()}
 
 
-def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, typed: bool,
-                 focus: tuple[float, C.Span] | None, near: dict[tuple[int, int], float] | None = None
-                 ) -> tuple[float, C.Span] | None:
+def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found: list[tuple[float, C.Span]],
+                 focus: tuple[float, C.Span] | None) -> tuple[float, C.Span] | None:
     """One sentence's best answer to the question and its score: the stretch where it differs from a near-copy, its
-    best typed span (weighed by relevance), or, for an untyped question, its noun phrase closest to the focus noun."""
+    best typed span (``found``, weighed by relevance), or, for an untyped question, its noun phrase closest to the
+    focus noun."""
     options: list[tuple[float, C.Span]] = []
     if changed is not None:
         s0, e0 = changed
@@ -712,17 +715,11 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, typed:
         vals = extract_values(span_text)
         options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
                                               vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
-    if typed:
-        found = C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
-        if found and near:
-            found = sorted(((round(sc * (1 - TYPED_FOCUS_WEIGHT + TYPED_FOCUS_WEIGHT * min(
-                1.0, max(near.get((sp.start, sp.end), 0.0), 0.0) / FOCUS_FULL)), 4), sp)
-                for sc, sp in found[:TYPED_FOCUS_SPANS]), key=lambda x: -x[0])
-        if found:
-            sc, span = found[0]
-            weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
-            options.append((round(sc * weight, 4), span))
-    elif focus is not None:
+    if found:
+        sc, span = found[0]
+        weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
+        options.append((round(sc * weight, 4), span))
+    elif focus is not None:  # an untyped question (a typed one has no focus phrases)
         fsim, span = focus
         cov = C.subject_coverage(a, u.hit.text)
         options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
@@ -751,12 +748,13 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if only_aligned and not aligned:
         return Readings(a)
     focus = {} if typed or only_aligned else _focus_candidates(a, units, embed)
-    typed_near = _typed_focus(a, units, embed) if typed else {}
+    found = _typed_focus(a, {k: C.sentence_candidates(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
+                             for k, u in enumerate(units) if not is_question(u.hit.text)}, embed) if typed else {}
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
     for k, u in enumerate(units):
-        near = {(s0, e0): v for (kk, s0, e0), v in typed_near.items() if kk == k}
-        option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), typed, focus.get(k), near)
+        option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), found.get(k, []),
+                                                                   focus.get(k))
         if option is None:
             continue
         sc, span = option

@@ -154,7 +154,8 @@ def question_frame(question: str) -> Frame:
     return Frame(frozenset(content_words(question) - names - numbers_in(question)), names)
 
 
-_POLAR_QUESTION = re.compile(rf"^\W*(?:{POLAR_AUX}|am|shall)\b", re.I)
+_POLAR_OPENERS = rf"{POLAR_AUX}|am|shall"  # the words a yes/no question opens with
+_POLAR_QUESTION = re.compile(rf"^\W*(?:{_POLAR_OPENERS})\b", re.I)
 
 
 def _acronym_prefixes(tokens: Sequence[str]) -> set[str]:
@@ -429,7 +430,7 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
     return passages
 
 
-_ASKS = re.compile(rf"^(?:who|whom|whose|what|when|where|which|why|how|{POLAR_AUX}|am|shall)\b", re.I)
+_ASKS = re.compile(rf"^(?:who|whom|whose|what|when|where|which|why|how|{_POLAR_OPENERS})\b", re.I)
 
 
 def as_written_question(question: str) -> str:

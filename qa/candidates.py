@@ -873,6 +873,92 @@ def distinct_entities(g1: Group, g2: Group) -> bool:
     return not (g1.abouts & g2.abouts)
 
 
+#: two documents are about different things that share a name when, of the named entities each states (in its first
+#: SUBJECT_CHARS characters; the question's words and the answers left out), at most SUBJECT_SHARE of the smaller set
+#: is in the other, and each states at least SUBJECT_MIN_ENTITIES (fewer say too little to tell: a planted document
+#: written as fresh prose is short). Set on the dev half of RAMDocs (qa eval --set ramdocs): copies of one page with a
+#: value changed share 0.6-1.0 of their entities, pages about two people or places of one name 0.0-0.25
+SUBJECT_SHARE, SUBJECT_MIN_ENTITIES, SUBJECT_CHARS = 0.3, 8, 3000
+
+
+def context_entities(text: str, skip: frozenset[str]) -> frozenset[tuple[str, str]]:
+    """The named entities and values of a document's opening (label, normalised text), less those that use a word
+    of ``skip`` (the question's own words, the answers compared): what else the document says of its subject."""
+    out = set()
+    for s, e, label in entities(text[:SUBJECT_CHARS]):
+        if label == "ORDINAL":
+            continue
+        t = norm(text[s:e])
+        if t and not any(w in skip for w in t.split()):
+            out.add((label, t))
+    return frozenset(out)
+
+
+def skip_words(question: str, groups: Sequence["Group"]) -> frozenset[str]:
+    """The question's content words and every word of the answers: what two documents about one thing need not share
+    for their other facts to be compared (pure)."""
+    ws = {w for w in words(question) if w not in QUESTION_STOPWORDS and len(w) > 1}
+    ws |= {w for g in groups for c in g.candidates for w in words(c.text)}
+    return frozenset(ws)
+
+
+def different_subjects(a: frozenset, b: frozenset) -> bool:
+    """True when two documents' other facts (``context_entities``) overlap too little for one subject (pure)."""
+    if min(len(a), len(b)) < SUBJECT_MIN_ENTITIES:
+        return False
+    return len(a & b) <= SUBJECT_SHARE * min(len(a), len(b))
+
+
+#: entity types that say which thing a document is about ("Converse County", "Italian"), most telling first: places
+#: and nationalities (dates, organisations and the like in web captures were mostly menus and reference lists)
+_TELLING = ("GPE", "LOC", "NORP")
+#: characters read after the subject's first mention for what sets it apart
+TELLING_CHARS = 400
+
+
+def telling_fact(text: str, names: Sequence[str], skip: frozenset[str], others: frozenset) -> str:
+    """What sets a document's subject apart, verbatim: the most telling place or nationality that the
+    sentence or two after the subject's first mention (else the opening) names and no document of another group
+    states (``others``, as ``context_entities`` gives them); "" when none does (pure but for the cached NER)."""
+    head = text[:SUBJECT_CHARS]
+    low = head.lower()
+    at = min((i for i in (low.find(n.lower()) for n in names if len(n) > 2) if i >= 0), default=-1)
+    window = head[at:at + TELLING_CHARS] if at >= 0 else head[:TELLING_CHARS]
+    found = []
+    for s, e, label in entities(window):
+        surface = " ".join(window[s:e].split())
+        t = norm(surface)
+        if label not in _TELLING or not t or (label, t) in others or any(w in skip for w in t.split()):
+            continue
+        if sum(ch.isalpha() for ch in t) < 3:
+            continue
+        found.append((_TELLING.index(label), s, surface))
+    return min(found)[2] if found else ""
+
+
+def told_apart(groups: Sequence["Group"], texts: dict[str, str], names: Sequence[str], skip: frozenset[str],
+               facts: dict[str, frozenset]) -> list["Group"]:
+    """The groups; in a group no document of which qualifies the subject, each candidate gets the fact that sets its
+    document apart from the other groups' documents as its ``about`` (pure but for the cached NER)."""
+    out = []
+    for g in groups:
+        if g.abouts:  # the document's own qualifier ("(ice hockey)") says it best
+            out.append(g)
+            continue
+        others = frozenset().union(*(facts.get(d, frozenset()) for o in groups if o is not g for d in o.docs))
+        out.append(Group(g.label, tuple(replace(c, about=telling_fact(texts[c.doc_id], names, skip, others))
+                                        for c in g.candidates)))
+    return out
+
+
+def apart(g1: "Group", g2: "Group", facts: dict[str, frozenset]) -> bool:
+    """True when no document of one group says enough of the same things as any document of the other to be about
+    the same subject. Two pages built on one template ("X had a population of 4 at the 2010 census") align sentence
+    by sentence yet are about two towns; a copy with a value planted shares its other facts too (pure)."""
+    return all(different_subjects(facts.get(d1, frozenset()), facts.get(d2, frozenset()))
+               for d1 in g1.docs for d2 in g2.docs)
+
+
 # ---- focus: is the evidence about what the question names? -----------------------------------------------------
 
 _GENERIC_NAME_WORDS = frozenset("""the of and for in on at to a an what who when where which how why is are was were

@@ -773,6 +773,15 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if len(groups) < 2:
         return Readings(a, tuple(groups))
     distinct = all(C.distinct_entities(g1, g2) for g1, g2 in combinations(groups, 2))
+    if not distinct:  # no qualifier tells them apart: what else each document says of its subject may
+        skip = C.skip_words(question, groups)
+        docs = {u.doc.doc_id: u.doc.text for u in units}
+        facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
+        distinct = all(C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) for g1, g2 in combinations(groups, 2))
+        if distinct:  # and each side is named by what sets it apart, or they are not told apart after all
+            told = C.told_apart(groups, docs, a.names or a.subject, skip, facts)
+            distinct = all(g.abouts for g in told)
+            groups = told if distinct else groups
     if distinct:
         return Readings(a, tuple(groups), distinct=True)
     every = tuple(groups)

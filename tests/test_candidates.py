@@ -428,3 +428,54 @@ def test_a_typed_answer_is_weighed_by_its_closeness_to_the_focus_noun():
     assert {g.label for g in with_meaning.weaker or with_meaning.groups} == {"Republican", "Democratic"}
     without = answer_readings(q, units, embed=None)
     assert [g.label for g in without.weaker or without.groups] == ["the Lakeside County Council"]
+
+
+# --- two things of one name told apart by what else their documents say -------------------------------------------
+
+TOWN_A = ("Lost Creek is a town in Converse County, Wyoming, United States. Lost Creek had a population of 4 at the "
+          "2010 census. It was founded in 1911 by the rancher Hal Brody beside the Chicago and North Western Railway. "
+          "The town lies 40 miles east of Casper on U.S. Route 20, and its post office opened in 1912.")
+TOWN_B = ("Lost Creek is a city in Marion County, Kansas, United States. Lost Creek had a population of 70 at the 2010 "
+          "census. It was founded in 1887 by Mennonite settlers from Ohio beside the Santa Fe Railway. The city lies 12 "
+          "miles west of Hillsboro, and its school closed in 1966.")
+# the first town's page written anew, its population planted: every other fact is the first page's
+TOWN_A_PLANTED = ("Founded by the rancher Hal Brody in 1911 beside the Chicago and North Western Railway, Lost Creek is a "
+                  "town in Converse County, Wyoming, United States, 40 miles east of Casper on U.S. Route 20. Lost Creek "
+                  "had a population of 70 at the 2010 census; its post office opened in 1912.")
+
+
+@pytest.mark.parametrize("a, b, different", [
+    pytest.param(frozenset(range(10)), frozenset(range(8, 18)), True, id="two-shared-of-ten"),
+    pytest.param(frozenset(range(10)), frozenset(range(3, 13)), False, id="seven-shared-of-ten"),
+    pytest.param(frozenset(range(10)), frozenset(range(7, 17)), True, id="three-shared-of-ten-is-the-limit"),
+    pytest.param(frozenset(range(10)), frozenset(range(6, 16)), False, id="four-shared-of-ten"),
+    pytest.param(frozenset(range(5)), frozenset(range(10, 20)), False, id="too-few-facts-to-tell"),
+])
+def test_different_subjects(a, b, different):
+    assert C.different_subjects(a, b) is different
+
+
+def test_context_entities_leave_out_the_question_and_the_answers():
+    facts = C.context_entities(TOWN_A, frozenset({"population", "lost", "creek", "4", "70"}))
+    texts = {t for _, t in facts}
+    assert {"converse county", "wyoming", "hal brody"} <= texts
+    assert not any("creek" in t for t in texts) and "4" not in texts
+
+
+@pytest.mark.parametrize("other, distinct, abouts", [
+    pytest.param(TOWN_B, True, {"Converse County", "Marion County"}, id="two-towns-one-name"),
+    pytest.param(TOWN_A_PLANTED, False, None, id="one-town-a-planted-population"),
+    pytest.param("Lost Creek had a population of 70 at the 2010 census, the county office says.", False, None,
+                 id="too-short-to-tell-apart"),
+])
+def test_two_things_of_one_name_are_told_apart_by_their_other_facts(other, distinct, abouts):
+    """No qualifier follows the name, yet two pages about two towns called Lost Creek share almost none of their
+    other facts (county, state, founder, railway), while a planted rewrite of one page shares nearly all of them: the
+    first pair is two things, each named by the place that sets it apart; the second is a conflict."""
+    store = _Store({"a": ("a.com", TOWN_A), "b": ("b.org", other)})
+    found, readings, _ = analyse("What is the population of Lost Creek?", _hits(store), store)
+    assert {g.label for g in readings.groups} == {"4", "70"}
+    assert readings.distinct is distinct
+    assert bool([d for d in found if d.kind == "factual"]) is not distinct
+    if distinct:
+        assert {c.about for g in readings.groups for c in g.candidates} == abouts

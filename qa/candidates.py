@@ -959,6 +959,51 @@ def apart(g1: "Group", g2: "Group", facts: dict[str, frozenset]) -> bool:
                for d1 in g1.docs for d2 in g2.docs)
 
 
+#: two documents are one page written twice (a rewrite, a planted copy) when each states at least REWRITE_MIN_ENTITIES
+#: of the facts ``context_entities`` reads and they share at least REWRITE_SHARE of the smaller set; where such a pair
+#: differs, it differs in at most REWRITE_MAX_FACTS facts of the kind asked on each side (more is two different texts
+#: that happen to share names). Set on the dev half of RAMDocs: planted rewrites share 0.7-1.0 of their facts
+REWRITE_SHARE, REWRITE_MIN_ENTITIES, REWRITE_MAX_FACTS = 0.6, 6, 2
+
+
+#: the entity types a changed fact of each kind has (strictly: a title for a person question is no planted person)
+_FACT_LABELS = {"person": {"PERSON", "ORG"}, "org": {"ORG"}, "place": {"GPE", "LOC", "FAC"},
+                "title": {"WORK_OF_ART"}, "date": {"DATE", "TIME"}, "count": {"CARDINAL", "QUANTITY"},
+                "amount": {"MONEY"}, "percent": {"PERCENT"}}
+
+
+def fact_differences(a: Asked, text_a: str, text_b: str, skip: frozenset[str]
+                     ) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """Where two documents that are one page written twice differ in a fact of the kind asked: the (start, end) in
+    each text of the first such fact only that document states ("William E. Parsons" / "Frank Lloyd Wright" in two
+    versions of a building's page that share every other name and date); None when they are not one page, or either
+    states no such fact of its own, or too many. A planted rewrite changes the wording as well as the fact, so no
+    sentence of one need be a near-copy of a sentence of the other (pure but for the cached NER)."""
+    if a.kind not in TYPED:
+        return None
+    facts = []
+    for text in (text_a, text_b):
+        where: dict[tuple[str, str], tuple[int, int]] = {}
+        for s, e, label in entities(text[:SUBJECT_CHARS]):
+            t = norm(text[s:e])
+            if label != "ORDINAL" and t and not any(w in skip for w in t.split()):
+                where.setdefault((label, t), (s, e))
+        facts.append(where)
+    ka, kb = set(facts[0]), set(facts[1])
+    if min(len(ka), len(kb)) < REWRITE_MIN_ENTITIES or len(ka & kb) < REWRITE_SHARE * min(len(ka), len(kb)):
+        return None
+    sides = []
+    for own, other in ((facts[0], {t for _, t in kb}), (facts[1], {t for _, t in ka})):
+        # a fact differs by its words: the NER model may call one "Route 20" a date and the other a number
+        only = sorted(pos for (label, t), pos in own.items()
+                      if t not in other and label in _FACT_LABELS.get(a.kind, ()))
+        if not only or len(only) > REWRITE_MAX_FACTS:
+            return None
+        sides.append(only[0])
+    (s1, e1), (s2, e2) = sides
+    return None if same_answer(text_a[s1:e1], text_b[s2:e2]) else ((s1, e1), (s2, e2))
+
+
 # ---- focus: is the evidence about what the question names? -----------------------------------------------------
 
 _GENERIC_NAME_WORDS = frozenset("""the of and for in on at to a an what who when where which how why is are was were

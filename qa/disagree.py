@@ -556,6 +556,56 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tup
     return out, keys
 
 
+#: two documents are compared as one page written twice only when they share this much of their vocabulary (the
+#: smaller one's; planted rewrites in RAMDocs share 0.8-1.0, other pages of the same question 0.1-0.4)
+REWRITE_WORDS = 0.5
+
+
+def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS
+                      ) -> tuple[list[Hit], dict[tuple[str, int], tuple[int, int]], set[frozenset[str]]]:
+    """Where two retrieved documents of different publishers are one page written twice and differ in a fact of the
+    kind asked (qa.candidates.fact_differences): the sentences holding each side's fact, as hits; (doc_id, sentence
+    start) -> the fact's offsets in the document; and the pairs of documents found so."""
+    a = C.asked(question)
+    if a.kind not in C.TYPED or a.plural:
+        return [], {}, set()
+    order: dict[str, float] = {}
+    for h in hits:
+        order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
+    ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top_docs]
+    have = {(h.doc_id, h.start) for h in hits}
+    skip = C.skip_words(question, ())
+    out: list[Hit] = []
+    spans: dict[tuple[str, int], tuple[int, int]] = {}
+    pairs: set[frozenset[str]] = set()
+    for x, y in combinations(ids, 2):
+        da, db = store.docs[x], store.docs[y]
+        if not two_sources(da, db):
+            continue
+        wa, wb = _doc_words(da.text), _doc_words(db.text)
+        if len(wa & wb) < REWRITE_WORDS * min(len(wa), len(wb)):
+            continue  # one page written twice keeps most of its words: a cheap test before names are read
+        qa_, qb = C.descriptor(a, da.text, da.title), C.descriptor(a, db.text, db.title)
+        if qa_ and qb and C.norm(qa_) != C.norm(qb):
+            continue  # "X (Andy Williams album)" and "X (Johnny Mathis album)": two things, however alike the pages
+        diff = C.fact_differences(a, da.text, db.text, skip)
+        if diff is None:
+            continue
+        for doc, (fs, fe) in ((da, diff[0]), (db, diff[1])):
+            sent = next(((s, e) for s, e in _doc_sentences(doc.text) if s <= fs and fe <= e), None)
+            if sent is None:
+                break
+            s, e = sent
+            spans.setdefault((doc.doc_id, s), (fs, fe))
+            if (doc.doc_id, s) not in have:
+                have.add((doc.doc_id, s))
+                out.append(Hit(doc_id=doc.doc_id, start=s, end=e, text=doc.text[s:e], chunk_id=-1,
+                               score=round(ADDED_DISCOUNT * min(order[x], order[y]), 4), dense=0.0, lexical=0.0))
+        else:
+            pairs.add(frozenset((x, y)))
+    return out, spans, pairs
+
+
 def candidate_pairs(units: list[_Unit], sim: list[list[float]], settings: Settings,
                     embedded: bool) -> list[tuple[int, int]]:
     """Pairs worth a judge call, most promising first: related to each other and to the question, from two
@@ -730,7 +780,9 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
 def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
                     pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
-                    max_sides: int | None = None, copied: set[tuple[str, int]] = frozenset()) -> Readings:
+                    max_sides: int | None = None, copied: set[tuple[str, int]] = frozenset(),
+                    rewritten: tuple[dict[tuple[str, int], tuple[int, int]], set[frozenset[str]]] = ({}, set())
+                    ) -> Readings:
     """Each document's answer to the question (its best typed span, or the span where its sentence differs from a
     near-parallel sentence of another document), grouped by meaning (qa.candidates)."""
     strong_candidate = STRONG_CANDIDATE if strong_candidate is None else strong_candidate
@@ -745,6 +797,13 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     typed = a.kind in C.TYPED and not only_aligned  # untyped answers ("what sport") are compared only where
     C.entities_batch([u.hit.text for u in units])  # sentences run parallel; one spaCy call for every sentence
     aligned, aligned_docs = _aligned(a, units, copied)
+    facts = [(d, fs, fe) for (d, _), (fs, fe) in rewritten[0].items()]
+    for k, u in enumerate(units):  # a fact where two versions of one page differ counts like a copy's changed stretch
+        inside = [(fs, fe) for d, fs, fe in facts if d == u.doc.doc_id and u.hit.start <= fs and fe <= u.hit.end]
+        if inside and k not in aligned:
+            fs, fe = inside[0]
+            aligned[k] = (fs - u.hit.start, fe - u.hit.start)
+    aligned_docs = aligned_docs | rewritten[1]
     if only_aligned and not aligned:
         return Readings(a)
     focus = {} if typed or only_aligned else _focus_candidates(a, units, embed)
@@ -866,6 +925,9 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     hits += _parallel_evidence(hits, store)
     copies, copied = _copy_evidence(hits, store)
     hits += copies
+    rewrites, rewritten, rewrite_pairs = _rewrite_evidence(question, hits, store)
+    hits += rewrites
+    copied = copied | set(rewritten)
     units: list[_Unit] = []
     seen = set()
     for i, h in enumerate(hits):
@@ -918,7 +980,8 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     t1 = time.perf_counter()
     embedder = getattr(store, "embedder", None)
     readings = (answer_readings(question, units, sim, pair_sim=PAIR_SIM if embedded else 0.25,
-                                embed=embedder.embed if embedder is not None else None, copied=copied)
+                                embed=embedder.embed if embedder is not None else None, copied=copied,
+                                rewritten=(rewritten, rewrite_pairs))
                 if getattr(settings, "factual_candidates", True) else Readings(C.asked(question)))
     timings["disagree_candidates"] = time.perf_counter() - t1
     if readings.plural:

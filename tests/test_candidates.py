@@ -479,3 +479,50 @@ def test_two_things_of_one_name_are_told_apart_by_their_other_facts(other, disti
     assert bool([d for d in found if d.kind == "factual"]) is not distinct
     if distinct:
         assert {c.about for g in readings.groups for c in g.candidates} == abouts
+
+
+# --- one page written twice, one fact changed ----------------------------------------------------------------------
+
+HALL = ("The Harbour Club Building is a two-storey hall in Port Elwin, Tasmania, Australia. It was designed by the "
+        "architect Ruth Calloway and completed in 1926 for the Harbour Club. The hall hosted the Tasman Regatta dinners "
+        "until 1958, when the club moved to Hobart. It was listed on the Tasmanian Heritage Register in 1998 and "
+        "restored by the Port Elwin Council in 2004.")
+# the same page reworded sentence by sentence, its architect planted: no sentence is a near-copy of one above
+HALL_PLANTED = ("Completed in 1926 for the Harbour Club, the two-storey hall in Port Elwin, Tasmania, Australia was the "
+                "work of the architect Oscar Lindqvist. Until 1958, when the club moved to Hobart, the Tasman Regatta "
+                "dinners were held in it. The Tasmanian Heritage Register listed it in 1998, and the Port Elwin Council "
+                "restored it in 2004.")
+OTHER_HALL = ("The Harbour Club Building is a brick hall in Dunmore, County Galway, Ireland, designed by Oscar Lindqvist "
+              "in 1931. The Atlantic Rowing Club met there until 1972. It became the Galway County Library branch in "
+              "1988 and was renovated by the Office of Public Works in 2015.")
+HALL_Q = "Who is the architect of the Harbour Club Building?"
+
+
+@pytest.mark.parametrize("question, other, expected", [
+    pytest.param(HALL_Q, HALL_PLANTED, ("Ruth Calloway", "Oscar Lindqvist"), id="planted-rewrite"),
+    pytest.param(HALL_Q, OTHER_HALL, None, id="another-hall-of-the-name"),
+    pytest.param(HALL_Q, HALL_PLANTED.replace("Oscar Lindqvist", "Oscar Lindqvist with Anna Berg and Peter Holm"),
+                 None, id="too-many-new-people"),
+    pytest.param(HALL_Q, HALL.replace("Ruth Calloway", "Calloway"), None, id="the-same-architect"),
+    pytest.param("When was the Harbour Club Building completed?", HALL_PLANTED, None, id="no-changed-date"),
+    pytest.param("Why was the Harbour Club Building restored?", HALL_PLANTED, None, id="untyped-question"),
+])
+def test_fact_differences(question, other, expected):
+    a = C.asked(question)
+    diff = C.fact_differences(a, HALL, other, C.skip_words(question, ()))
+    got = None if diff is None else (HALL[diff[0][0]:diff[0][1]], other[diff[1][0]:diff[1][1]])
+    assert got == expected
+
+
+def test_a_planted_rewrite_is_a_conflict():
+    """The rewrite names its architect only in a sentence that leans on "the two-storey hall", so reading each
+    document's own best answer finds one architect; the one fact where the two versions of the page differ is the
+    other side."""
+    store = _Store({"a": ("a.com", HALL), "b": ("b.org", HALL_PLANTED)})
+    found, readings, _ = analyse(HALL_Q, _hits(store), store)
+    assert readings.conflict
+    assert {g.label for g in readings.groups} == {"Ruth Calloway", "Oscar Lindqvist"}
+    factual = [d for d in found if d.kind == "factual"]
+    assert factual and {c.citation.doc_id for c in factual[0].claims} == {"a", "b"}
+    for c in factual[0].claims:
+        assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote

@@ -556,6 +556,34 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tup
     return out, keys
 
 
+#: a document whose chunk is this close (cosine) to a chunk of one of the best few hits is a possible rewrite of that
+#: page, read even when retrieval did not rank it (a reworded page keeps its meaning: RAMDocs rewrites 0.9-1.0)
+TWIN_SIM, TWIN_TOP, TWIN_K = 0.85, COPY_TOP_DOCS, 6
+
+
+def _twins(hits: list[Hit], store, known: set[str]) -> list[tuple[str, float]]:
+    """Documents not among ``known`` with a chunk nearly the same in meaning as the best chunk of one of the best few
+    retrieved documents, and the score they are ranked at (just under that hit's); [] for a store that cannot search
+    by vector."""
+    if not hasattr(store, "search_dense") or not hasattr(store, "chunk_vector"):
+        return []
+    out: dict[str, float] = {}
+    best: dict[str, Hit] = {}
+    for h in hits:  # each retrieved document's best chunk, best documents first
+        if h.chunk_id >= 0 and h.doc_id not in best:
+            best[h.doc_id] = h
+    for h in list(best.values())[:TWIN_TOP]:
+        try:
+            found = store.search_dense(store.chunk_vector(h.chunk_id), TWIN_K)
+            for cid, sim in found:
+                d = store.chunks[cid].doc_id
+                if sim >= TWIN_SIM and d not in known and d in store.docs:
+                    out[d] = max(out.get(d, 0.0), round(ADDED_DISCOUNT * h.score, 4))
+        except Exception:  # no vectors to compare: the retrieved documents only
+            return []
+    return list(out.items())
+
+
 #: two documents are compared as one page written twice only when they share this much of their vocabulary (the
 #: smaller one's; planted rewrites in RAMDocs share 0.8-1.0, other pages of the same question 0.1-0.4)
 REWRITE_WORDS = 0.5
@@ -573,6 +601,9 @@ def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COP
     for h in hits:
         order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
     ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top_docs]
+    for d, sc in _twins(hits, store, set(ids)):  # a rewrite of a page retrieval found, itself ranked too low
+        order[d] = sc
+        ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
     skip = C.skip_words(question, ())
     out: list[Hit] = []

@@ -139,3 +139,26 @@ def test_local_model_flags_political_message_conflict(corpus_store):
     assert timings["disagree_judge_calls"] <= settings.disagreement_judge_calls
     # the 1.5B judge is too weak to pin the exact pair (see bench/disagree_eval.py); what must hold is the contract
     assert all(len({c.citation.doc_id for c in d.claims}) >= 2 and d.kind in ("opinion", "factual") for d in found)
+
+
+def test_a_rewrite_retrieval_left_out_is_read_beside_its_page(tmp_path):
+    """One page and its planted rewrite mean nearly the same (MiniLM), so the rewrite is found from the page's best
+    chunk even when no hit comes from it; a page about another hall of the name is not (real embedder and store)."""
+    from qa import disagree as D
+    from qa.store import open_store
+    from qa.types import Hit
+    from tests.test_candidates import HALL, HALL_PLANTED, OTHER_HALL
+
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, text in (("hall.txt", HALL), ("rewrite.txt", HALL_PLANTED), ("other.txt", OTHER_HALL)):
+        (corpus / name).write_text(text, encoding="utf-8")
+    store = open_store(Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none"))
+    page = next(c for c in store.chunks if c.doc_id == "hall.txt")
+    s, e = page.sentences[0].start, page.sentences[0].end
+    hits = [Hit(doc_id="hall.txt", start=s, end=e, text=HALL[s:e], chunk_id=page.chunk_id, score=0.8, dense=0.7)]
+    twins = dict(D._twins(hits, store, {"hall.txt"}))
+    assert set(twins) == {"rewrite.txt"}
+    # and the fact where the two versions differ makes the conflict
+    found, readings, _ = D.analyse("Who is the architect of the Harbour Club Building?", hits, store)
+    assert readings.conflict and {g.label for g in readings.groups} == {"Ruth Calloway", "Oscar Lindqvist"}

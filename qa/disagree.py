@@ -863,15 +863,6 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if len(groups) < 2:
         return Readings(a, tuple(groups))
     distinct = all(C.distinct_entities(g1, g2) for g1, g2 in combinations(groups, 2))
-    if not distinct:  # no qualifier tells them apart: what else each document says of its subject may
-        skip = C.skip_words(question, groups)
-        docs = {u.doc.doc_id: u.doc.text for u in units}
-        facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
-        distinct = all(C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) for g1, g2 in combinations(groups, 2))
-        if distinct:  # and each side is named by what sets it apart, or they are not told apart after all
-            told = C.told_apart(groups, docs, a.names or a.subject, skip, facts)
-            distinct = all(g.abouts for g in told)
-            groups = told if distinct else groups
     if distinct:
         return Readings(a, tuple(groups), distinct=True)
     every = tuple(groups)
@@ -892,7 +883,24 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     keep = [g for g in strong if any(related(g, o) and two_publishers(g, o) for o in strong if o is not g)]
     if len(keep) < 2:
         return Readings(a, tuple(groups[:1]), weaker=every)
-    return Readings(a, tuple(keep[:max_sides]), conflict=True, weaker=every)
+    keep = keep[:max_sides]
+    told = _told_apart(question, a, keep, units)  # no qualifier tells them apart: what else each page says may
+    if told is not None:
+        return Readings(a, tuple(told), distinct=True, weaker=every)
+    return Readings(a, tuple(keep), conflict=True, weaker=every)
+
+
+def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Sequence["_Unit"]
+                ) -> list[C.Group] | None:
+    """The groups of a would-be conflict, each named by what sets its documents apart, when no document of one
+    shares enough of its other facts with any document of another to be about the same thing; None otherwise."""
+    skip = C.skip_words(question, groups)
+    docs = {u.doc.doc_id: u.doc.text for u in units}
+    facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
+    if not all(C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) for g1, g2 in combinations(groups, 2)):
+        return None
+    told = C.told_apart(groups, docs, a.names or a.subject, skip, facts)
+    return told if all(g.abouts for g in told) else None
 
 
 def cited_conflict(readings: Readings, citations: Sequence[Citation], docs: dict[str, Document]) -> Readings | None:

@@ -243,10 +243,16 @@ def _extractive(run: _Run) -> _Draft:
 
 def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[Disagreement], bool]:
     """Step 3: verify the citations, compare the sources, then settle the answer (and whether it abstains)."""
-    if draft is None:  # the evidence is too weak: nothing to verify or compare
+    if draft is None:  # the evidence is too weak to answer from, unless two versions of one text disagree on it
+        planted, readings = _planted_conflict(run)
+        if not planted:
+            if run.on_token:
+                run.on_token(ABSTAIN_TEXT)
+            return _settle(run, "", [], [], stands=False)
+        settled = _settle(run, "", [], planted, stands=False, readings=readings)
         if run.on_token:
-            run.on_token(ABSTAIN_TEXT)
-        return _settle(run, "", [], [], stands=False)
+            run.on_token(settled[0])
+        return settled
     docs = run.store.docs
     with run.timed("verify"):
         text, citations, n_dropped = enforce(draft.text, draft.citations, docs)
@@ -301,6 +307,20 @@ def _settle(run: _Run, text: str, citations: list[Citation], disagreements: list
     if not answered:
         return ABSTAIN_TEXT, [], [], True
     return text, citations, disagreements, False
+
+
+def _planted_conflict(run: _Run):
+    """On evidence too weak to answer from: the factual disagreement, and the readings, when two versions of one
+    text (a near-copy or a rewrite of a page) give different answers to the question; ([], None) otherwise. Two
+    versions of one page that differ on what is asked speak to it however loosely retrieval matched the question
+    ("UPRA" for a page about "UPR-Aguadilla (UPRAG)")."""
+    with run.timed("disagree"):
+        disagreements, readings = _disagreements(run)
+    if readings is None or not readings.conflict or not all(any(c.aligned for c in g.candidates)
+                                                             for g in readings.groups):
+        return [], None
+    kept = [d for d in disagreements if d.kind == "factual" and d.sides]
+    return (kept, readings) if kept else ([], None)
 
 
 def _claims_valid(d: Disagreement, docs) -> bool:

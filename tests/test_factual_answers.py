@@ -131,3 +131,26 @@ def test_copy_with_a_changed_fact_is_a_conflict_where_the_change_is(tmp_path):
     assert _valid(a, store)
     same, store2 = _store(tmp_path / "same", {"a.txt": ("Shore Archive", orig), "b.txt": ("Travel Blog", orig)})
     assert not ask("Who designed the Reef Hotel?", same, store=store2, llm="none").disagreements
+
+
+def test_two_versions_of_one_page_that_differ_are_shown_however_weak_the_match(tmp_path):
+    """Evidence too weak to answer from (here the relevance gate is set out of reach) abstains, unless two versions of
+    one page give different answers: then who says what is the answer, never one side as fact and never silence."""
+    from tests.test_candidates import HALL, HALL_PLANTED, OTHER_HALL
+
+    q = "Who is the architect of the Harbour Club Building?"
+    settings, store = _store(tmp_path, {"hall.txt": ("heritage.example", HALL),
+                                        "rewrite.txt": ("blog.example", HALL_PLANTED)})
+    weak = Settings.from_env(corpus_dir=settings.corpus_dir, index_dir=settings.index_dir, llm="none",
+                             min_relevance=0.99)
+    a = ask(q, weak, store=store, llm="none")
+    assert not a.abstained and a.text.startswith("The sources disagree")
+    assert "Ruth Calloway" in a.text and "Oscar Lindqvist" in a.text
+    assert {c.citation.doc_id for d in a.disagreements for c in d.claims} == {"hall.txt", "rewrite.txt"}
+    assert _valid(a, store)
+    # two different pages of the name are no versions of one page: the weak match still abstains
+    settings2, store2 = _store(tmp_path / "other", {"hall.txt": ("heritage.example", HALL),
+                                                    "other.txt": ("blog.example", OTHER_HALL)})
+    weak2 = Settings.from_env(corpus_dir=settings2.corpus_dir, index_dir=settings2.index_dir, llm="none",
+                              min_relevance=0.99)
+    assert ask(q, weak2, store=store2, llm="none").abstained

@@ -315,7 +315,7 @@ def _planted_conflict(run: _Run):
     versions of one page that differ on what is asked speak to it however loosely retrieval matched the question
     ("UPRA" for a page about "UPR-Aguadilla (UPRAG)")."""
     with run.timed("disagree"):
-        disagreements, readings = _disagreements(run)
+        disagreements, readings = _disagreements(run, judged=False)  # an abstention costs no model calls
     if readings is None or not readings.conflict or not all(any(c.aligned for c in g.candidates)
                                                              for g in readings.groups):
         return [], None
@@ -339,14 +339,15 @@ def _cited_conflict(readings, disagreements: list[Disagreement], citations, docs
     return readings, disagreements
 
 
-def _disagreements(run: _Run):
+def _disagreements(run: _Run, judged: bool = True):
     """Disagreements between two or more documents, every claim verbatim, and the answers each document gives;
-    ([], None) when the check is unavailable or fails (noted: the answer stands without it)."""
+    ([], None) when the check is unavailable or fails (noted: the answer stands without it). ``judged=False``: no
+    model is asked about opinion pairs (only the documents' own answers are compared)."""
     try:
         from qa.disagree import analyse
     except ImportError:
         return [], None
-    judge = run.chat_model if (run.settings.local_judge or not _is_local(run.chat_model)) else None
+    judge = run.chat_model if judged and (run.settings.local_judge or not _is_local(run.chat_model)) else None
     try:
         found, readings, more = analyse(run.question, run.hits, run.store, chat_model=judge, settings=run.settings)
         run.timings.update({k: v for k, v in more.items() if k != "disagree"})

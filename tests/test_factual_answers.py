@@ -148,6 +148,10 @@ def test_two_versions_of_one_page_that_differ_are_shown_however_weak_the_match(t
     assert "Ruth Calloway" in a.text and "Oscar Lindqvist" in a.text
     assert {c.citation.doc_id for d in a.disagreements for c in d.claims} == {"hall.txt", "rewrite.txt"}
     assert _valid(a, store)
+    # with a hosted model configured, the weak-evidence check asks it nothing (an abstention costs no model call)
+    chat = FakeChat(replies=[])
+    b = ask(q, weak, store=store, llm=chat)
+    assert not b.abstained and b.text.startswith("The sources disagree") and chat.seen == []
     # two different pages of the name are no versions of one page: the weak match still abstains
     settings2, store2 = _store(tmp_path / "other", {"hall.txt": ("heritage.example", HALL),
                                                     "other.txt": ("blog.example", OTHER_HALL)})

@@ -527,14 +527,19 @@ def _doc_sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((sp.start, sp.end) for sp in split_sentences(text[:C.COPY_CHARS]))
 
 
+def _top_docs(hits: list[Hit], store, top: int) -> tuple[dict[str, float], list[str]]:
+    """Each retrieved document's best hit score, and the ``top`` best documents the store holds, best first."""
+    order: dict[str, float] = {}
+    for h in hits:
+        order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
+    return order, [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top]
+
+
 def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tuple[list[Hit], set[tuple[str, int]]]:
     """Sentences where two retrieved documents that are copies of one text differ (qa.candidates.copy_differences),
     as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
     change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
-    order: dict[str, float] = {}
-    for h in hits:
-        order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
-    ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top_docs]
+    order, ids = _top_docs(hits, store, top_docs)
     have = {(h.doc_id, h.start) for h in hits}
     out: list[Hit] = []
     keys: set[tuple[str, int]] = set()
@@ -556,8 +561,10 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tup
     return out, keys
 
 
-#: a document whose chunk is this close (cosine) to a chunk of one of the best few hits is a possible rewrite of that
-#: page, read even when retrieval did not rank it (a reworded page keeps its meaning: RAMDocs rewrites 0.9-1.0)
+#: a document whose chunk is this close (cosine) to the best chunk of one of the best few retrieved documents is a
+#: possible rewrite of that page, read even when retrieval did not rank it (a reworded page keeps its meaning: the
+#: one pair inspected, RAMDocs' Cove Fort page and its planted rewrite, scored 0.99; other pages of that question
+#: 0.38-0.76)
 TWIN_SIM, TWIN_TOP, TWIN_K = 0.85, COPY_TOP_DOCS, 6
 
 
@@ -585,7 +592,7 @@ def _twins(hits: list[Hit], store, known: set[str]) -> list[tuple[str, float]]:
 
 
 #: two documents are compared as one page written twice only when they share this much of their vocabulary (the
-#: smaller one's; planted rewrites in RAMDocs share 0.8-1.0, other pages of the same question 0.1-0.4)
+#: smaller one's; in 7 RAMDocs questions inspected, planted rewrites shared 0.83-0.99, other pages 0.14-0.37)
 REWRITE_WORDS = 0.5
 
 
@@ -597,10 +604,7 @@ def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COP
     a = C.asked(question)
     if a.kind not in C.TYPED or a.plural:
         return [], {}, set()
-    order: dict[str, float] = {}
-    for h in hits:
-        order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
-    ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top_docs]
+    order, ids = _top_docs(hits, store, top_docs)
     for d, sc in _twins(hits, store, set(ids)):  # a rewrite of a page retrieval found, itself ranked too low
         order[d] = sc
         ids.append(d)
@@ -812,7 +816,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
                     pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
                     max_sides: int | None = None, copied: set[tuple[str, int]] = frozenset(),
-                    rewritten: tuple[dict[tuple[str, int], tuple[int, int]], set[frozenset[str]]] = ({}, set())
+                    rewritten: tuple[dict[tuple[str, int], tuple[int, int]], set[frozenset[str]]] | None = None
                     ) -> Readings:
     """Each document's answer to the question (its best typed span, or the span where its sentence differs from a
     near-parallel sentence of another document), grouped by meaning (qa.candidates)."""
@@ -828,13 +832,14 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     typed = a.kind in C.TYPED and not only_aligned  # untyped answers ("what sport") are compared only where
     C.entities_batch([u.hit.text for u in units])  # sentences run parallel; one spaCy call for every sentence
     aligned, aligned_docs = _aligned(a, units, copied)
-    facts = [(d, fs, fe) for (d, _), (fs, fe) in rewritten[0].items()]
+    spans, pairs = rewritten or ({}, set())
+    facts = [(d, fs, fe) for (d, _), (fs, fe) in spans.items()]
     for k, u in enumerate(units):  # a fact where two versions of one page differ counts like a copy's changed stretch
         inside = [(fs, fe) for d, fs, fe in facts if d == u.doc.doc_id and u.hit.start <= fs and fe <= u.hit.end]
         if inside and k not in aligned:
             fs, fe = inside[0]
             aligned[k] = (fs - u.hit.start, fe - u.hit.start)
-    aligned_docs = aligned_docs | rewritten[1]
+    aligned_docs = aligned_docs | pairs
     if only_aligned and not aligned:
         return Readings(a)
     focus = {} if typed or only_aligned else _focus_candidates(a, units, embed)

@@ -526,3 +526,13 @@ def test_a_planted_rewrite_is_a_conflict():
     assert factual and {c.citation.doc_id for c in factual[0].claims} == {"a", "b"}
     for c in factual[0].claims:
         assert store.docs[c.citation.doc_id].text[c.citation.start:c.citation.end] == c.citation.quote
+
+
+def test_pages_with_different_qualifiers_are_not_one_page_written_twice():
+    """Two versions of the hall's page that name it "(Port Elwin)" and "(Hobart)" are pages about two halls, however
+    alike: the one fact where they differ is no conflict (the rewrite alone, unqualified, is: see above)."""
+    name = "The Harbour Club Building"
+    store = _Store({"a": ("a.com", HALL.replace(name, name + " (Port Elwin)", 1)),
+                    "b": ("b.org", "The Harbour Club Building (Hobart). " + HALL_PLANTED)})
+    _, readings, _ = analyse(HALL_Q, _hits(store), store)
+    assert not readings.conflict

@@ -466,8 +466,32 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
     return ""
 
 
+def by_agent(sentence: str, start: int, end: int) -> bool:
+    """True when the span sentence[start:end] is the object of "by" ("an album by The Beatles", "written by X"), by
+    the parse: the one who made a thing, the answer to a maker's role ("artist", "author", "director")."""
+    toks = tokens(sentence)
+    inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
+    if not inside:
+        return False
+    span = set(inside)
+    i = next((k for k in inside if toks[k].head not in span or toks[k].head == k), inside[0])
+    for _ in range(SLOT_STEPS):  # up through a compound or an apposition ("the band The Beatles")
+        h = toks[i].head
+        if h == i:
+            return False
+        if toks[i].dep == "pobj":
+            return toks[h].lemma == "by"
+        if toks[i].dep not in ("appos", "compound", "flat", "conj"):
+            return False
+        i = h
+    return False
+
+
 _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
                    r"(?:[A-Z][\w'’.-]*|\d+))*")
+#: function words that end a capitalised run when written with a capital (a heading's or a title's next word)
+_CAPS_STOPS = tuple(w.capitalize() for w in sorted(STOPWORDS) if w.isalpha() and w not in ("of", "the", "de", "da", "van",
+                                                                                        "von", "la", "del", "and"))
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 
 
@@ -485,13 +509,19 @@ def typed_spans(text: str) -> list[Span]:
         spans.append(Span(s, e, text[s:e], label, inside[0] if len(inside) == 1 else None))
     for m in _QUOTED.finditer(text):
         spans.append(Span(m.start(1), m.end(1), m.group(1), "QUOTED"))
-    if not spans:  # no NER: capitalised runs stand in for names (a sentence's first word only if more follow)
-        for m in _CAPS.finditer(text):
-            t = m.group().rstrip(".")
-            if m.start() == 0 and " " not in t:
-                continue
-            if t and not t.isdigit():
-                spans.append(Span(m.start(), m.start() + len(t), t, "CAPS"))
+    # capitalised runs the NER left out stand in for names: the small model misses unusual ones ("Needtobreathe",
+    # "Carpenters"); a sentence's first word counts only if more follow
+    named = [(sp.start, sp.end) for sp in spans]
+    for m in _CAPS.finditer(text):
+        t = m.group().rstrip(".")
+        cut = re.search(r"\s(?:" + "|".join(_CAPS_STOPS) + r")\s", t)
+        if cut:  # a run ends at a capitalised function word inside it ("Carpenters From Wikipedia"); one that ends
+            t = t[:cut.start()]  # the run is part of the name ("The Who")
+        if (m.start() == 0 and " " not in t) or t.lower() in STOPWORDS:
+            continue
+        end = m.start() + len(t)
+        if t and not t.isdigit() and not any(s < end and m.start() < e for s, e in named):
+            spans.append(Span(m.start(), end, t, "CAPS"))
     for v in values:
         spans.append(Span(v.start, v.end, text[v.start:v.end], "value:" + v.kind, v))
     return spans
@@ -722,6 +752,11 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
     anchors = [m.start() for w in a.subject for m in re.finditer(re.escape(w[:5]), low)] or [0]
     out = []
     taken: list[tuple[int, int]] = []
+    # a person's role asked ("the artist of the album", "the owner of the house") and a name after "by" in the
+    # sentence ("an album by The Beatles", "owned by X"): the other names there hold no such role
+    maker = a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0] and any(
+        by_agent(sentence, s.start, s.end) for s in spans if s.label in _NAMELIKE)
+    role_said = replace(a, subject=tuple(w for w in a.subject if w != a.focus)) if maker else a
     for s in sorted(spans, key=lambda s: -(s.end - s.start)):
         if any(s.start < e and b < s.end for b, e in taken):
             continue  # a shorter span nested in a longer, already taken one
@@ -739,9 +774,17 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             role = slot_role(sentence, s.start, s.end, frozenset((a.slot[0],)))
             if role and role != a.slot[1]:
                 typed *= SLOT_MISMATCH
+        span_cov = cov
+        if maker and by_agent(sentence, s.start, s.end):
+            # the parse ties the name to the role: it is a person's or a group's answer whatever the NER calls it,
+            # and the sentence states the role without its noun ("an album by X" says who the artist is)
+            typed = 1.0
+            span_cov = max(cov, coverage_in_context(role_said, sentence, context))
+        elif maker:
+            typed *= SLOT_MISMATCH  # "an album by The Beatles": the other names hold no such role
         if a.counted and s.value is not None and counts_other(sentence, s.start, s.end, a.counted):
             typed *= SLOT_MISMATCH  # "how many episodes": "renewed for 1 more season" counts something else
-        out.append((round(cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
+        out.append((round(span_cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 
 

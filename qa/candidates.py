@@ -853,11 +853,13 @@ class Group:
 
 
 def group_candidates(cands: Sequence[Candidate]) -> list[Group]:
-    """Candidates merged into groups of the same answer, largest (most documents, then best score) first (pure)."""
+    """Candidates merged into groups of the same answer, largest (most documents, then best score) first (pure). A
+    candidate joins a group only if it means the same as every member: a vague answer ("22-62105" read as a range,
+    "Musk") does not chain two different ones ("741", "472") into one group."""
     groups: list[list[Candidate]] = []
     for c in sorted(cands, key=lambda c: -c.score):
         for g in groups:
-            if any(same_answer(c.text, o.text, c.value, o.value) for o in g):
+            if all(same_answer(c.text, o.text, c.value, o.value) for o in g):
                 g.append(c)
                 break
         else:

@@ -788,6 +788,15 @@ def _typed_focus(a: C.Asked, found: dict[int, list[tuple[float, C.Span]]], embed
             for k, spans in found.items()}
 
 
+def _whole_values(text: str, start: int, end: int) -> tuple[int, int]:
+    """The stretch text[start:end] where two versions of a sentence differ, widened to every value it cuts into:
+    "1900" of "January 1, 1900" is the whole date, so a reader sees what each version states (pure)."""
+    for v in extract_values(text):
+        if v.start < end and start < v.end:
+            start, end = min(start, v.start), max(end, v.end)
+    return start, end
+
+
 def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found: list[tuple[float, C.Span]],
                  focus: tuple[float, C.Span] | None) -> tuple[float, C.Span] | None:
     """One sentence's best answer to the question and its score: the stretch where it differs from a near-copy, its
@@ -795,7 +804,7 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
     focus noun."""
     options: list[tuple[float, C.Span]] = []
     if changed is not None:
-        s0, e0 = changed
+        s0, e0 = _whole_values(u.hit.text, *changed)
         span_text = u.hit.text[s0:e0]
         vals = extract_values(span_text)
         options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",

@@ -342,3 +342,16 @@ def test_judge_must_confirm_a_clash_of_wording():
     found, timings = find_disagreements(Q_POL, _hits(store), store, chat_model=model,
                                         settings=Settings(disagreement_judge_calls=2))
     assert found == [] and timings["disagree_judge_calls"] >= 1
+
+
+@pytest.mark.parametrize("text, stretch, whole", [
+    ("The bridge opened on January 1, 1900 in the rain.", "1900", "January 1, 1900"),
+    ("The town had 50,000 people in 2001.", "50", "50,000"),
+    ("The town had a new mayor in 2001.", "new", "new"),  # no value: the stretch as it is
+])
+def test_a_changed_stretch_is_widened_to_the_whole_value(text, stretch, whole):
+    from qa.disagree import _whole_values
+
+    s = text.index(stretch)
+    a, b = _whole_values(text, s, s + len(stretch))
+    assert text[a:b] == whole

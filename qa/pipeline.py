@@ -443,9 +443,11 @@ def _attributed(question: str, text: str, citations, disagreements, docs=None) -
 
 def _with_readings(text: str, citations, readings, disagreements, docs):
     """The answer when documents give different answers: a line saying who says what (or which thing each answer
-    is about), then only those sentences of the answer that state none of the contested values."""
-    from qa.answer import distinct_line, factual_line, without_values
-    from qa.candidates import same_answer, typed_spans
+    is about), then only those sentences of the answer that state none of the contested values, each that gives
+    another answer still written with who says it."""
+    from qa.answer import attribute, distinct_line, factual_line, without_values
+    from qa.candidates import TYPED, same_answer, sentence_candidates, typed_spans
+    from qa.disagree import MIN_CANDIDATE
 
     labels = [(c.text, c.value) for g in readings.groups for c in g.candidates]
 
@@ -457,6 +459,19 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
 
     factual = next((d for d in disagreements if d.kind == "factual" and d.sides), None)
     rest = without_values(text, states) if text else ""
+
+    def answers(sentence: str) -> bool:  # another answer to the question, which no side holds
+        found = sentence_candidates(readings.asked, sentence) if readings.asked.kind in TYPED else []
+        return bool(found) and found[0][0] >= MIN_CANDIDATE
+
+    # a sentence that gives yet another answer (no side holds it) names its source: never one more answer as fact
+    by_n = {c.n: c.doc_id for c in citations}
+    third = set()
+    for sentence in re.findall(r"[^\]]*?(?:\[\d+\])+", rest):
+        if answers(re.sub(r"\[\d+\]", "", sentence)):
+            third |= {by_n[int(n)] for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n}
+    if third:
+        rest = attribute(rest, citations, third, lambda sentence: False)
     offset = max((c.n for c in citations), default=0)
     line, line_cits = (factual_line(factual, offset + 1) if factual is not None
                        else distinct_line(readings.groups, docs, offset + 1))

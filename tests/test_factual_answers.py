@@ -158,3 +158,32 @@ def test_two_versions_of_one_page_that_differ_are_shown_however_weak_the_match(t
     weak2 = Settings.from_env(corpus_dir=settings2.corpus_dir, index_dir=settings2.index_dir, llm="none",
                               min_relevance=0.99)
     assert ask(q, weak2, store=store2, llm="none").abstained
+
+
+def test_a_third_answer_beside_the_sides_names_its_source():
+    """Where documents give different answers, an answer sentence that gives yet another one (no side holds it) is
+    not told as fact: it is written "According to <publisher>, ..."."""
+    from qa import candidates as C
+    from qa.disagree import Readings
+    from qa.pipeline import _with_readings
+    from qa.types import Citation, Document, Span
+
+    texts = {"a.txt": ("Lake Times", "Maria Olsen won the 2011 Lakeside Marathon in record time."),
+             "b.txt": ("Race Blog", "Petra Novak won the 2011 Lakeside Marathon in record time."),
+             "c.txt": ("Results Page", "Lena Berg won the 2011 Lakeside Marathon, the results table says.")}
+    docs = {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
+                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+    question = "Who won the 2011 Lakeside Marathon?"
+
+    def cand(d, name):
+        t = texts[d][1]
+        return C.Candidate(doc_id=d, start=0, end=len(name), text=name, kind="person", score=0.9, sent_start=0,
+                           sent_end=len(t))
+
+    readings = Readings(C.asked(question), (C.Group("Maria Olsen", (cand("a.txt", "Maria Olsen"),)),
+                                            C.Group("Petra Novak", (cand("b.txt", "Petra Novak"),))), distinct=True)
+    third = texts["c.txt"][1]
+    cits = [Citation(n=1, doc_id="c.txt", title="c.txt", source="Results Page", date="", quote=third, start=0,
+                     end=len(third), score=0.9)]
+    text, _ = _with_readings(f"{third} [1]", cits, readings, [], docs)
+    assert "According to Results Page, Lena Berg won" in text, text

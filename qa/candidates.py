@@ -492,6 +492,7 @@ _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|v
 #: function words that end a capitalised run when written with a capital (a heading's or a title's next word)
 _CAPS_STOPS = tuple(w.capitalize() for w in sorted(STOPWORDS) if w.isalpha() and w not in ("of", "the", "de", "da", "van",
                                                                                         "von", "la", "del", "and"))
+_CAPS_STOP = re.compile(r"\s(?:" + "|".join(_CAPS_STOPS) + r")\s")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 
 
@@ -503,6 +504,9 @@ def typed_spans(text: str) -> list[Span]:
         cut = re.search(r"\s*[()\[\]]", text[s:e])
         if cut:  # a name does not run across a bracket: "Music of the Spheres (Ian Brown" is two things
             e = s + cut.start()
+        cut = _CAPS_STOP.search(text[s:e])
+        if cut and label in ("PERSON", "ORG", "GPE", "LOC", "FAC"):  # nor across a capitalised function word (a
+            e = s + cut.start()  # title may hold one): "the Carpenters From Wikipedia"
         if e - s < 2:
             continue
         inside = [v for v in values if s <= v.start and v.end <= e]
@@ -514,7 +518,7 @@ def typed_spans(text: str) -> list[Span]:
     named = [(sp.start, sp.end) for sp in spans]
     for m in _CAPS.finditer(text):
         t = m.group().rstrip(".")
-        cut = re.search(r"\s(?:" + "|".join(_CAPS_STOPS) + r")\s", t)
+        cut = _CAPS_STOP.search(t)
         if cut:  # a run ends at a capitalised function word inside it ("Carpenters From Wikipedia"); one that ends
             t = t[:cut.start()]  # the run is part of the name ("The Who")
         if (m.start() == 0 and " " not in t) or t.lower() in STOPWORDS:

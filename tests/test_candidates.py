@@ -224,6 +224,8 @@ def test_a_name_the_ner_misses_is_still_a_candidate():
     spans = C.typed_spans("Harbour Lights is the second album by American duo Quillfeather, released in June 1999.")
     assert "Quillfeather" in [sp.text for sp in spans]
     assert not any(sp.text in ("What", "From") for sp in C.typed_spans("Tracks From What We Know, a 2003 album."))
+    heading = "A 1976 album by the Carpenters From Wikipedia , the free encyclopedia"
+    assert not any(" From " in sp.text for sp in C.typed_spans(heading))  # a name ends at a capitalised "From"
 
 
 def test_a_makers_role_is_answered_after_by():

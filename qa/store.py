@@ -177,8 +177,8 @@ class Store:
             return np.zeros((0, self.embedder.dim), "float32")
         k, _ = self._locate_row(rows[0])
         if self._s0[k] <= min(rows) and max(rows) < self._s0[k + 1]:  # the usual case: one chunk, one segment
-            return np.asarray(self._segs[k].sent_vecs[np.asarray(rows) - self._s0[k]])
-        return np.vstack([np.asarray(self._segs[kk].sent_vecs[i]) for kk, i in map(self._locate_row, rows)])
+            return np.asarray(self._segs[k].sent_vecs[np.asarray(rows) - self._s0[k]], "float32")
+        return np.vstack([np.asarray(self._segs[kk].sent_vecs[i], "float32") for kk, i in map(self._locate_row, rows)])
 
     def sentence_vector(self, doc_id: str, start: int, end: int):
         """The stored vector of an indexed sentence, or None when the span is not one."""
@@ -188,7 +188,7 @@ class Store:
         k, _, lo, hi = loc
         b = self._segs[k]
         hit = np.flatnonzero((b.sentences[lo:hi, 1] == start) & (b.sentences[lo:hi, 2] == end))
-        return np.asarray(b.sent_vecs[lo + hit[0]]) if len(hit) else None
+        return np.asarray(b.sent_vecs[lo + hit[0]], "float32") if len(hit) else None
 
     def text(self, doc_id: str, start: int, end: int) -> str:
         return self.docs[doc_id].text[start:end]

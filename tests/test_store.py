@@ -46,6 +46,22 @@ def test_build_then_load_round_trip(fake_settings):
     assert all(len(v["sha256"]) == 64 for v in manifest["documents"].values())
 
 
+def test_sentence_vectors_are_stored_half_size_and_read_as_float32(fake_settings):
+    """Sentence vectors (4x the chunk vectors) are kept as float16 on disk; the store hands out float32 unit vectors,
+    the same whether read as a batch or one by one."""
+    import numpy as np
+
+    store = open_store(fake_settings)
+    assert np.load(_segment(store.gen_dir) / "sent_vecs.npy", mmap_mode="r").dtype == np.float16
+    assert np.load(_segment(store.gen_dir) / "chunk_vecs.npy", mmap_mode="r").dtype == np.float32
+    rows = store.sentence_rows(0)
+    got = store.sentence_vectors(rows)
+    assert got.dtype == np.float32 and np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=2e-3)
+    one = store.sentence(rows[0])
+    single = store.sentence_vector(one.doc_id, one.start, one.end)
+    assert single.dtype == np.float32 and np.array_equal(single, got[0])
+
+
 def test_only_changed_documents_are_re_embedded(fake_settings):
     emb = CountingEmbedder()
     open_store(fake_settings, embedder=emb)

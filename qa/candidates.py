@@ -467,8 +467,9 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
 
 
 def by_agent(sentence: str, start: int, end: int) -> bool:
-    """True when the span sentence[start:end] is the object of "by" ("an album by The Beatles", "written by X"), by
-    the parse: the one who made a thing, the answer to a maker's role ("artist", "author", "director")."""
+    """True when the span sentence[start:end] is the object of "by" ("an album by The Beatles", "owned by X"), read
+    from the parse through a compound or an apposition: who made, holds or did the thing, the answer to a person's
+    role asked with no verb ("the artist of", "the owner of")."""
     toks = tokens(sentence)
     inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
     if not inside:

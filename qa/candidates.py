@@ -490,9 +490,11 @@ def by_agent(sentence: str, start: int, end: int) -> bool:
 
 _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
                    r"(?:[A-Z][\w'’.-]*|\d+))*")
-#: function words that end a capitalised run when written with a capital (a heading's or a title's next word)
-_CAPS_STOPS = tuple(w.capitalize() for w in sorted(STOPWORDS) if w.isalpha() and w not in ("of", "the", "de", "da", "van",
-                                                                                        "von", "la", "del", "and"))
+#: prepositions and subject pronouns that end a capitalised run or a name when written with a capital inside it
+#: ("the Carpenters From Wikipedia", "Taylor Swift Reveals She Felt ..."): closed classes of English; "of", which
+#: names hold ("Bank of England"), is not one of them, and no letter or word often part of a name is ("Harry S
+#: Truman", "Mahmud I", "One Direction", "Will Smith")
+_CAPS_STOPS = ("From", "In", "On", "At", "For", "With", "To", "By", "Into", "Via", "He", "She", "They", "We")
 _CAPS_STOP = re.compile(r"\s(?:" + "|".join(_CAPS_STOPS) + r")\s")
 _QUOTED = re.compile(r"[\"“]([^\"”]{2,80})[\"”]")
 

@@ -226,6 +226,8 @@ def test_a_name_the_ner_misses_is_still_a_candidate():
     assert not any(sp.text in ("What", "From") for sp in C.typed_spans("Tracks From What We Know, a 2003 album."))
     heading = "A 1976 album by the Carpenters From Wikipedia , the free encyclopedia"
     assert not any(" From " in sp.text for sp in C.typed_spans(heading))  # a name ends at a capitalised "From"
+    truman = C.typed_spans("The library was named for Harry S Truman in 1957.")
+    assert "Harry S Truman" in [sp.text for sp in truman]  # a letter inside a name does not end it
 
 
 def test_a_makers_role_is_answered_after_by():

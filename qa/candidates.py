@@ -508,7 +508,7 @@ def typed_spans(text: str) -> list[Span]:
         if cut:  # a name does not run across a bracket: "Music of the Spheres (Ian Brown" is two things
             e = s + cut.start()
         cut = _CAPS_STOP.search(text[s:e])
-        if cut and label in ("PERSON", "ORG", "GPE", "LOC", "FAC"):  # nor across a capitalised function word (a
+        if cut and label in ("PERSON", "ORG", "GPE", "LOC", "FAC"):  # nor across a capitalised preposition (a
             e = s + cut.start()  # title may hold one): "the Carpenters From Wikipedia"
         if e - s < 2:
             continue
@@ -522,8 +522,8 @@ def typed_spans(text: str) -> list[Span]:
     for m in _CAPS.finditer(text):
         t = m.group().rstrip(".")
         cut = _CAPS_STOP.search(t)
-        if cut:  # a run ends at a capitalised function word inside it ("Carpenters From Wikipedia"); one that ends
-            t = t[:cut.start()]  # the run is part of the name ("The Who")
+        if cut:  # a run ends at a capitalised preposition or pronoun inside it ("Carpenters From Wikipedia")
+            t = t[:cut.start()]
         if (m.start() == 0 and " " not in t) or t.lower() in STOPWORDS:
             continue
         end = m.start() + len(t)

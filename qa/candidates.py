@@ -781,6 +781,9 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             role = slot_role(sentence, s.start, s.end, frozenset((a.slot[0],)))
             if role and role != a.slot[1]:
                 typed *= SLOT_MISMATCH
+            elif a.slot[1] == "agent" and any(w in q_words or match_stem(w) in q_words for w in sw if len(w) > 2
+                                              and w not in STOPWORDS):
+                typed *= SLOT_MISMATCH  # "Delilah Fielding McGee" for "Who plays McGee's wife?": the one played
         span_cov = cov
         if maker and by_agent(sentence, s.start, s.end):
             # the parse ties the name to the role: it is a person's or a group's answer whatever the NER calls it,

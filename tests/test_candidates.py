@@ -580,3 +580,14 @@ def test_pages_with_different_qualifiers_are_not_one_page_written_twice():
                     "b": ("b.org", "The Harbour Club Building (Hobart). " + HALL_PLANTED)})
     _, readings, _ = analyse(HALL_Q, _hits(store), store)
     assert not readings.conflict
+
+
+def test_who_plays_a_named_role_is_not_answered_by_the_role():
+    """"Who plays Hale's wife?": a name that shares the role's name ("Marta Lund Hale") is the one played, not who
+    plays her; it keeps half its score, and the actor ranks first."""
+    a = C.asked("Who plays Hale's wife in Tidewater?")
+    sentence = "In Tidewater, Marta Lund Hale is the harbour master's wife, and Lena Berg joined the cast in 2019."
+    found = C.sentence_candidates(a, sentence)
+    assert found and found[0][1].text == "Lena Berg", found
+    role = next(sc for sc, sp in found if "Hale" in sp.text)
+    assert role <= C.SLOT_MISMATCH * found[0][0] + 1e-9

@@ -421,6 +421,17 @@ def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
     return False
 
 
+def _span_root(sentence: str, start: int, end: int) -> tuple[tuple[Tok, ...], set[int], int]:
+    """The parsed tokens of sentence, the indexes of those inside sentence[start:end], and the span's root: its
+    token whose head lies outside it (-1 when no token is inside)."""
+    toks = tokens(sentence)
+    inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
+    if not inside:
+        return toks, set(), -1
+    span = set(inside)
+    return toks, span, next((k for k in inside if toks[k].head not in span or toks[k].head == k), inside[0])
+
+
 def _passive(toks: Sequence[Tok], verb: int) -> bool:
     return any(u.head == verb and u.dep in ("auxpass", "nsubjpass") for u in toks) or (
         toks[verb].tag == "VBN" and toks[verb].dep == "acl")
@@ -430,11 +441,9 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
     """The role the span sentence[start:end] plays for a verb whose lemma is in ``verbs``: "agent" (the one who does
     it: the active subject, "by X"), "patient" (the object, the passive subject, the noun a "played by ..."
     participle modifies), or "" when the parse does not tie the span to such a verb."""
-    toks = tokens(sentence)
-    inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
-    if not inside:
+    toks, span, i = _span_root(sentence, start, end)
+    if i < 0:
         return ""
-    span = set(inside)
     for v, t in enumerate(toks):  # the verb modifies the span: "Jim Hopper, played by ...", "X, who wrote ..."
         if t.lemma in verbs and t.tag.startswith("VB") and t.head in span and v not in span:
             if t.dep == "acl":
@@ -445,7 +454,6 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
                     return "patient" if _passive(toks, v) else "agent"
                 if rel is not None and rel.dep in ("dobj", "nsubjpass"):
                     return "patient"
-    i = next((k for k in inside if toks[k].head not in span or toks[k].head == k), inside[0])
     for _ in range(SLOT_STEPS):
         h = toks[i].head
         if h == i:
@@ -470,12 +478,9 @@ def by_agent(sentence: str, start: int, end: int) -> bool:
     """True when the span sentence[start:end] is the object of "by" ("an album by The Beatles", "owned by X"), read
     from the parse through a compound or an apposition: who made, holds or did the thing, the answer to a person's
     role asked with no verb ("the artist of", "the owner of")."""
-    toks = tokens(sentence)
-    inside = [i for i, t in enumerate(toks) if t.start < end and start < t.end]
-    if not inside:
+    toks, _, i = _span_root(sentence, start, end)
+    if i < 0:
         return False
-    span = set(inside)
-    i = next((k for k in inside if toks[k].head not in span or toks[k].head == k), inside[0])
     for _ in range(SLOT_STEPS):  # up through a compound or an apposition ("the band The Beatles")
         h = toks[i].head
         if h == i:
@@ -761,8 +766,9 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
     taken: list[tuple[int, int]] = []
     # a person's role asked ("the artist of the album", "the owner of the house") and a name after "by" in the
     # sentence ("an album by The Beatles", "owned by X"): the other names there hold no such role
-    maker = a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0] and any(
-        by_agent(sentence, s.start, s.end) for s in spans if s.label in _NAMELIKE)
+    by = {(s.start, s.end) for s in spans if s.label in _NAMELIKE and by_agent(sentence, s.start, s.end)} if (
+        a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0]) else set()
+    maker = bool(by)
     role_said = replace(a, subject=tuple(w for w in a.subject if w != a.focus)) if maker else a
     for s in sorted(spans, key=lambda s: -(s.end - s.start)):
         if any(s.start < e and b < s.end for b, e in taken):
@@ -785,7 +791,7 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
                                               and w not in STOPWORDS):
                 typed *= SLOT_MISMATCH  # "Delilah Fielding McGee" for "Who plays McGee's wife?": the one played
         span_cov = cov
-        if maker and by_agent(sentence, s.start, s.end):
+        if (s.start, s.end) in by:
             # the parse ties the name to the role: it is a person's or a group's answer whatever the NER calls it,
             # and the sentence states the role without its noun ("an album by X" says who the artist is)
             typed = 1.0

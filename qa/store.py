@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 
+from qa import bm25
 from qa import segments as seg
 from qa.errors import CorpusError, StoreError
 from qa.ingest import SUPPORTED, file_sha256, list_files, load_corpus
@@ -45,6 +46,7 @@ UPLOADS = "uploads"
 REMOVED = ".removed"
 COMPACT_SHARE = 0.25  # removed chunks above this share of a large index: rewrite the segments that hold them
 HNSW_M, HNSW_EF_CONSTRUCTION = 32, 80
+EMPTY_TERM = "∅"  # BM25's one term of a chunk with none (qa.text.content_terms never makes it: not a word character)
 
 
 class _Chunks(Sequence):
@@ -456,13 +458,12 @@ def _read_index(path: Path, mmap: bool = True):
 
 def _save_shared(store: Store, tmp: Path, settings: Settings) -> None:
     """What spans the segments: FAISS, BM25 over the live chunks, term frequencies, removed documents."""
-    import bm25s
     import faiss
 
     faiss.write_index(store.faiss, str(tmp / "chunks.faiss"))
     vocab: dict[str, int] = {}
-    tokens: list[list[int]] = []  # per live chunk, its terms as ids of `vocab`
-    ids, df_parts = [], []
+    live_terms = []  # per segment with live chunks: its terms, their global ids, which chunks are live
+    ids = []
     for k, b in enumerate(store._segs):
         c0, n = int(store._c0[k]), len(b.chunks)
         live = np.asarray(store._live[c0:c0 + n], bool)
@@ -470,30 +471,37 @@ def _save_shared(store: Store, tmp: Path, settings: Settings) -> None:
             continue
         t = b.chunk_terms()  # kept with the segment: no chunk text is read again
         to_global = np.fromiter((vocab.setdefault(w, len(vocab)) for w in t.vocab), "int64", len(t.vocab))
-        flat, ptr = to_global[t.ids].tolist(), t.ptr.tolist()
-        for i in np.flatnonzero(live).tolist():
-            tokens.append(flat[ptr[i]:ptr[i + 1]] or [vocab.setdefault("∅", len(vocab))])
-            ids.append(c0 + i)
-        rows = np.repeat(np.arange(n), np.diff(t.ptr))  # chunk of each term occurrence
-        keep = live[rows]
-        pairs = np.unique(rows[keep] * (len(t.vocab) + 1) + t.ids[keep])  # each (chunk, term) once
-        local, counts = np.unique(pairs % (len(t.vocab) + 1), return_counts=True)
-        df_parts.append((to_global[local], counts))
-    df = np.zeros(len(vocab), "int64")
-    for g, c in df_parts:
-        np.add.at(df, g, c)
-    words = list(vocab)
-    store._df = {words[i]: int(df[i]) for i in np.flatnonzero(df).tolist()}
-    store._bm25_ids = np.asarray(ids, "int64")
-    store.bm25 = None
-    if tokens:
-        store.bm25 = bm25s.BM25()
-        store.bm25.index((tokens, vocab), show_progress=False)
+        if (np.diff(t.ptr)[live] == 0).any():
+            vocab.setdefault(EMPTY_TERM, len(vocab))  # BM25 needs a term in every chunk
+        live_terms.append((t, to_global, live))
+        ids.append(c0 + np.flatnonzero(live))
+    store._bm25_ids = np.concatenate(ids).astype("int64") if ids else np.zeros(0, "int64")
+    store.bm25, store._df = None, {}
+    if ids:
+        store.bm25 = bm25.index(lambda: _live_terms(live_terms, vocab), vocab)
+        df = np.diff(store.bm25.scores["indptr"])  # a column's entries are the live chunks holding that term
+        words = list(vocab)
+        store._df = {words[i]: int(df[i]) for i in np.flatnonzero(df).tolist() if words[i] != EMPTY_TERM}
         store.bm25.save(str(tmp / "bm25"))
-    del tokens
     np.save(tmp / "bm25_ids.npy", store._bm25_ids)
     (tmp / "df.json").write_text(json.dumps(store._df))
     (tmp / "removed.json").write_text(json.dumps(sorted([k, d] for k, d in store._dead_docs)))
+
+
+def _live_terms(live_terms, vocab: dict[str, int]):
+    """Each segment's live chunks' terms over the global vocabulary (qa.bm25.Part); an empty chunk gets EMPTY_TERM."""
+    for t, to_global, live in live_terms:
+        lens = np.diff(t.ptr)
+        g = to_global[t.ids[live[np.repeat(np.arange(len(lens)), lens)]]]
+        lens = lens[live]
+        out_lens = np.maximum(lens, 1)
+        ptr = np.concatenate([[0], np.cumsum(out_lens)]).astype("int64")
+        if len(g) == ptr[-1]:
+            yield g, ptr
+            continue
+        out = np.full(int(ptr[-1]), vocab[EMPTY_TERM], "int64")
+        out[np.arange(len(g)) + np.repeat(ptr[:-1] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens)] = g
+        yield out, ptr
 
 
 def _finish(store: Store, settings: Settings, tmp: Path, name: str, files: dict[str, str]) -> Store:

@@ -100,6 +100,10 @@ class Store:
         self.settings = settings
         self.embedder = embedder
         self._lock = threading.RLock()
+        # FAISS may not be searched while vectors are added: a change extends this store's in-memory index in place
+        # (no second copy of every vector) and holds this lock while it adds; searches hold it while they search
+        self._search_lock = threading.Lock()
+        self._faiss_owned = False  # True once the index is this process's own (built or extended, not mapped)
         self._segs = segments or []
         self._names = names or [f"s{i}" for i in range(len(self._segs))]
         self._dead_docs = {(k, d) for k, ds in (dead or {}).items() for d in ds}
@@ -219,8 +223,10 @@ class Store:
             params = None
             if isinstance(self.faiss, faiss.IndexHNSW):
                 params = faiss.SearchParametersHNSW(efSearch=max(int(self.settings.ann_ef_search), fetch))
-            scores, ids = self.faiss.search(q, fetch, params=params)
-            out = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0 and self._live[i]]
+            with self._search_lock:
+                scores, ids = self.faiss.search(q, fetch, params=params)
+            live = self._live  # vectors a change is adding have ids past it, and are not live yet
+            out = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if 0 <= i < len(live) and live[i]]
             if len(out) >= want or fetch >= self.faiss.ntotal:
                 return out[:want]
             fetch = min(self.faiss.ntotal, fetch * 4)
@@ -277,9 +283,9 @@ class Store:
             self._swap(_commit(self.settings, self, [], [d for d in doc_ids if d in self.docs]))
 
     def _swap(self, fresh: "Store") -> None:
-        lock = self._lock
+        lock, search_lock = self._lock, self._search_lock
         self.__dict__.update(fresh.__dict__)
-        self._lock = lock
+        self._lock, self._search_lock = lock, search_lock  # readers may hold them: they stay the store's
         self.chunks, self.sentences = _Chunks(self), _Sentences(self)
 
     def refresh(self, progress=None) -> "Store":
@@ -357,9 +363,11 @@ def _commit(settings: Settings, prev: Store, new: Iterable[seg.Batch], removed: 
     compact = bool(dead) and (n_old < settings.ann_threshold or n_dead > COMPACT_SHARE * n_old)
     segs, names, prev_files = [], [], prev.manifest_files
     files: dict[str, str] = {}
-    index = None
-    if not compact and prev.gen_dir is not None and (prev.gen_dir / "chunks.faiss").is_file():
-        index = _read_index(prev.gen_dir / "chunks.faiss", mmap=False)
+    index, in_place = None, False
+    if not compact and prev.faiss is not None and prev._faiss_owned:
+        index, in_place = prev.faiss, True  # extended where it is, under the search lock: no second copy
+    elif not compact and prev.gen_dir is not None and (prev.gen_dir / "chunks.faiss").is_file():
+        index = _read_index(prev.gen_dir / "chunks.faiss", mmap=False)  # a mapped index is read-only: copy it
     for k, (b, nm) in enumerate(zip(old_segs, old_names)):
         if compact and k in dead:
             keep = [d for d in range(len(b.docs)) if d not in dead[k]]
@@ -394,11 +402,33 @@ def _commit(settings: Settings, prev: Store, new: Iterable[seg.Batch], removed: 
                   skipped=prev.skipped if skipped is None else skipped)
     kind = "flat" if store._n_chunks < settings.ann_threshold else "hnsw"
     if index is None or _kind(index) != kind or index.ntotal != n_before:
-        index, n_before = _new_index(kind, _dim(segs, prev)), 0
-    _add_vectors(index, segs, n_before)
-    store.faiss = index
-    _save_shared(store, tmp, settings)
-    return _finish(store, settings, tmp, name, files)
+        index, n_before, in_place = _new_index(kind, _dim(segs, prev)), 0, False
+    try:
+        _add_vectors(index, segs, n_before, prev._search_lock if in_place else None)
+        store.faiss, store._faiss_owned = index, True
+        _save_shared(store, tmp, settings)
+        return _finish(store, settings, tmp, name, files)
+    except BaseException:
+        if in_place and index.ntotal != n_before:  # the live index must not keep what this change added
+            _restore_index(prev, n_before)
+        raise
+
+
+def _restore_index(prev: Store, n: int) -> None:
+    """Take the vectors a failed change added off the live index: a flat index drops them; HNSW, whose graph the
+    additions rewired, is read back from the live generation (or rebuilt from its segments)."""
+    import faiss
+
+    with prev._search_lock:
+        if _kind(prev.faiss) == "flat":
+            prev.faiss.remove_ids(faiss.IDSelectorRange(n, prev.faiss.ntotal))
+            return
+        path = prev.gen_dir / "chunks.faiss" if prev.gen_dir is not None else None
+        if path is not None and path.is_file():
+            prev.faiss = _read_index(path, mmap=False)
+        else:
+            prev.faiss = _new_index("hnsw", _dim(prev._segs, prev))
+            _add_vectors(prev.faiss, prev._segs, 0)
 
 
 def _seg_name(n: int) -> str:
@@ -435,13 +465,22 @@ def _new_index(kind: str, dim: int):
     return index
 
 
-def _add_vectors(index, segs, start: int, block: int = 50_000) -> None:
-    """Add chunk vectors from chunk id `start` on, a block at a time (the memory-mapped files are not loaded)."""
+def _add_vectors(index, segs, start: int, lock=None, block: int = 50_000) -> None:
+    """Add chunk vectors from chunk id `start` on, a block at a time (the memory-mapped files are not loaded).
+
+    With `lock` (an index being searched), each block of at most 2,000 is added holding it: searches wait for one
+    block, not for the whole change."""
+    from contextlib import nullcontext
+
+    if lock is not None:
+        block = min(block, 2_000)
     c0 = 0
     for b in segs:
         n = len(b.chunks)
         for lo in range(max(0, start - c0), n, block):
-            index.add(np.ascontiguousarray(b.chunk_vecs[lo:lo + block], dtype="float32"))
+            vecs = np.ascontiguousarray(b.chunk_vecs[lo:lo + block], dtype="float32")
+            with lock if lock is not None else nullcontext():
+                index.add(vecs)
         c0 += n
 
 
@@ -603,6 +642,7 @@ def load(settings: Settings, embedder=None) -> Store:
     if _kind(index) != wanted:  # the threshold changed since the build: rebuild the FAISS index in memory only
         store.faiss = _new_index(wanted, _dim(segs, store))
         _add_vectors(store.faiss, segs, 0)
+        store._faiss_owned = True
     return store
 
 

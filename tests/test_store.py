@@ -210,3 +210,55 @@ def test_inconsistent_terms_are_a_damaged_index(fake_settings):
     np.save(seg_dir / "terms_ptr.npy", np.zeros(3, "int64"))
     with pytest.raises(StoreError):
         load(fake_settings, store.embedder)
+
+
+def _settings_with(fake_settings, **kw):
+    from dataclasses import replace
+
+    return replace(fake_settings, **kw)
+
+
+HARBOUR = "The harbour master of Gdansk retired in 2019.\n\nGdansk harbour handles grain and timber.\n"
+
+
+@pytest.mark.parametrize("ann_threshold", [10**9, 0], ids=["flat", "hnsw"])
+def test_a_change_extends_the_live_index_in_place(fake_settings, tmp_path, ann_threshold):
+    """Adding documents grows the FAISS index this process built, where it is (no second copy of every vector);
+    the new chunks are found, and the saved generation loads with the same vectors."""
+    settings = _settings_with(fake_settings, ann_threshold=ann_threshold)
+    store = open_store(settings)
+    index, n = store.faiss, store.faiss.ntotal
+    store.add_files([write(tmp_path / "x" / "harbour.txt", HARBOUR)])
+    assert store.faiss is index and index.ntotal == len(store.chunks) > n
+    for cid in range(n, len(store.chunks)):
+        assert store.search_dense(store.chunk_vector(cid), 1)[0][0] == cid
+    assert load(settings, store.embedder).faiss.ntotal == len(store.chunks)
+
+
+@pytest.mark.parametrize("ann_threshold", [10**9, 0], ids=["flat", "hnsw"])
+def test_a_search_during_a_change_sees_only_live_chunks_and_a_failed_change_is_undone(
+        fake_settings, tmp_path, monkeypatch, ann_threshold):
+    import qa.store as qs
+
+    settings = _settings_with(fake_settings, ann_threshold=ann_threshold)
+    store = open_store(settings)
+    n = store.faiss.ntotal
+    probe = store.chunk_vector(0)
+    before = store.search_dense(probe, 5)
+    seen = []
+
+    def fail_after_adding(new, tmp, s):  # the new vectors are in the live index; the change is not committed
+        assert store.faiss.ntotal > n
+        seen.append(store.search_dense(probe, 5))
+        seen.append(store.search_dense(new.chunk_vector(new.faiss.ntotal - 1), 5))
+        raise OSError("disk full")
+
+    monkeypatch.setattr(qs, "_save_shared", fail_after_adding)
+    with pytest.raises(OSError, match="disk full"):
+        store.add_files([write(tmp_path / "x" / "harbour.txt", HARBOUR)])
+    assert all(0 <= cid < n for hits in seen for cid, _ in hits)  # chunks not yet live are never returned
+    assert seen[0] == before
+    assert store.faiss.ntotal == n and store.search_dense(probe, 5) == before  # the live index as it was
+    monkeypatch.undo()
+    store.refresh()  # and the change goes through when it can
+    assert store.faiss.ntotal == len(store.chunks) > n

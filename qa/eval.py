@@ -460,7 +460,7 @@ def evaluate(es: EvalSet, llm="none", progress: bool = True) -> SetReport:
 
     spec = llm if isinstance(llm, str) else "none"
     settings = Settings.from_env(corpus_dir=es.corpus_dir, index_dir=es.index_dir, llm=spec)
-    embedder = _LastQuestion(make_embedder(settings.embedder))
+    embedder = _LastQuestion(make_embedder(settings.embedder, settings.embed_bf16))
     if es.per_item:
         store = None
     else:

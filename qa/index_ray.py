@@ -29,10 +29,10 @@ DOCS_PER_TASK = 16
 class _Prepare:
     """A Ray Data actor: loads the embedder once, then chunks and embeds one batch of documents per call."""
 
-    def __init__(self, embedder: str, chunk_chars: int, overlap: int):
+    def __init__(self, embedder: str, chunk_chars: int, overlap: int, bf16: str = "auto"):
         from qa.embed import make_embedder
 
-        self.embedder = make_embedder(embedder)
+        self.embedder = make_embedder(embedder, bf16)
         self.chunk_chars, self.overlap = chunk_chars, overlap
 
     def __call__(self, rows: dict) -> dict:
@@ -70,7 +70,8 @@ def ray_batches(docs: list[Document], settings: Settings, address: str = "auto",
     n = workers or max(1, min(4, int(ray.cluster_resources().get("CPU", 1)) // 2))
     ds = ray.data.from_items([{"doc": d.model_dump_json()} for d in docs], override_num_blocks=max(1, len(docs) // docs_per_task))
     ds = ds.map_batches(_Prepare, fn_constructor_kwargs=dict(embedder=settings.embedder, chunk_chars=settings.chunk_chars,
-                                                             overlap=settings.chunk_overlap_sentences),
+                                                             overlap=settings.chunk_overlap_sentences,
+                                                             bf16=settings.embed_bf16),
                         batch_size=docs_per_task, batch_format="numpy", concurrency=n, num_cpus=1)
     for row in ds.iter_rows():
         yield pickle.loads(row["batch"])

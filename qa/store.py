@@ -120,7 +120,7 @@ class Store:
         if embedder is None:
             from qa.embed import make_embedder
 
-            embedder = make_embedder(settings.embedder)
+            embedder = make_embedder(settings.embedder, settings.embed_bf16)
         return cls(settings, embedder)
 
     def _index_tables(self) -> None:
@@ -632,7 +632,7 @@ def load(settings: Settings, embedder=None) -> Store:
     if embedder is None:
         from qa.embed import make_embedder
 
-        embedder = make_embedder(settings.embedder)
+        embedder = make_embedder(settings.embedder, settings.embed_bf16)
     store = Store(settings, embedder, segs, dead, index, bm25, bm25_ids, df,
                   [tuple(s) for s in manifest.get("skipped", [])], gen, names)
     if index.ntotal != store._n_chunks or len(bm25_ids) != store._n_live:
@@ -652,7 +652,7 @@ def _update(settings: Settings, previous: Store | None, progress=None, embedder=
 
     known = frozenset(previous.docs) if previous else frozenset()
     report = load_corpus(Path(settings.corpus_dir), known)  # fails fast, before a model is loaded
-    embedder = embedder or (previous.embedder if previous else None) or make_embedder(settings.embedder)
+    embedder = embedder or (previous.embedder if previous else None) or make_embedder(settings.embedder, settings.embed_bf16)
     if previous is None:
         previous = Store(settings, embedder)
     previous.embedder = embedder

@@ -122,7 +122,7 @@ class MilvusStore:
         if embedder is None:
             from qa.embed import make_embedder
 
-            embedder = make_embedder(settings.embedder)
+            embedder = make_embedder(settings.embedder, settings.embed_bf16)
         self.settings, self.embedder = settings, embedder
         default_uri, default_prefix = _parse(settings.store)
         self.uri, self.prefix = uri or default_uri, prefix or default_prefix

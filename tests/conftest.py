@@ -10,6 +10,8 @@ import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+# the same float32 vectors on every test machine, whatever its CPU (bfloat16 indexing has its own tests)
+os.environ.setdefault("QA_EMBED_BF16", "off")
 
 from qa.settings import ROOT, Settings  # noqa: E402
 

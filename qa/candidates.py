@@ -444,6 +444,10 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
     toks, span, i = _span_root(sentence, start, end)
     if i < 0:
         return ""
+    last = max(span)
+    if last + 2 < len(toks) and toks[last + 1].tag == "HYPH" and toks[last + 1].start == end and (
+            toks[last + 2].lemma in verbs and toks[last + 2].tag in ("VBN", "VBD") and toks[last + 2].dep == "amod"):
+        return "agent"  # a name hyphened to a participle made the thing: "the Joe Boyd-produced album"
     for v, t in enumerate(toks):  # the verb modifies the span: "Jim Hopper, played by ...", "X, who wrote ..."
         if t.lemma in verbs and t.tag.startswith("VB") and t.head in span and v not in span:
             if t.dep == "acl":

@@ -190,6 +190,10 @@ def test_question_slot(question, slot):
     ("Paper Lanterns was written by Ines Moreau and recorded by Colm Doyle.", "Ines Moreau", "write", "agent"),
     ("Paper Lanterns was written by Ines Moreau and recorded by Colm Doyle.", "Colm Doyle", "write", ""),
     ("Ines Moreau lives in Lyon.", "Ines Moreau", "write", ""),
+    # a name joined to the participle by a hyphen made the thing: "the Colm Doyle-produced album"
+    ("The Colm Doyle-produced album was recorded in Lyon.", "Colm Doyle", "produce", "agent"),
+    ("It is a Moreau-directed film about the harbour.", "Moreau", "direct", "agent"),
+    ("The Colm Doyle-produced album was recorded in Lyon.", "Colm Doyle", "record", ""),
 ])
 def test_slot_role(sentence, span, verb, role):
     s = sentence.index(span)

@@ -314,6 +314,8 @@ def measure(size: int, store: str, n_questions: int) -> dict:
         server.terminate()
         server.wait(30)
         disk = _disk(folder / "milvus")
+    if not os.environ.get("QA_BENCH_KEEP"):  # a 1M index is 7.5 GB: measured, then deleted (QA_BENCH_KEEP=1 keeps it)
+        shutil.rmtree(folder, ignore_errors=True)
     return {"size": size, "store": store, "chunks": n_chunks, "build_s": round(build, 1), "added_docs": n_add,
             "add_s": round(add, 1),
             "peak_rss_mb": rss, "indexing_peak_rss_mb": index_rss, "cache_rss_mb": cache_rss,

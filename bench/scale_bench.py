@@ -159,7 +159,7 @@ class CachedEmbedder:
         todo = list(dict.fromkeys(t for t in texts if _key(t) not in self.index))
         for i in range(0, len(todo), batch):
             part = todo[i:i + batch]
-            vecs = getattr(self.inner, "embed_bulk", self.inner.embed)(part).astype("float32")
+            vecs = self.inner.embed_bulk(part).astype("float32")
             keys = np.frombuffer(b"".join(_key(t) for t in part), dtype="S12")
             n = len(self.shards)
             name = self.folder / f"shard-{n:05d}-{os.getpid()}.npz"
@@ -182,7 +182,7 @@ class CachedEmbedder:
                 out[i] = self.shards[hit[0]][hit[1]]
         if missing:
             self.misses += len(missing)
-            out[missing] = getattr(self.inner, "embed_bulk", self.inner.embed)([texts[i] for i in missing])
+            out[missing] = self.inner.embed_bulk([texts[i] for i in missing])
         if progress:
             progress(len(texts))
         return out

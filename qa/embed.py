@@ -32,6 +32,10 @@ class Embedder:
     def embed_batch(self, texts: list[str]) -> np.ndarray:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def embed_bulk(self, texts: list[str], progress=None) -> np.ndarray:
+        """embed() for indexing, which an embedder may run faster at a precision questions do not need."""
+        return self.embed(texts, progress)
+
     def embed(self, texts: list[str], progress=None) -> np.ndarray:
         """float32 array (len(texts), dim), rows L2-normalised; `progress(n)` is called after each batch."""
         if not texts:

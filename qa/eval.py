@@ -536,7 +536,7 @@ class _LastQuestion:
         return self.memo[texts[0]].copy()
 
     def embed_bulk(self, texts, progress=None):
-        return getattr(self.inner, "embed_bulk", self.inner.embed)(texts, progress)
+        return self.inner.embed_bulk(texts, progress)
 
     def embed_batch(self, texts):
         return self.inner.embed_batch(texts)

@@ -138,7 +138,8 @@ def chunk_docs(docs: list[Document], chunk_chars: int, overlap: int):
 def prepare(docs: list[Document], embedder, chunk_chars: int, overlap: int, progress=None) -> Batch:
     """Chunk and embed a list of documents: one embed call for chunk and sentence texts together."""
     chunks, sents, rows, ptr, ctexts, stexts = chunk_docs(docs, chunk_chars, overlap)
-    embed = getattr(embedder, "embed_bulk", embedder.embed)  # indexing: bfloat16 where the embedder has it
+    # indexing: bfloat16 where the embedder has it (qa.embed.Embedder.embed_bulk; a bare object with embed() works)
+    embed = getattr(embedder, "embed_bulk", embedder.embed)
     vecs = embed(ctexts + stexts, progress=progress) if ctexts else np.zeros((0, embedder.dim), "float32")
     vecs = np.asarray(vecs, "float32").reshape(len(ctexts) + len(stexts), -1)
     return Batch(list(docs), chunks, sents, rows, ptr, vecs[:len(ctexts)], vecs[len(ctexts):])

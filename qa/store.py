@@ -530,9 +530,8 @@ def _save_shared(store: Store, tmp: Path, settings: Settings) -> None:
 def _live_terms(live_terms, vocab: dict[str, int]):
     """Each segment's live chunks' terms over the global vocabulary (qa.bm25.Part); an empty chunk gets EMPTY_TERM."""
     for t, to_global, live in live_terms:
-        lens = np.diff(t.ptr)
-        g = to_global[t.ids[live[np.repeat(np.arange(len(lens)), lens)]]]
-        lens = lens[live]
+        kept = t.select(live)
+        g, lens = to_global[kept.ids], np.diff(kept.ptr)
         out_lens = np.maximum(lens, 1)
         ptr = np.concatenate([[0], np.cumsum(out_lens)]).astype("int64")
         if len(g) == ptr[-1]:

@@ -182,6 +182,10 @@ def asked(question: str) -> Asked:
         # "what sport does X play": the word after "what" is the focus; "which international organisations": the
         # first answer-type noun within a few words; "what is the birth date": the same
         written = lead if _singular(lead) in _FOCUS_OF else known or lead or (mm.group(1) if mm else "")
+        if _singular(written) not in _FOCUS_OF:
+            # no answer-type noun among the first words: the noun the parse gives the wh-word ("operated by which
+            # private railway operator" -> "operator", not the adjective "private")
+            written = focus_head(q) or written
         focus = _singular(written)
         kind = _FOCUS_OF.get(focus, "name")
         if focus == "name" and re.search(r"\bname of (?:the )?(?:person|man|woman|actor|player|author)\b", rest):
@@ -387,6 +391,28 @@ def question_slot(question: str) -> tuple[str, str]:
     return "", ""
 
 
+def focus_head(question: str) -> str:
+    """The noun a what/which question asks for, read from the parse: the noun "which" or "what" determines ("operated
+    by which private railway operator" -> "operator"), or the copula's other noun when the wh-word is its subject or
+    complement ("what is the primary medium associated with X" -> "medium"); "" when the parse says neither."""
+    toks = tokens(question)
+    low = question.lower()
+    for t in toks:
+        if low[t.start:t.end] not in ("what", "which"):
+            continue
+        head = toks[t.head]
+        if t.dep == "det" and head.tag.startswith("NN"):
+            return low[head.start:head.end]
+        stranded = any(u.dep == "prep" and not any(v.head == k for v in toks) for k, u in enumerate(toks))
+        if t.dep in ("attr", "nsubj") and head.lemma == "be" and not stranded:
+            # not "what is X's medication for": there the wh-word is the stranded preposition's object
+            other = next((u for u in toks if toks[u.head] is head and u is not t and u.dep in ("nsubj", "attr")
+                          and u.tag.startswith("NN")), None)
+            return low[other.start:other.end] if other is not None else ""
+        return ""
+    return ""
+
+
 def counted_noun(question: str) -> str:
     """The noun a "how many" question counts, as a lemma ("episode" for "How many episodes are in season 2?";
     "game" for "how many 40 point games ..."), or "" (read from spaCy's tags)."""
@@ -497,6 +523,28 @@ def by_agent(sentence: str, start: int, end: int) -> bool:
     return False
 
 
+def names_focus(sentence: str, start: int, end: int, focus: str) -> bool:
+    """True when the parse sets the span sentence[start:end] beside the question's focus noun as its name: in
+    apposition ("the private railway operator JR East", "JR East, the operator") or with the noun as its modifier
+    ("the band Cut Copy"). The sentence then says, in the question's own noun, that the span is what is asked."""
+    if not focus:
+        return False
+    toks, span, i = _span_root(sentence, start, end)
+    if i < 0:
+        return False
+    def is_focus(t: Tok) -> bool:  # the noun itself: "wife" is no "husband", however related the two
+        return t.tag.startswith("NN") and t.lemma == focus
+
+    if toks[i].dep == "appos" and is_focus(toks[toks[i].head]):
+        return True
+    # the noun as a modifier stands right before the name ("the band Cut Copy"), not anywhere in a run of
+    # capitalised words ("Rank Admiral Battles / wars" in an infobox)
+    return any(is_focus(t) and k not in span and ((t.head in span and t.dep in ("compound", "appos")
+                                                   and not sentence[t.end:start].strip())
+                                                  or (t.dep == "appos" and t.head == i))
+               for k, t in enumerate(toks))
+
+
 _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
                    r"(?:[A-Z][\w'’.-]*|\d+))*")
 #: prepositions and subject pronouns that end a capitalised run or a name when written with a capital inside it
@@ -543,7 +591,8 @@ def typed_spans(text: str) -> list[Span]:
     return spans
 
 
-_NAMELIKE = {"PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "QUOTED", "CAPS"}
+_NAMELIKE = NAMELIKE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "QUOTED",
+                                  "CAPS"})
 
 # ---- thresholds and weights: what each does and how it was set ----------------------------------------------------
 # Unless a comment names a sweep, a value was set by hand when its rule was written and checked on the dev halves of
@@ -662,6 +711,11 @@ def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -
     return any(joined == norm(n) or joined in norm(n).split(" ") for n in q_names)
 
 
+def phrase_in_question(a: Asked, text: str) -> bool:
+    """True when a span is (mostly) the question's own words or one of the names it mentions."""
+    return _in_question(words(text), set(a.subject) | {w for n in a.names for w in words(n)}, list(a.names))
+
+
 def subject_coverage(a: Asked, text: str) -> float:
     """How much of the question's subject the text states, in [0, 1]: the names it mentions and, weighted more, the
     other words (the relation asked about: "won", "born", "director"), each matched by stem."""
@@ -774,6 +828,7 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0]) else set()
     maker = bool(by)
     role_said = replace(a, subject=tuple(w for w in a.subject if w != a.focus)) if maker else a
+    focus_said = replace(a, subject=tuple(w for w in a.subject if w != match_stem(a.focus) and w != a.focus))
     for s in sorted(spans, key=lambda s: -(s.end - s.start)):
         if any(s.start < e and b < s.end for b, e in taken):
             continue  # a shorter span nested in a longer, already taken one
@@ -795,7 +850,11 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
                                               and w not in STOPWORDS):
                 typed *= SLOT_MISMATCH  # "Delilah Fielding McGee" for "Who plays McGee's wife?": the one played
         span_cov = cov
-        if (s.start, s.end) in by:
+        if a.focus and a.focus not in GENERIC_FOCUS and names_focus(sentence, s.start, s.end, a.focus):
+            # "the private railway operator JR East": the sentence names the span with the question's own noun
+            typed = max(typed, 1.0)
+            span_cov = max(cov, coverage_in_context(focus_said, sentence, context))
+        elif (s.start, s.end) in by:
             # the parse ties the name to the role: it is a person's or a group's answer whatever the NER calls it,
             # and the sentence states the role without its noun ("an album by X" says who the artist is)
             typed = 1.0

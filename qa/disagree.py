@@ -733,25 +733,39 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] 
 #: an untyped answer ("what sport...") is a noun phrase whose meaning is this close to the focus noun (MiniLM
 #: cosine; sports score 0.6-0.75 against "sport", other nouns of the same sentences 0.2-0.45); set on RAMDocs dev
 FOCUS_SIM = 0.5
+#: the NER model's names that count when a sentence gives them with the focus noun (capitalised runs and quoted
+#: stretches are left out: in web captures they are mostly menus and infobox rows)
+NAMED_FOCUS_LABELS = C.NAMELIKE - {"CAPS", "QUOTED"}
 
 
 def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, tuple[float, C.Span]]:
-    """Unit index -> its best noun phrase of the kind an untyped question asks for, judged by meaning: the phrase's
-    embedding close to the focus noun's ("cricket" to "sport")."""
-    if embed is None or not a.focus:
+    """Unit index -> its best answer of the kind an untyped question asks for: a name the sentence gives with the
+    focus noun itself ("the private railway operator JR East" for "which railway operator"), else a noun phrase
+    judged by meaning, its embedding close to the focus noun's ("cricket" to "sport")."""
+    if not a.focus:
         return {}
     per: dict[int, list[C.Span]] = {}
     for k, u in enumerate(units):
         if C.subject_coverage(a, u.hit.text) >= ABOUT_COVERAGE and not is_question(u.hit.text):
             per[k] = C.phrase_candidates(a, u.hit.text)[:FOCUS_PHRASES]
-    flat = [(k, sp) for k, sps in per.items() for sp in sps]
-    if not flat:
-        return {}
+    out: dict[int, tuple[float, C.Span]] = {}
+    if a.focus not in C.GENERIC_FOCUS:
+        for k, u in enumerate(units):  # read with the sentence before: "It was run by the rail operator X"
+            text = u.hit.text
+            if is_question(text) or C.coverage_in_context(a, text, C.preceding(u.doc.text, u.hit.start)
+                                                          ) < ABOUT_COVERAGE:
+                continue
+            named = [sp for sp in C.typed_spans(text) if sp.label in NAMED_FOCUS_LABELS and sp.value is None
+                     and C.names_focus(text, sp.start, sp.end, a.focus) and not C.phrase_in_question(a, sp.text)]
+            if named:
+                out[k] = (FOCUS_FULL, named[0])
+    flat = [(k, sp) for k, sps in per.items() if k not in out for sp in sps]
+    if embed is None or not flat:
+        return out
     try:
         vecs = embed([a.focus] + [sp.text for _, sp in flat])
-    except Exception:  # no meaning, no untyped candidates; the rest of the check stands
-        return {}
-    out: dict[int, tuple[float, C.Span]] = {}
+    except Exception:  # no meaning, no phrases judged by it; the rest of the check stands
+        return out
     for (k, sp), v in zip(flat, vecs[1:]):
         sim = float(vecs[0] @ v)
         if sim >= FOCUS_SIM and (k not in out or sim > out[k][0]):
@@ -815,7 +829,7 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
         options.append((round(sc * weight, 4), span))
     elif focus is not None:  # an untyped question (a typed one has no focus phrases)
         fsim, span = focus
-        cov = C.subject_coverage(a, u.hit.text)
+        cov = C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
         options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
                               4), span))
     return max(options, key=lambda o: o[0]) if options else None

@@ -595,3 +595,51 @@ def test_who_plays_a_named_role_is_not_answered_by_the_role():
     assert found and found[0][1].text == "Lena Berg", found
     role = next(sc for sc, sp in found if "Hale" in sp.text)
     assert role <= C.SLOT_MISMATCH * found[0][0] + 1e-9
+
+
+# --- the focus noun read from the parse, and a name given with it --------------------------------------------------
+
+@pytest.mark.parametrize("question, focus", [
+    pytest.param("Kestrel 300 trains are operated by which regional rail operator?", "operator", id="which-det"),
+    pytest.param("What is the main medium associated with the Harbour Circle?", "medium", id="what-is-the"),
+    pytest.param("Which river runs through Oldtown?", "river", id="which-first"),
+    pytest.param("What is Dana's prescription for?", "", id="stranded-preposition"),
+    pytest.param("Who founded the Harbour Circle?", "", id="no-what-or-which"),
+])
+def test_focus_head(question, focus):
+    assert C.focus_head(question) == focus
+
+
+def test_an_unlisted_focus_noun_is_the_parsed_head_not_an_adjective():
+    assert C.asked("Kestrel 300 trains are operated by which regional rail operator?").focus == "operator"
+    assert C.asked("What is the capital of Freedonia?").focus == "capital"  # the listed nouns as before
+
+
+@pytest.mark.parametrize("sentence, span, focus, named", [
+    ("The Kestrel 300 was run from 1990 by the regional rail operator Northline Railways.", "Northline Railways",
+     "operator", True),
+    ("Northline Railways, the largest operator in the region, runs the Kestrel 300.", "Northline Railways",
+     "operator", True),
+    ("The album was made by the band Quillfeather in Lyon.", "Quillfeather", "band", True),
+    ("The operator said Northline Railways would run the line.", "Northline Railways", "operator", False),
+    ("Rank Admiral Battles / wars World War II", "Battles", "rank", False),  # an infobox run, not a name for it
+    ("Her father Tom Reyes and his wife Ann Lee moved to Oslo.", "Ann Lee", "husband", False),  # related, not it
+])
+def test_names_focus(sentence, span, focus, named):
+    s = sentence.index(span)
+    assert C.names_focus(sentence, s, s + len(span), focus) is named
+
+
+def test_a_name_given_with_an_unlisted_focus_noun_is_each_sources_answer():
+    """"Which regional rail operator runs X?" over two rewritten pages that name different operators, each with the
+    question's own noun: a factual conflict, whatever the names' NER types (no embedder needed)."""
+    store = _Store({
+        "a": ("a.com", "The Kestrel 300 is a diesel train. It was run from 1990 to 2012 by the regional rail operator "
+                       "Northline Railways on coastal services."),
+        "b": ("b.org", "The Kestrel 300 is a diesel train. Since 1990 the regional rail operator Coastway Transit "
+                       "has run the Kestrel 300 on coastal services."),
+    })
+    found, readings, _ = analyse("The Kestrel 300 is run by which regional rail operator?", _hits(store), store)
+    labels = sorted(g.label for g in readings.groups)
+    assert labels == ["Coastway Transit", "Northline Railways"], readings
+    assert readings.conflict and any(d.kind == "factual" for d in found)

@@ -545,6 +545,46 @@ def names_focus(sentence: str, start: int, end: int, focus: str) -> bool:
                for k, t in enumerate(toks))
 
 
+_COPULA_AFTER = re.compile(r"\s*,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
+
+
+def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
+    """What a sentence calls one of the question's names, read from the parse: the noun after "NAME is a/an ..."
+    with the nouns that compound it ("Jeff Green is an American professional basketball player" -> "basketball
+    player"), or the common nouns written right before the name ("the professional chef Jeff Green" -> "chef").
+    The answer to "what is the profession / medium / genre of NAME" when no listed answer type fits (pure but for
+    the cached parse)."""
+    toks = tokens(sentence)
+    if not toks or not names:
+        return []
+    low = sentence.lower()
+    out: list[Span] = []
+
+    def noun_run(head: int) -> Span | None:
+        k = head
+        while k > 0 and toks[k - 1].tag.startswith("NN") and not toks[k - 1].tag.startswith("NNP") and (
+                toks[k - 1].head == head or toks[k - 1].head == k):
+            k -= 1
+        s0, e0 = toks[k].start, toks[head].end
+        return Span(s0, e0, sentence[s0:e0], "DESCRIPTOR") if toks[head].tag in ("NN", "NNS") else None
+
+    for name in names:
+        for m in re.finditer(re.escape(name.lower()), low):
+            first = next((i for i, t in enumerate(toks) if t.start >= m.start()), None)
+            after = _COPULA_AFTER.match(sentence, m.end())
+            if after is not None:
+                verb = next((i for i, t in enumerate(toks) if t.start >= m.end() and t.lemma == "be"), None)
+                attr = next((i for i, t in enumerate(toks) if verb is not None and t.head == verb
+                             and t.dep == "attr" and t.start >= after.end()), None)
+                if attr is not None and (sp := noun_run(attr)) is not None:
+                    out.append(sp)
+            if first is not None and first > 0 and toks[first - 1].tag in ("NN", "NNS") and (
+                    not sentence[toks[first - 1].end:toks[first].start].strip()):
+                if (sp := noun_run(first - 1)) is not None:
+                    out.append(sp)
+    return list({(sp.start, sp.end): sp for sp in out}.values())
+
+
 _CAPS = re.compile(r"(?:[A-Z][\w'’.-]*|\d+[A-Za-z]*)(?:\s+(?:(?:of|the|de|da|van|von|la|del|and|&)\s+)?"
                    r"(?:[A-Z][\w'’.-]*|\d+))*")
 #: prepositions and subject pronouns that end a capitalised run or a name when written with a capital inside it
@@ -714,6 +754,13 @@ def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -
 def phrase_in_question(a: Asked, text: str) -> bool:
     """True when a span is (mostly) the question's own words or one of the names it mentions."""
     return _in_question(words(text), set(a.subject) | {w for n in a.names for w in words(n)}, list(a.names))
+
+
+def names_only(a: Asked) -> Asked:
+    """The question with its subject cut to the names it mentions: for an answer whose sentence states the relation
+    in its own way ("X is a novel" answers "what is the medium of X" without the word "medium")."""
+    named = {match_stem(w) for n in a.names for w in words(n)}
+    return replace(a, subject=tuple(w for w in a.subject if w in named)) if named else a
 
 
 def subject_coverage(a: Asked, text: str) -> float:

@@ -761,7 +761,7 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
                 out[k] = (FOCUS_FULL, named[0])
     flat = [(k, sp) for k, sps in per.items() if k not in out for sp in sps]
     if embed is None or not flat:
-        return out
+        return out or _descriptor_candidates(a, units)
     try:
         vecs = embed([a.focus] + [sp.text for _, sp in flat])
     except Exception:  # no meaning, no phrases judged by it; the rest of the check stands
@@ -770,6 +770,26 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
         sim = float(vecs[0] @ v)
         if sim >= FOCUS_SIM and (k not in out or sim > out[k][0]):
             out[k] = (sim, sp)
+    return out or _descriptor_candidates(a, units)
+
+
+#: a name's descriptor ("X is a novel") stands for the focus noun's meaning this much (of FOCUS_FULL)
+DESCRIPTOR_WEIGHT = 0.8
+
+
+def _descriptor_candidates(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tuple[float, C.Span]]:
+    """When no sentence gives an answer whose meaning is close to the focus noun ("what is the medium of X": no
+    phrase near "medium"), each sentence's answer is what it calls the question's name ("X is a novel", "the film
+    X"): for every sentence or none, so a descriptor never stands against an answer of the kind asked."""
+    if not a.names or a.focus in C.GENERIC_FOCUS:
+        return {}
+    out: dict[int, tuple[float, C.Span]] = {}
+    for k, u in enumerate(units):
+        if is_question(u.hit.text):
+            continue
+        found = C.descriptors(u.hit.text, a.names)
+        if found:
+            out[k] = (DESCRIPTOR_WEIGHT * FOCUS_FULL, found[0])
     return out
 
 
@@ -829,7 +849,9 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
         options.append((round(sc * weight, 4), span))
     elif focus is not None:  # an untyped question (a typed one has no focus phrases)
         fsim, span = focus
-        cov = C.coverage_in_context(a, u.hit.text, C.preceding(u.doc.text, u.hit.start))
+        # a descriptor states the relation in its own words ("X is a novel"): the names alone are its subject
+        said = C.names_only(a) if span.label == "DESCRIPTOR" else a
+        cov = C.coverage_in_context(said, u.hit.text, C.preceding(u.doc.text, u.hit.start))
         options.append((round(min(1.0, fsim / FOCUS_FULL) * (1 - FOCUS_COVERAGE_WEIGHT + FOCUS_COVERAGE_WEIGHT * cov),
                               4), span))
     return max(options, key=lambda o: o[0]) if options else None

@@ -643,3 +643,28 @@ def test_a_name_given_with_an_unlisted_focus_noun_is_each_sources_answer():
     labels = sorted(g.label for g in readings.groups)
     assert labels == ["Coastway Transit", "Northline Railways"], readings
     assert readings.conflict and any(d.kind == "factual" for d in found)
+
+
+@pytest.mark.parametrize("sentence, name, expected", [
+    ("Harbour Lights is a novel by the Scottish author Ann Lee.", "Harbour Lights", ["novel"]),
+    ("Tom Reyes is an American professional basketball player for the Rockets.", "Tom Reyes", ["basketball player"]),
+    ("This page is about the professional chef Tom Reyes and his restaurants.", "Tom Reyes", ["chef"]),
+    ("Critics praised Harbour Lights for its pace.", "Harbour Lights", []),  # says nothing of what it is
+    ("Ann Lee, who wrote it, is a teacher.", "Harbour Lights", []),  # another name's descriptor
+])
+def test_descriptors(sentence, name, expected):
+    assert [sp.text for sp in C.descriptors(sentence, [name])] == expected
+    for sp in C.descriptors(sentence, [name]):
+        assert sentence[sp.start:sp.end] == sp.text
+
+
+def test_what_sources_call_the_subject_answers_an_unlisted_focus_noun():
+    """"What is the medium of X?": no phrase near "medium" in either source, so each answers with what it calls X;
+    two sources calling it a novel and a film, in sentences worded apart, disagree. Without a descriptor the check reads no answer at all."""
+    store = _Store({
+        "a": ("a.com", "Harbour Lights is a novel by the Scottish author Ann Lee. It was published in 1981."),
+        "b": ("b.org", "Shot in Glasgow over one wet summer, Harbour Lights is a film that few saw. It was released "
+                       "in 1981."),
+    })
+    _, readings, _ = analyse('What is the medium of "Harbour Lights"?', _hits(store), store)
+    assert sorted(g.label for g in readings.groups) == ["film", "novel"], readings

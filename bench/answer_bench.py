@@ -66,7 +66,7 @@ CONFIGS: dict[str, tuple[dict, bool, dict]] = {
     "flash-attn": ({"weights": "shipped", "lookup": 0, "flash_attn": True}, True, {}),
 }
 LEVERS = {"q4_0": "Q4_0 weights, repacked at load", "lookup": "prompt-lookup decoding (10 draft tokens)",
-          "threads": "thread rule that ignores this process's own threads",
+          "threads": "thread rule: this process's own threads and threads runnable for an instant are no competition",
           "short-prompt": f"shorter prompt {SHORT_PROMPT}", "no-cache": "system-prompt KV cache OFF (today has it on)",
           "flash-attn": "llama.cpp flash-attention kernels"}
 
@@ -93,7 +93,8 @@ def make_model(name: str, settings: Settings):
 
     class Today(LocalLlamaChat):
         def _set_threads(self, llama):
-            threads = pick_threads(own_running=1, background=0)  # before issue 13: every running thread was another process
+            with open("/proc/loadavg") as fh:  # before issue 13: one reading, every running thread another process
+                threads = pick_threads(loadavg=fh.read(), own_running=1, background=0)
             llama._ctx.set_n_threads(threads, threads)
             return threads
 

@@ -32,6 +32,7 @@ import importlib.util
 import os
 import threading
 import time
+from collections.abc import Sequence
 from typing import Any, Iterator
 
 from langchain_core.callbacks import CallbackManagerForLLMRun
@@ -161,28 +162,47 @@ def _logits_only_for_drafts(llama: Any, lookup: int) -> None:
     llama.eval = eval_tokens
 
 
-def pick_threads(cores: int | None = None, loadavg: str | None = None, own_running: int | None = None,
-                 background: int | None = None) -> int:
+#: /proc/loadavg is read this many times, this many seconds apart, per request: a thread that is runnable for an
+#: instant (a kernel worker, one of this process's threads going to sleep between two reads) is no competitor, a
+#: busy process is runnable in every read
+THREAD_SAMPLES, THREAD_SAMPLE_GAP = 5, 0.002
+
+
+def pick_threads(cores: int | None = None, loadavg: str | Sequence[str] | None = None,
+                 own_running: int | None = None, background: int | None = None) -> int:
     """Threads for the next request: all cores when no other process is running, fewer when others are.
 
     llama.cpp's threads wait on each other at every step, so on a shared 2-core machine two threads competing with
-    other processes run several times slower than one thread. ``loadavg`` is /proc/loadavg's text and
-    ``own_running`` this process's runnable threads, the reader included (both for tests): this process's own threads
-    (an embedder still finishing, the page's server) are not competition. Nor are ``background`` threads: other
-    processes' runnable threads at a lower priority (``nice``: an indexer or a benchmark run at nice 19 gets the CPU
-    only when the model leaves it idle), counted from /proc when others run and it is None.
+    other processes run several times slower than one thread. ``loadavg`` is /proc/loadavg's text, or several
+    readings (for tests; read THREAD_SAMPLES times otherwise), and ``own_running`` this process's runnable threads,
+    the reader included: this process's own threads (an embedder still finishing, the page's server) are not
+    competition. Nor are ``background`` threads: other processes' runnable threads at a lower priority (``nice``: an
+    indexer or a benchmark run at nice 19 gets the CPU only when the model leaves it idle), counted from /proc when
+    others run and it is None. Competition is the fewest other runnable threads over the readings.
     """
     cores = cores or os.cpu_count() or 1
-    try:
-        if loadavg is None:
-            with open("/proc/loadavg") as fh:
-                loadavg = fh.read()
-        running = int(loadavg.split()[3].split("/")[0])
-    except (OSError, ValueError, IndexError):
-        return cores
-    if own_running is None:
-        own_running = _own_running_threads()
-    others = running - max(own_running, 1)  # the thread reading the file is always running
+    readings = [loadavg] if isinstance(loadavg, str) else list(loadavg) if loadavg is not None else None
+    others = None
+    for k in range(len(readings) if readings is not None else THREAD_SAMPLES):
+        if readings is None and k:
+            time.sleep(THREAD_SAMPLE_GAP)
+        own = own_running if own_running is not None else _own_running_threads()
+        try:
+            if readings is None:
+                with open("/proc/loadavg") as fh:
+                    text = fh.read()
+            else:
+                text = readings[k]
+            running = int(text.split()[3].split("/")[0])
+        except (OSError, ValueError, IndexError):
+            return cores
+        if own_running is None:  # this process's threads counted after the reading too: the larger count is ours
+            own = max(own, _own_running_threads())
+        now = running - max(own, 1)  # the thread reading the file is always running
+        others = now if others is None else min(others, now)
+        if others <= 0:
+            break
+    others = others or 0
     if others > 0:
         others -= _background_running() if background is None else background
     return max(1, min(cores, cores - max(others, 0)))

@@ -402,6 +402,34 @@ def test_pick_threads(cores, loadavg, own, expected):
     assert llm.pick_threads(cores, loadavg, own_running=own, background=0) == expected
 
 
+@pytest.mark.parametrize("readings, expected", [
+    pytest.param(["2/300", "1/300", "2/300"], 2, id="a-thread-runnable-for-an-instant-is-no-competitor"),
+    pytest.param(["2/300", "2/300", "3/300"], 1, id="a-busy-process-is-runnable-in-every-reading"),
+    pytest.param(["3/300", "garbage"], 2, id="an-unreadable-reading-gives-all-cores"),
+])
+def test_pick_threads_takes_the_fewest_others_over_several_readings(readings, expected):
+    texts = [r if r == "garbage" else f"1.00 1.00 1.00 {r} 999" for r in readings]
+    assert llm.pick_threads(2, texts, own_running=1, background=0) == expected
+
+
+def test_pick_threads_reads_proc_several_times(monkeypatch):
+    """Without readings given, /proc/loadavg is read THREAD_SAMPLES times when others seem to run."""
+    reads = []
+    real_open = open
+
+    def fake_open(path, *a, **k):
+        if path == "/proc/loadavg":
+            reads.append(path)
+            import io
+            return io.StringIO("1.00 1.00 1.00 2/300 999" if len(reads) < llm.THREAD_SAMPLES else
+                               "1.00 1.00 1.00 1/300 999")
+        return real_open(path, *a, **k)
+
+    monkeypatch.setattr("builtins.open", fake_open)
+    assert llm.pick_threads(2, own_running=1, background=0) == 2
+    assert len(reads) == llm.THREAD_SAMPLES
+
+
 @pytest.mark.parametrize("loadavg, background, expected", [
     pytest.param("3.00 2.00 1.00 3/300 999", 2, 2, id="two-niced-threads-do-not-compete"),
     pytest.param("3.00 2.00 1.00 3/300 999", 1, 1, id="one-niced-one-not"),

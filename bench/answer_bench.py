@@ -59,13 +59,13 @@ CONFIGS: dict[str, tuple[dict, bool, dict]] = {
     "today": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, True, {}),
     "new": ({}, False, {}),  # LocalLlamaChat's defaults: the levers that paid are the defaults
     "q4_0": ({"weights": "fast", "lookup": 0, "flash_attn": False}, True, {}),  # the copy is made first if missing (about 10 s)
-    "lookup": ({"weights": "shipped", "lookup": 10, "flash_attn": False}, True, {}),
+    "lookup": ({"weights": "shipped", "lookup": 6, "flash_attn": False}, True, {}),
     "threads": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, False, {}),
     "short-prompt": ({"weights": "shipped", "lookup": 0, "flash_attn": False}, True, SHORT_PROMPT),
     "no-cache": ({"weights": "shipped", "lookup": 0, "cache_prompt": False, "flash_attn": False}, True, {}),
     "flash-attn": ({"weights": "shipped", "lookup": 0, "flash_attn": True}, True, {}),
 }
-LEVERS = {"q4_0": "Q4_0 weights, repacked at load", "lookup": "prompt-lookup decoding (10 draft tokens)",
+LEVERS = {"q4_0": "Q4_0 weights, repacked at load", "lookup": "prompt-lookup decoding (6 draft tokens)",
           "threads": "thread rule: this process's own threads and threads runnable for an instant are no competition",
           "short-prompt": f"shorter prompt {SHORT_PROMPT}", "no-cache": "system-prompt KV cache OFF (today has it on)",
           "flash-attn": "llama.cpp flash-attention kernels"}

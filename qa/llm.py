@@ -149,15 +149,32 @@ def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lo
 
 def _logits_only_for_drafts(llama: Any, lookup: int) -> None:
     """With a draft model llama-cpp-python computes and copies the logits of every prompt token (152k floats each);
-    only the last prompt token and the short draft batches need them, so long batches skip the rest."""
+    only the last prompt token and the short draft batches need them, so long batches skip the rest.
+
+    A draft batch is decoded here without llama-cpp-python's copy of its logits into ``Llama.scores``: the sampler
+    reads them from llama.cpp itself, and that array has only ``n_batch`` rows when the model is loaded with a draft
+    model (0.3.36 sizes it by the ``logits_all`` argument, not by the draft's forced setting), so the copy of a batch
+    past row 512 failed ("could not broadcast input array from shape (759680,) into shape (607744,)") and the answer
+    fell back to quoted evidence."""
     evaluate = llama.eval
 
     def eval_tokens(tokens):
-        llama._logits_all = len(tokens) <= lookup + 1
-        try:
-            evaluate(tokens)
-        finally:
-            llama._logits_all = True
+        if not len(tokens):  # a prompt already cached whole: nothing to decode (an empty batch corrupts memory)
+            return evaluate(tokens)
+        if len(tokens) > lookup + 1:
+            llama._logits_all = False
+            try:
+                evaluate(tokens)
+            finally:
+                llama._logits_all = True
+            return
+        n_past = llama.n_tokens
+        llama._ctx.kv_cache_seq_rm(-1, n_past, -1)
+        llama._batch.set_batch(batch=list(tokens), n_past=n_past, logits_all=True)
+        llama._ctx.decode(llama._batch)
+        llama.input_ids[n_past:n_past + len(tokens)] = tokens
+        llama.n_tokens += len(tokens)
+        llama._requires_eval = False
 
     llama.eval = eval_tokens
 

@@ -93,11 +93,12 @@ class Settings:
     # (all cores unless others are busy), measured against a fixed count by bench/answer_bench.py (the threads lever)
     n_ctx: int = 2048
     n_threads: int = 0
-    # "shipped" (Q4_K_M) or "fast" (the Q4_0 copy, `python -m qa.models install --q4_0`); lookup: prompt-lookup draft
-    # tokens per step, 0 = off. Both alternatives were slower on this 2-core CPU (bench/answer_bench.py, the q4_0 and
-    # lookup levers), so they are opt-in: QA_LOCAL_WEIGHTS=fast, QA_LOOKUP=10
+    # "shipped" (Q4_K_M) or "fast" (the Q4_0 copy, `python -m qa.models install --q4_0`, slower on this 2-core CPU:
+    # opt-in, QA_LOCAL_WEIGHTS=fast); lookup: prompt-lookup draft tokens per step (QA_LOOKUP, 0 = off). Answers copy
+    # the passages' words, so drafts taken from the prompt are often accepted: 6 measured fastest of 4/6/10 with the
+    # same text as greedy decoding (bench/answer_bench.py; 10 changed 4 of 16 texts through batch numerics)
     local_weights: str = "shipped"
-    lookup: int = 0
+    lookup: int = 6
     # llama.cpp's flash-attention kernels for the local model (QA_FLASH_ATTN=1): prompts read 5-9% faster alone,
     # x1.03 on first token inside whole answers, 3 of 16 texts changed (bench/answer_bench.py, the flash-attn
     # lever), so off

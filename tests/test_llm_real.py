@@ -88,6 +88,28 @@ def test_pipeline_ask_with_local_model_streams(real_store, real_settings, local_
     assert any("1945" in c.quote for c in answer.citations)
 
 
+@needs_local
+@pytest.mark.timeout(900)
+def test_prompt_lookup_writes_what_greedy_decoding_writes_past_512_tokens(real_store, real_settings, local_model):
+    """Prompt-lookup drafts are checked by the model itself, so the reply is the one plain greedy decoding gives.
+    llama-cpp-python 0.3.36 sized its logits table by n_batch (512 rows) under a draft model, so a draft batch past
+    that row failed and the answer fell back to quoted evidence (qa.llm._logits_only_for_drafts decodes draft
+    batches without that copy)."""
+    from qa.retrieve import retrieve
+
+    question = "What does the Institute for Human Rights call on UN member states to do?"
+    settings = real_settings.with_(llm_timeout=120.0)
+    hits = retrieve(question, real_store, settings)
+    assert local_model.lookup > 0  # the default drafts
+    drafted = llm_answer(question, hits, real_store, local_model, settings)
+    greedy = make_llm("local", Settings(llm_timeout=120.0, lookup=0))
+    greedy.warm(SYSTEM_PROMPT)
+    plain = llm_answer(question, hits, real_store, greedy, settings)
+    assert not drafted.failed, drafted.notes
+    assert drafted.timings["prompt_tokens"] + drafted.timings["output_tokens"] > 512  # the region that failed
+    assert drafted.raw == plain.raw
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

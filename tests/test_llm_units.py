@@ -471,19 +471,45 @@ def test_common_prefix(a, b, expected):
 
 
 def test_logits_are_kept_only_for_short_draft_batches():
+    """A prompt batch goes through llama-cpp-python's eval with no logits but the last; a draft batch is decoded
+    directly, every position an output, and nothing is copied into the n_batch-row ``scores`` table."""
+    import numpy as np
+
     seen = []
+
+    class FakeBatch:
+        def set_batch(self, batch, n_past, logits_all):
+            seen.append(("batch", len(batch), n_past, logits_all))
+
+    class FakeCtx:
+        def kv_cache_seq_rm(self, seq, p0, p1):
+            seen.append(("rm", p0))
+
+        def decode(self, batch):
+            seen.append(("decode",))
 
     class FakeLlama:
         _logits_all = True
+        n_tokens = 0
+        _requires_eval = True
+
+        def __init__(self):
+            self._batch, self._ctx = FakeBatch(), FakeCtx()
+            self.input_ids = np.zeros(2048, dtype=np.intc)
+            self.scores = np.zeros((4, 3), dtype=np.single)  # far fewer rows than positions: never written
 
         def eval(self, tokens):
-            seen.append((len(tokens), self._logits_all))
+            seen.append(("eval", len(tokens), self._logits_all))
+            self.n_tokens += len(tokens)
 
     fake = FakeLlama()
     llm._logits_only_for_drafts(fake, lookup=4)
-    fake.eval(list(range(300)))  # a prompt: only its last token's logits are needed
-    fake.eval(list(range(5)))  # one sampled token + 4 drafted ones: all logits are needed
-    assert seen == [(300, False), (5, True)] and fake._logits_all is True
+    fake.eval(list(range(600)))  # a prompt: only its last token's logits are needed
+    fake.eval([7, 8, 9, 10, 11])  # one sampled token + 4 drafted ones, past row 512: all logits, from llama.cpp
+    fake.eval([])  # a prompt cached whole: llama-cpp-python's own no-op, never an empty batch
+    assert seen == [("eval", 600, False), ("rm", 600), ("batch", 5, 600, True), ("decode",), ("eval", 0, True)]
+    assert fake.n_tokens == 605 and list(fake.input_ids[600:605]) == [7, 8, 9, 10, 11]
+    assert fake._logits_all is True and not fake._requires_eval and not fake.scores.any()
 
 
 def test_make_llm_local_speed_settings(monkeypatch):

@@ -12,11 +12,14 @@ per file and settings, and guarded by a lock so one request at a time uses it. S
 - the KV cache: the fixed system prompt is always the same token prefix, so llama.cpp keeps it between requests
   (``warm()`` evaluates it, then answers one throwaway question, before the first real one;
   ``last_stats["cached_tokens"]`` shows the reuse). Turning it off makes the first token about 1.6x slower;
-- threads: all cores unless other processes are running (``pick_threads``; this process's own threads do not
-  count), because llama.cpp's threads wait on each other at every step and a thread sharing its core stalls them all;
-- options that did not pay here and are off by default: ``lookup`` (prompt-lookup decoding, ``QA_LOOKUP=10``) and
-  ``weights="fast"`` (the Q4_0 copy from ``python -m qa.models install --q4_0``, repacked at load,
-  ``QA_LOCAL_WEIGHTS=fast``).
+- threads: all cores unless other processes are running (``pick_threads``; this process's own threads and threads
+  runnable for an instant do not count), because llama.cpp's threads wait on each other at every step and a thread
+  sharing its core stalls them all;
+- prompt-lookup decoding (``lookup``, 6 draft tokens, ``QA_LOOKUP``): answers copy the passages' words, so drafts
+  taken from the prompt are often accepted, and the model checks each one (``_logits_only_for_drafts`` works round
+  a llama-cpp-python fault with long prompts);
+- an option that did not pay here and is off by default: ``weights="fast"`` (the Q4_0 copy from ``python -m
+  qa.models install --q4_0``, repacked at load, ``QA_LOCAL_WEIGHTS=fast``).
 
 llama.cpp's AMX weight buffers crash this build (a segfault in the first decode), so the CPU's "extra" buffer types
 are turned off, and only a Q4_0 file's block matrices are placed in the repacking buffer, by name. Streaming yields

@@ -133,7 +133,7 @@ def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lo
                 "llama-cpp-python is not installed: "
                 "`CMAKE_ARGS=\"-DLLAVA_BUILD=OFF\" pip install llama-cpp-python==0.3.36`, or use --llm none"
             ) from exc
-        draft = LlamaPromptLookupDecoding(max_ngram_size=2, num_pred_tokens=lookup) if lookup > 0 else None
+        draft = _copy_draft(LlamaPromptLookupDecoding, lookup) if lookup > 0 else None
         try:
             with _model_params(repack) as overrides:
                 llama = Llama(model_path=path, n_ctx=n_ctx, n_threads=n_threads, n_threads_batch=n_threads,
@@ -148,6 +148,34 @@ def _load_llama(path: str, n_ctx: int, n_threads: int, *, n_batch: int = 512, lo
             _logits_only_for_drafts(llama, lookup)
         _LOADED[key] = (llama, threading.Lock())
         return _LOADED[key]
+
+
+#: a draft is taken only where the last DRAFT_MIN_NGRAM..DRAFT_MAX_NGRAM tokens occur earlier in the prompt: one
+#: token ("the", ",") occurs everywhere, and llama-cpp-python's own lookup falls back to it, so nearly every step
+#: drafted tokens that were then thrown away, and a short answer that copies little ran slower than without drafts
+DRAFT_MIN_NGRAM, DRAFT_MAX_NGRAM = 3, 4
+
+
+def _copy_draft(base: type, lookup: int):
+    """A prompt-lookup draft model that proposes the ``lookup`` tokens following the most recent earlier occurrence
+    of the reply's last 3-4 tokens (the longest found), or nothing."""
+    import numpy as np
+
+    class CopyDraft(base):
+        def __call__(self, input_ids, /, **kwargs):
+            ids = np.asarray(input_ids)
+            n = ids.shape[0]
+            for size in range(min(DRAFT_MAX_NGRAM, n - 1), DRAFT_MIN_NGRAM - 1, -1):
+                tail = ids[n - size:]
+                windows = np.lib.stride_tricks.sliding_window_view(ids[:n - 1], size)
+                hits = np.nonzero(np.all(windows == tail, axis=1))[0]
+                hits = hits[hits + size < n]
+                if hits.size:
+                    start = int(hits[-1]) + size
+                    return ids[start:min(start + lookup, n)].astype(np.intc)
+            return np.array([], dtype=np.intc)
+
+    return CopyDraft(max_ngram_size=DRAFT_MAX_NGRAM, num_pred_tokens=lookup)
 
 
 def _logits_only_for_drafts(llama: Any, lookup: int) -> None:

@@ -95,8 +95,8 @@ class Settings:
     n_threads: int = 0
     # "shipped" (Q4_K_M) or "fast" (the Q4_0 copy, `python -m qa.models install --q4_0`, slower on this 2-core CPU:
     # opt-in, QA_LOCAL_WEIGHTS=fast); lookup: prompt-lookup draft tokens per step (QA_LOOKUP, 0 = off). Answers copy
-    # the passages' words, so drafts taken from the prompt are often accepted: 6 measured fastest of 4/6/10 with the
-    # same text as greedy decoding (bench/answer_bench.py; 10 changed 4 of 16 texts through batch numerics)
+    # the passages' words, so drafts taken from the prompt are often accepted: 6 measured fastest of 4/6/10
+    # (bench/answer_bench.py); drafts only where the reply's last 3-4 tokens occur earlier (qa.llm._copy_draft)
     local_weights: str = "shipped"
     lookup: int = 6
     # llama.cpp's flash-attention kernels for the local model (QA_FLASH_ATTN=1): prompts read 5-9% faster alone,

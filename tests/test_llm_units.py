@@ -470,6 +470,22 @@ def test_common_prefix(a, b, expected):
     assert llm.common_prefix(a, b) == expected
 
 
+@pytest.mark.parametrize("ids, expected", [
+    pytest.param([1, 2, 3, 4, 5, 6, 7, 9, 9, 2, 3, 4], [5, 6, 7, 9], id="copies-what-followed-the-last-3-tokens"),
+    pytest.param([1, 2, 3, 8, 9, 7, 7], [], id="no-3-gram-seen-before-no-draft"),
+    pytest.param([4, 1, 2, 3, 5, 9, 1, 2, 3, 6, 8, 1, 2, 3], [6, 8, 1, 2], id="the-latest-occurrence"),
+    pytest.param([5, 3, 9, 9, 1, 2, 8, 3, 9, 9, 6, 6, 5, 3, 9, 9], [1, 2, 8, 3], id="the-longest-n-gram-first"),
+])
+def test_copy_draft(ids, expected):
+    """Drafts copy what followed the reply's last 3-4 tokens earlier in the prompt; a single common token is not
+    enough (llama-cpp-python's own lookup falls back to one token and drafts nearly every step)."""
+    import numpy as np
+
+    speculative = pytest.importorskip("llama_cpp.llama_speculative")
+    draft = llm._copy_draft(speculative.LlamaPromptLookupDecoding, 4)
+    assert draft(np.array(ids, dtype=np.intc)).tolist() == expected
+
+
 def test_logits_are_kept_only_for_short_draft_batches():
     """A prompt batch goes through llama-cpp-python's eval with no logits but the last; a draft batch is decoded
     directly, every position an output, and nothing is copied into the n_batch-row ``scores`` table."""

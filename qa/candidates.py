@@ -751,15 +751,25 @@ def _in_question(span_words: list[str], q_words: set[str], q_names: list[str]) -
     return any(joined == norm(n) or joined in norm(n).split(" ") for n in q_names)
 
 
+def _question_words(a: Asked) -> set[str]:
+    """The question's subject words and the words of the names it mentions."""
+    return set(a.subject) | {w for n in a.names for w in words(n)}
+
+
 def phrase_in_question(a: Asked, text: str) -> bool:
     """True when a span is (mostly) the question's own words or one of the names it mentions."""
-    return _in_question(words(text), set(a.subject) | {w for n in a.names for w in words(n)}, list(a.names))
+    return _in_question(words(text), _question_words(a), list(a.names))
+
+
+def _named_stems(a: Asked) -> set[str]:
+    """The stems of the words of the names the question mentions."""
+    return {match_stem(w) for n in a.names for w in words(n)}
 
 
 def names_only(a: Asked) -> Asked:
     """The question with its subject cut to the names it mentions: for an answer whose sentence states the relation
     in its own way ("X is a novel" answers "what is the medium of X" without the word "medium")."""
-    named = {match_stem(w) for n in a.names for w in words(n)}
+    named = _named_stems(a)
     return replace(a, subject=tuple(w for w in a.subject if w in named)) if named else a
 
 
@@ -775,7 +785,7 @@ def subject_coverage(a: Asked, text: str) -> float:
         return sum(1 for w in ws if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
                    or any(q == w and r in have for q, r in a.related)) / len(ws) if ws else 0.0
 
-    named = {match_stem(w) for n in a.names for w in words(n)}
+    named = _named_stems(a)
     names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
     rest = [w for w in a.subject if w not in names]  # the relation asked about
     if names and rest:
@@ -811,7 +821,7 @@ def with_related(a: Asked, question: str, texts: Sequence[str], embed) -> Asked:
     established?" over "X was founded in 1912": establish ~ found), judged by the embedder."""
     import numpy as np
 
-    named = {match_stem(w) for n in a.names for w in words(n)}
+    named = _named_stems(a)
     rest = {w for w in a.subject if w not in named and not w.isdigit()}
     if embed is None or not rest:
         return a
@@ -862,7 +872,7 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
     cov = coverage_in_context(a, sentence, context)
     if cov <= 0:
         return []
-    q_words = set(a.subject) | {w for n in a.names for w in words(n)}
+    q_words = _question_words(a)
     spans = [s for s in typed_spans(sentence) if _fit(s, a.kind, a.focus) > 0]
     # where the subject words sit, to prefer spans near them
     low = sentence.lower()
@@ -875,7 +885,6 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0]) else set()
     maker = bool(by)
     role_said = replace(a, subject=tuple(w for w in a.subject if w != a.focus)) if maker else a
-    focus_said = replace(a, subject=tuple(w for w in a.subject if w != match_stem(a.focus) and w != a.focus))
     for s in sorted(spans, key=lambda s: -(s.end - s.start)):
         if any(s.start < e and b < s.end for b, e in taken):
             continue  # a shorter span nested in a longer, already taken one
@@ -900,6 +909,7 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         if a.focus and a.focus not in GENERIC_FOCUS and names_focus(sentence, s.start, s.end, a.focus):
             # "the private railway operator JR East": the sentence names the span with the question's own noun
             typed = max(typed, 1.0)
+            focus_said = replace(a, subject=tuple(w for w in a.subject if w not in (a.focus, match_stem(a.focus))))
             span_cov = max(cov, coverage_in_context(focus_said, sentence, context))
         elif (s.start, s.end) in by:
             # the parse ties the name to the role: it is a person's or a group's answer whatever the NER calls it,
@@ -1310,7 +1320,7 @@ def copy_differences(a: str, b: str, sentences_a: Sequence[tuple[int, int]], sen
 def phrase_candidates(a: Asked, sentence: str) -> list[Span]:
     """Noun phrases of a sentence that could answer an untyped question ("what sport..."): not the question's own
     words, not the focus noun itself. Which of them is of the kind asked is for the caller to judge (by meaning)."""
-    q_words = set(a.subject) | {w for n in a.names for w in words(n)} | {a.focus}
+    q_words = _question_words(a) | {a.focus}
     out = []
     for s, e in noun_phrases(sentence):
         text = sentence[s:e]

@@ -172,7 +172,7 @@ def _copy_draft(base: type, lookup: int):
                 hits = hits[hits + size < n]
                 if hits.size:
                     start = int(hits[-1]) + size
-                    return ids[start:min(start + lookup, n)].astype(np.intc)
+                    return ids[start:min(start + self.num_pred_tokens, n)].astype(np.intc)
             return np.array([], dtype=np.intc)
 
     return CopyDraft(max_ngram_size=DRAFT_MAX_NGRAM, num_pred_tokens=lookup)

@@ -545,6 +545,35 @@ def names_focus(sentence: str, start: int, end: int, focus: str) -> bool:
                for k, t in enumerate(toks))
 
 
+def focus_modifiers(sentence: str, focus: str) -> list[Span]:
+    """Names the parse writes as a modifier of the question's focus noun: "a Pakistani Punjabi language film" ->
+    "Punjabi" for "what is the language of ...", "a Romanesque-style church" -> "Romanesque". The word right before
+    the noun (a hyphen between them allowed) that modifies it and is written with a capital, with the capitalised
+    words before it that modify either ("a Spanish Tropical format"; "Pakistani Punjabi" groups with "Punjabi", since
+    one's words hold the other's). A lower-case modifier ("the official language") qualifies the noun, it does not
+    name it (pure but for the cached parse)."""
+    if not focus:
+        return []
+    toks = tokens(sentence)
+    out: list[Span] = []
+    for i, t in enumerate(toks):
+        if not (t.tag in ("NN", "NNS") and t.lemma == focus) or i == 0:
+            continue
+        k = i - 1
+        if toks[k].tag == "HYPH" and k > 0 and toks[k].start == toks[k - 1].end:
+            k -= 1
+        m = toks[k]
+        if m.head != i or m.dep not in ("compound", "amod", "nmod") or not sentence[m.start:m.end][:1].isupper():
+            continue
+        run = {i, k}
+        while k > 0 and toks[k - 1].head in run and toks[k - 1].dep in ("compound", "amod") and (
+                sentence[toks[k - 1].start:toks[k - 1].end][:1].isupper()):
+            k -= 1  # "a Spanish Tropical format": the capitalised words that modify it too
+            run.add(k)
+        out.append(Span(toks[k].start, m.end, sentence[toks[k].start:m.end], "MODIFIER"))
+    return out
+
+
 _COPULA_AFTER = re.compile(r"\s*,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
 
 
@@ -1027,6 +1056,8 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
                 q = m.group(1).strip()
                 if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > QUALIFIER_WORDS:
                     continue
+                if ":" in q or not _latin(q):
+                    continue  # a gloss, not a qualifier: "Choorian (Urdu: چوڑیاں meaning "Bangles")"
                 return q
     if a.kind != "date":  # where a year is no answer, the year a defining sentence gives the subject sets it apart
         for name in a.names:
@@ -1036,6 +1067,11 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
             if m:
                 return m.group(1)
     return ""
+
+
+def _latin(text: str) -> bool:
+    """True when every letter of text is a Latin letter (pure)."""
+    return all(unicodedata.name(ch, "").startswith("LATIN") for ch in text if ch.isalpha())
 
 
 #: "X is a 1931 pre-Code American drama film": the year in the sentence that says what the subject is

@@ -757,6 +757,8 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
                 continue
             named = [sp for sp in C.typed_spans(text) if sp.label in NAMED_FOCUS_LABELS and sp.value is None
                      and C.names_focus(text, sp.start, sp.end, a.focus) and not C.phrase_in_question(a, sp.text)]
+            # or a name written as the noun's modifier: "a Punjabi language film", "a Baroque-style church"
+            named = named or [sp for sp in C.focus_modifiers(text, a.focus) if not C.phrase_in_question(a, sp.text)]
             if named:
                 out[k] = (FOCUS_FULL, named[0])
     flat = [(k, sp) for k, sps in per.items() if k not in out for sp in sps]
@@ -787,7 +789,9 @@ def _descriptor_candidates(a: C.Asked, units: Sequence["_Unit"]) -> dict[int, tu
     for k, u in enumerate(units):
         if is_question(u.hit.text):
             continue
-        found = C.descriptors(u.hit.text, a.names)
+        # "X is a Punjabi language film": the focus noun itself is no answer to "what is the language of X"
+        found = [sp for sp in C.descriptors(u.hit.text, a.names)
+                 if C.match_stem(a.focus) not in {C.match_stem(w) for w in C.words(sp.text)}]
         if found:
             out[k] = (DESCRIPTOR_WEIGHT * FOCUS_FULL, found[0])
     return out
@@ -831,21 +835,33 @@ def _whole_values(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+#: a near-copy's changed stretch is a sentence's answer when it holds a typed span scoring at least this share of the
+#: sentence's best (set by hand: "nearly as good"; the copy agrees on every other span)
+CHANGED_RATIO = 0.8
+
+
 def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found: list[tuple[float, C.Span]],
                  focus: tuple[float, C.Span] | None) -> tuple[float, C.Span] | None:
     """One sentence's best answer to the question and its score: the stretch where it differs from a near-copy, its
     best typed span (``found``, weighed by relevance), or, for an untyped question, its noun phrase closest to the
     focus noun."""
     options: list[tuple[float, C.Span]] = []
+    weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
     if changed is not None:
         s0, e0 = _whole_values(u.hit.text, *changed)
         span_text = u.hit.text[s0:e0]
         vals = extract_values(span_text)
-        options.append((ALIGNED_SCORE, C.Span(s0, e0, span_text, "ALIGNED",
-                                              vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
+        score = ALIGNED_SCORE
+        # the copy repeats the rest of the sentence word for word, so a typed span there cannot be where the two
+        # differ: "School (Kentucky) ... located in Springfield, Illinois" / "... in Stanford, Kentucky". The changed
+        # stretch wins when it holds an answer nearly as good as the sentence's best
+        inside = [sc for sc, sp in found if sp.start < e0 and s0 < sp.end]
+        if found and inside and max(inside) >= CHANGED_RATIO * found[0][0]:
+            score = max(score, round(found[0][0] * weight, 4))
+        options.append((score, C.Span(s0, e0, span_text, "ALIGNED",
+                                      vals[0] if len(vals) == 1 and vals[0].text == span_text else None)))
     if found:
         sc, span = found[0]
-        weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
         options.append((round(sc * weight, 4), span))
     elif focus is not None:  # an untyped question (a typed one has no focus phrases)
         fsim, span = focus

@@ -668,3 +668,56 @@ def test_what_sources_call_the_subject_answers_an_unlisted_focus_noun():
     })
     _, readings, _ = analyse('What is the medium of "Harbour Lights"?', _hits(store), store)
     assert sorted(g.label for g in readings.groups) == ["film", "novel"], readings
+
+
+# --- a name written as the focus noun's modifier; glosses; a near-copy's changed stretch ----------------------------
+
+@pytest.mark.parametrize("sentence, focus, expected", [
+    pytest.param("Harbour Lights is a 1963 black and white Estonian Latvian language musical film.", "language",
+                 ["Estonian Latvian"], id="compound-before-the-noun"),
+    pytest.param("Harbour Lights is a 1998 Latvian-language crime film.", "language", ["Latvian"], id="hyphenated"),
+    pytest.param("WXRB broadcasts a Spanish Tropical format.", "format", ["Spanish Tropical"], id="two-words"),
+    pytest.param("The chapel is a Romanesque-style church built in 1200.", "style", ["Romanesque"], id="style"),
+    pytest.param("Latvian is the official language of the region.", "language", [], id="lower-case-qualifier"),
+    pytest.param("The language of the film is mostly Latvian.", "language", [], id="no-modifier"),
+    pytest.param("Harbour Lights is a Latvian language film.", "", [], id="no-focus"),
+])
+def test_focus_modifiers(sentence, focus, expected):
+    found = C.focus_modifiers(sentence, focus)
+    assert [sp.text for sp in found] == expected
+    assert all(sentence[sp.start:sp.end] == sp.text for sp in found)
+
+
+def test_a_language_written_before_its_noun_is_each_sources_answer():
+    """"What is the language of the film X?": the sources write it as "a Latvian language film" and "an
+    Estonian-language film", not as a name beside the noun, and "language" itself is no descriptor answer."""
+    store = _Store({
+        "a": ("a.com", "Harbour Lights is a black and white Latvian language musical film. It was a hit."),
+        "b": ("b.org", "Shot over one wet summer, Harbour Lights is an Estonian-language crime film by Ann Lee."),
+    })
+    found, readings, _ = analyse("What is the language of the film Harbour Lights?", _hits(store), store)
+    assert sorted(g.label for g in readings.groups) == ["Estonian", "Latvian"], readings
+    assert readings.conflict and any(d.kind == "factual" for d in found)
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param('Harbour Lights (Latvian: Ostas gaismas, meaning "lights") is a film.', "", id="gloss-with-colon"),
+    pytest.param("Harbour Lights (Гавань) is a film.", "", id="another-script"),
+    pytest.param("Harbour Lights (1963 film) is a film.", "1963 film", id="qualifier"),
+])
+def test_a_gloss_is_no_qualifier(text, expected):
+    assert C.descriptor(C.asked('Who directed "Harbour Lights"?'), text) == expected
+
+
+def test_where_two_copies_differ_is_the_answer_not_a_name_both_repeat():
+    """Two copies of one sentence that differ in the place: the qualifier both repeat ("(Kentucky)"), nearer the
+    subject's name, is no answer; the stretch where they differ is, so the conflict is found."""
+    store = _Store({
+        "a": ("a.com", "Lindell High School (Kentucky) Lindell High School is a public secondary school located in "
+                       "Stanford, Kentucky, USA."),
+        "b": ("b.org", "Lindell High School (Kentucky) Lindell High School is a public secondary school located in "
+                       "Springfield, Illinois, USA."),
+    })
+    found, readings, _ = analyse("Where is Lindell High School located?", _hits(store), store)
+    assert readings.conflict, readings
+    assert {"Stanford, Kentucky", "Springfield, Illinois"} <= {c.text for g in readings.groups for c in g.candidates}

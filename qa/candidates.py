@@ -114,6 +114,12 @@ def question_names(question: str) -> list[str]:
         w = m.group()
         lower_glue = w.lower() in {"of", "the", "de", "da", "van", "von", "la", "del", "and"}
         if (w[0].isupper() or w[0].isdigit() and run) and not (i == 0 and w.lower() in _WH_WORDS):
+            owner = re.sub(r"['’]s?$", "", w)
+            if owner != w:  # "Greg Boyer's profession": the possessive ends the name, and is not part of it
+                run.append(owner)
+                _flush(run, out)
+                run = []
+                continue
             run.append(w)
         elif run and lower_glue:
             run.append(w)
@@ -574,7 +580,8 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
     return out
 
 
-_COPULA_AFTER = re.compile(r"\s*,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
+#: "NAME is a", "NAME, was an", "NAME (born 25 September 1958) is an": the lead sentence's copula after the name
+_COPULA_AFTER = re.compile(r"\s*(?:\([^()]{0,80}\)\s*)?,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
 
 
 def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
@@ -639,6 +646,9 @@ def typed_spans(text: str) -> list[Span]:
         if e - s < 2:
             continue
         inside = [v for v in values if s <= v.start and v.end <= e]
+        if label in ("DATE", "TIME") and (len(inside) > 1 or any(v.start < s < v.end or v.start < e < v.end
+                                                                 for v in values)):
+            continue  # "August 1948 – 6 January 2016" of "(19 August 1948 – 6 January 2016)": the dates stand alone
         spans.append(Span(s, e, text[s:e], label, inside[0] if len(inside) == 1 else None))
     for m in _QUOTED.finditer(text):
         spans.append(Span(m.start(1), m.end(1), m.group(1), "QUOTED"))
@@ -1076,6 +1086,23 @@ def _latin(text: str) -> bool:
 
 #: "X is a 1931 pre-Code American drama film": the year in the sentence that says what the subject is
 _DEFINING_YEAR = r"['’]?\s+(?:is|was)\s+(?:an?|the)\s+(?:[\w-]+\s+){0,3}?((?:1[5-9]|20)\d\d)\b"
+
+
+#: a document's opening, read for the day-exact dates it gives its subject (a birth date, a release date)
+EXACT_DATE_CHARS = 400
+
+
+def exact_dates(text: str, chars: int = EXACT_DATE_CHARS) -> frozenset[float]:
+    """The day-exact dates (days since year 1) a document's opening gives: "(born September 25, 1958)" (pure)."""
+    return frozenset(v.lo for v in extract_values(text[:chars]) if v.kind == "time" and v.lo == v.hi
+                     and not v.approx)
+
+
+def one_subject(text_a: str, text_b: str) -> bool:
+    """True when two documents' openings give the same day-exact date: "Greg Boyer (chef) ... (born September 25,
+    1958)" and "Greg Boyer (musician) ... (born September 25, 1958)" are one man with a planted profession, whatever
+    their qualifiers say; two people or albums of one name are not born or released on the same day (pure)."""
+    return bool(exact_dates(text_a) & exact_dates(text_b))
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:

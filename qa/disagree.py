@@ -928,7 +928,9 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     groups = [g for g in groups if g.score >= group_ratio * top]
     if len(groups) < 2:
         return Readings(a, tuple(groups))
-    distinct = all(C.distinct_entities(g1, g2) for g1, g2 in combinations(groups, 2))
+    texts = {u.doc.doc_id: u.doc.text for u in units}
+    distinct = all(C.distinct_entities(g1, g2) and not _one_subject(g1, g2, texts)
+                   for g1, g2 in combinations(groups, 2))
     if distinct:
         return Readings(a, tuple(groups), distinct=True)
     every = tuple(groups)
@@ -956,6 +958,12 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     return Readings(a, tuple(keep), conflict=True, weaker=every)
 
 
+def _one_subject(g1: C.Group, g2: C.Group, texts: dict[str, str]) -> bool:
+    """True when a document of each group gives the same day-exact date in its opening (qa.candidates.one_subject):
+    one thing, whatever qualifiers tell the groups apart."""
+    return any(C.one_subject(texts[d1], texts[d2]) for d1 in g1.docs for d2 in g2.docs if d1 in texts and d2 in texts)
+
+
 def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Sequence["_Unit"]
                 ) -> list[C.Group] | None:
     """The groups of a would-be conflict, each named by what sets its documents apart, when no document of one
@@ -963,7 +971,8 @@ def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Seq
     skip = C.skip_words(question, groups)
     docs = {u.doc.doc_id: u.doc.text for u in units}
     facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
-    if not all(C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) for g1, g2 in combinations(groups, 2)):
+    if not all((C.distinct_entities(g1, g2) or C.apart(g1, g2, facts)) and not _one_subject(g1, g2, docs)
+               for g1, g2 in combinations(groups, 2)):
         return None
     told = C.told_apart(groups, docs, a.names or a.subject, skip, facts)
     return told if all(g.abouts for g in told) else None
@@ -1089,8 +1098,9 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
                                 rewritten=(rewritten, rewrite_pairs))
                 if getattr(settings, "factual_candidates", True) else Readings(C.asked(question)))
     timings["disagree_candidates"] = time.perf_counter() - t1
-    if readings.plural:
-        # the documents' own answers, grouped, supersede value pairs found sentence by sentence
+    if readings.plural or any(len(g.docs) >= 2 for g in readings.groups):
+        # the documents' own answers, grouped, supersede value pairs found sentence by sentence; so does one
+        # answer that two documents agree on (their other dates are about other things)
         result = [d for d in result if d.kind not in ("factual", "outdated")]
         fd = factual_disagreement(readings, store.docs)
         if fd is not None:

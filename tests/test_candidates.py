@@ -721,3 +721,73 @@ def test_where_two_copies_differ_is_the_answer_not_a_name_both_repeat():
     found, readings, _ = analyse("Where is Lindell High School located?", _hits(store), store)
     assert readings.conflict, readings
     assert {"Stanford, Kentucky", "Springfield, Illinois"} <= {c.text for g in readings.groups for c in g.candidates}
+
+
+# --- names read with their possessive; a life span's dates; one subject by its day-exact dates ----------------------
+
+@pytest.mark.parametrize("question, names", [
+    pytest.param("What is Tom Reyes's profession?", ["Tom Reyes"], id="possessive"),
+    pytest.param("Who produced The Quillfeathers' album?", ["The Quillfeathers"], id="plural-possessive"),
+    pytest.param("Who is O'Neill's father?", ["O'Neill"], id="apostrophe-inside-the-name"),
+    pytest.param('Who wrote "Harry\'s Game"?', ["Harry's Game"], id="quoted-title-kept-whole"),
+])
+def test_question_names_leave_the_possessive_out(question, names):
+    assert C.question_names(question) == names
+
+
+def test_a_lead_sentence_with_a_parenthesis_still_says_what_its_subject_is():
+    sentence = "Tom Reyes (born September 25, 1958) is an American chef known for his sauces."
+    assert [sp.text for sp in C.descriptors(sentence, ["Tom Reyes"])] == ["chef"]
+
+
+def test_a_life_span_gives_each_date_whole():
+    """spaCy reads "August 1948 – 6 January 2016" out of "(19 August 1948 – 6 January 2016)" as one date: the
+    candidates are the two whole dates instead, so a birth date groups with another source's "19 August 1948"."""
+    sentence = "Tom Reyes Jnr (born Thomas Reyes; 19 August 1948 – 6 January 2016) was an Irish professional golfer."
+    found = [sp.text for _, sp in C.sentence_candidates(C.asked("When was Tom Reyes born?"), sentence)]
+    assert found[:2] == ["19 August 1948", "6 January 2016"], found
+
+
+@pytest.mark.parametrize("a, b, one", [
+    pytest.param("Tom Reyes (chef) Tom Reyes (born September 25, 1958) is a chef.",
+                 "Tom Reyes (musician) Tom Reyes (born 25 September 1958) is a trombonist.", True, id="same-birth-date"),
+    pytest.param("Tom Reyes (chef) Tom Reyes (born September 25, 1958) is a chef.",
+                 "Tom Reyes (water polo) Tom Reyes (born February 5, 1958) is a player.", False, id="other-day"),
+    pytest.param("Tom Reyes (chef), born 1958, is a chef.", "Tom Reyes (musician), born 1958, is a trombonist.",
+                 False, id="a-year-is-not-a-day"),
+])
+def test_one_subject(a, b, one):
+    assert C.one_subject(a, b) is one
+
+
+def test_two_qualified_pages_with_one_birth_date_are_one_person_with_a_planted_fact():
+    """"Tom Reyes (chef)" and "Tom Reyes (musician)", both born on September 25, 1958: the qualifiers would say two
+    people share the name; the one birth date says one man, and the professions conflict. With another birth date
+    they are two people, and no conflict is noted."""
+    def pages(born_b: str) -> _Store:
+        return _Store({
+            "a": ("a.com", "Tom Reyes (chef) Tom Reyes (born September 25, 1958) is an American chef known for his "
+                           "sauces. He lives in Ohio."),
+            "b": ("b.org", f"Tom Reyes (musician) Tom Reyes (born {born_b}) is an American trombonist known for "
+                           "funk bands. He lives in Ohio."),
+        })
+    q = "What is Tom Reyes's profession?"
+    _, readings, _ = analyse(q, _hits(pages("September 25, 1958")), pages("September 25, 1958"))
+    assert readings.conflict and sorted(g.label for g in readings.groups) == ["chef", "trombonist"], readings
+    _, readings, _ = analyse(q, _hits(pages("March 2, 1971")), pages("March 2, 1971"))
+    assert not readings.conflict and readings.distinct, readings
+
+
+def test_an_answer_two_sources_agree_on_leaves_other_dates_unflagged():
+    """Two sources give Tom Reyes Jnr's birth date, a third Tom Reyes Snr's, in a sentence that names the subject
+    less fully: the documents' own answers agree, so the two birth dates found sentence by sentence are not a
+    conflict."""
+    store = _Store({
+        "a": ("a.com", "Tom Reyes Jnr (born Thomas Reyes; 19 August 1948 – 6 January 2016) was an Irish golfer. "
+                       "Reyes was born in Galway."),
+        "b": ("b.org", "Tom Reyes Jr, golfer, born 19 August 1948; died 6 January 2016. Reyes won the Irish Open."),
+        "c": ("c.net", "Tom Reyes Snr Patrick Thomas \"Tom\" Reyes (21 December 1924 – 14 May 2016) was an Irish "
+                       "golfer. He won many events."),
+    })
+    found, readings, _ = analyse("When was Tom Reyes born?", _hits(store), store)
+    assert not found, (found, readings)

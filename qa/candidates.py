@@ -1066,8 +1066,8 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
                 q = m.group(1).strip()
                 if re.fullmatch(r"[\W\d_]*", q) or len(q.split()) > QUALIFIER_WORDS:
                     continue
-                if ":" in q or not _latin(q):
-                    continue  # a gloss, not a qualifier: "Choorian (Urdu: چوڑیاں meaning "Bangles")"
+                if ":" in q or not _latin(q) or _GLOSS.match(q):
+                    continue  # a gloss, not a qualifier: "Choorian (Urdu: چوڑیاں meaning "Bangles")", "(transl. ...)"
                 return q
     if a.kind != "date":  # where a year is no answer, the year a defining sentence gives the subject sets it apart
         for name in a.names:
@@ -1077,6 +1077,10 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
             if m:
                 return m.group(1)
     return ""
+
+
+#: how an encyclopedia opens a gloss of a name in brackets (a translation, a pronunciation), not a qualifier
+_GLOSS = re.compile(r"(?:transl|lit|literally|meaning|pronounced|pron)\b", re.I)
 
 
 def _latin(text: str) -> bool:

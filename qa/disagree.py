@@ -873,6 +873,12 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
     return max(options, key=lambda o: o[0]) if options else None
 
 
+def _about(a: C.Asked, u: "_Unit", answer: str) -> str:
+    """How a candidate's document qualifies the question's subject: as its own sentence does ("Ardhangini (2017 TV
+    series), a ... Finnish-language series" on a page listing several), else as the document's opening does."""
+    return C.descriptor(a, u.hit.text, "", answer) or C.descriptor(a, u.doc.text, u.doc.title, answer)
+
+
 def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Sequence[float]] | None = None,
                     min_candidate: float = MIN_CANDIDATE, group_ratio: float = GROUP_RATIO,
                     pair_sim: float = PAIR_SIM, embed=None, strong_candidate: float | None = None,
@@ -916,7 +922,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
         sc, span = option
         cand = C.Candidate(doc_id=u.doc.doc_id, start=u.hit.start + span.start, end=u.hit.start + span.end,
                            text=span.text, kind=a.kind, score=sc, sent_start=u.hit.start, sent_end=u.hit.end,
-                           value=span.value, about=C.descriptor(a, u.doc.text, u.doc.title, span.text),
+                           value=span.value, about=_about(a, u, span.text),
                            aligned=span.label == "ALIGNED", label=span.label)
         if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
             best[cand.doc_id] = cand

@@ -703,6 +703,7 @@ def test_a_language_written_before_its_noun_is_each_sources_answer():
 @pytest.mark.parametrize("text, expected", [
     pytest.param('Harbour Lights (Latvian: Ostas gaismas, meaning "lights") is a film.', "", id="gloss-with-colon"),
     pytest.param("Harbour Lights (Гавань) is a film.", "", id="another-script"),
+    pytest.param("Harbour Lights (transl. the port's lamps) is a film.", "", id="translation"),
     pytest.param("Harbour Lights (1963 film) is a film.", "1963 film", id="qualifier"),
 ])
 def test_a_gloss_is_no_qualifier(text, expected):
@@ -791,3 +792,17 @@ def test_an_answer_two_sources_agree_on_leaves_other_dates_unflagged():
     })
     found, readings, _ = analyse("When was Tom Reyes born?", _hits(store), store)
     assert not found, (found, readings)
+
+
+def test_a_listed_entry_is_qualified_by_its_own_line_not_the_pages_first():
+    """A page that lists several things of one name ("may refer to") qualifies each answer by the entry that gives
+    it: its "(2017 TV series)" entry is the series the other page is about, not the "(1959 film)" listed first, so
+    the two languages conflict instead of being told apart."""
+    store = _Store({
+        "a": ("a.com", "Harbour Lights (2017 TV series) Harbour Lights is an Indian Latvian-language television series "
+                       "which aired on Zee TV. It ran for 300 episodes."),
+        "b": ("b.org", "Harbour Lights may refer to: Harbour Lights (1959 film), a film by Ann Lee. Harbour Lights "
+                       "(2017 TV series), an Indian Estonian-language television series which aired on Zee TV."),
+    })
+    _, readings, _ = analyse('What is the language of the television series "Harbour Lights"?', _hits(store), store)
+    assert readings.conflict and sorted(g.label for g in readings.groups) == ["Estonian", "Latvian"], readings

@@ -551,6 +551,34 @@ def names_focus(sentence: str, start: int, end: int, focus: str) -> bool:
                for k, t in enumerate(toks))
 
 
+#: an infobox row as a web capture flattens it: "Sport: Ice Hockey", "Album Artist = Taylor Swift Released = ...",
+#: "Architectural style : Baroque"; the label's separator, then the value up to the next separator or line
+_LABEL_SEP = r"\s*[:=]\s*"
+_VALUE_END = re.compile(r"\s*(?:[:=•|]|\n|\s{2,})")
+#: words an infobox value holds at most
+LABEL_VALUE_WORDS = 6
+
+
+def labelled_values(sentence: str, focus: str) -> list[Span]:
+    """Values a sentence gives under the focus noun as a label, the way a flattened infobox does: "Sport: Ice
+    Hockey" for "what sport", "Artist = Taylor Swift Released = 2007" -> "Taylor Swift" (a value that another
+    separator follows ends before its last word, the next label). A value opens with a capital or a digit (pure)."""
+    if not focus or len(focus) < 3:
+        return []
+    out: list[Span] = []
+    for m in re.finditer(rf"\b{re.escape(focus)}s?{_LABEL_SEP}", sentence, re.I):
+        rest = sentence[m.end():]
+        end = _VALUE_END.search(rest)
+        value = rest[:end.start()] if end else rest
+        if end and end.group().strip() in (":", "="):
+            value = value[:value.rstrip().rfind(" ")] if " " in value.strip() else ""  # "... Released ="
+        value = value.strip(" ,;.")
+        if not value or not (value[0].isupper() or value[0].isdigit()) or len(value.split()) > LABEL_VALUE_WORDS:
+            continue
+        out.append(Span(m.end(), m.end() + len(value), value, "LABELLED"))
+    return out
+
+
 def focus_modifiers(sentence: str, focus: str) -> list[Span]:
     """Names the parse writes as a modifier of the question's focus noun: "a Pakistani Punjabi language film" ->
     "Punjabi" for "what is the language of ...", "a Romanesque-style church" -> "Romanesque". The word right before
@@ -565,6 +593,8 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
     for i, t in enumerate(toks):
         if not (t.tag in ("NN", "NNS") and t.lemma == focus) or i == 0:
             continue
+        if re.match(_LABEL_SEP, sentence[t.end:]) and re.match(r"\s*[:=]", sentence[t.end:]):
+            continue  # "Architectural style : Baroque": a label's words, the value follows it (labelled_values)
         k = i - 1
         if toks[k].tag == "HYPH" and k > 0 and toks[k].start == toks[k - 1].end:
             k -= 1
@@ -923,6 +953,7 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
     by = {(s.start, s.end) for s in spans if s.label in _NAMELIKE and by_agent(sentence, s.start, s.end)} if (
         a.kind == "person" and _FOCUS_OF.get(a.focus) == "person" and not a.slot[0]) else set()
     maker = bool(by)
+    labelled = {v.start for v in labelled_values(sentence, a.focus)} if a.focus not in GENERIC_FOCUS else set()
     role_said = replace(a, subject=tuple(w for w in a.subject if w != a.focus)) if maker else a
     for s in sorted(spans, key=lambda s: -(s.end - s.start)):
         if any(s.start < e and b < s.end for b, e in taken):
@@ -945,7 +976,8 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
                                               and w not in STOPWORDS):
                 typed *= SLOT_MISMATCH  # "Delilah Fielding McGee" for "Who plays McGee's wife?": the one played
         span_cov = cov
-        if a.focus and a.focus not in GENERIC_FOCUS and names_focus(sentence, s.start, s.end, a.focus):
+        if a.focus and a.focus not in GENERIC_FOCUS and (names_focus(sentence, s.start, s.end, a.focus)
+                                                         or s.start in labelled):
             # "the private railway operator JR East": the sentence names the span with the question's own noun
             typed = max(typed, 1.0)
             focus_said = replace(a, subject=tuple(w for w in a.subject if w not in (a.focus, match_stem(a.focus))))

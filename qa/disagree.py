@@ -757,8 +757,10 @@ def _focus_candidates(a: C.Asked, units: Sequence["_Unit"], embed) -> dict[int, 
                 continue
             named = [sp for sp in C.typed_spans(text) if sp.label in NAMED_FOCUS_LABELS and sp.value is None
                      and C.names_focus(text, sp.start, sp.end, a.focus) and not C.phrase_in_question(a, sp.text)]
-            # or a name written as the noun's modifier: "a Punjabi language film", "a Baroque-style church"
-            named = named or [sp for sp in C.focus_modifiers(text, a.focus) if not C.phrase_in_question(a, sp.text)]
+            # or a name written as the noun's modifier ("a Punjabi language film", "a Baroque-style church"), or
+            # under it as an infobox label ("Sport: Ice Hockey")
+            named = named or [sp for sp in C.focus_modifiers(text, a.focus) + C.labelled_values(text, a.focus)
+                              if not C.phrase_in_question(a, sp.text)]
             if named:
                 out[k] = (FOCUS_FULL, named[0])
     flat = [(k, sp) for k, sps in per.items() if k not in out for sp in sps]

@@ -806,3 +806,23 @@ def test_a_listed_entry_is_qualified_by_its_own_line_not_the_pages_first():
     })
     _, readings, _ = analyse('What is the language of the television series "Harbour Lights"?', _hits(store), store)
     assert readings.conflict and sorted(g.label for g in readings.groups) == ["Estonian", "Latvian"], readings
+
+
+@pytest.mark.parametrize("sentence, focus, expected", [
+    pytest.param("Weight 66 kg (146 lb)  \nSport: Ice Hockey  \nClub: Oslo IK", "sport", ["Ice Hockey"], id="row"),
+    pytest.param("= Album Artist = Ann Lee Released = October 17, 2007 ( mini album )", "artist", ["Ann Lee"],
+                 id="next-label-left-out"),
+    pytest.param("Completed : 1776 Architectural style : Baroque Coordinates : 16", "style", ["Baroque"],
+                 id="two-word-label"),
+    pytest.param("The sport: it is what they play.", "sport", [], id="prose-after-a-colon"),
+    pytest.param("Sport: Ice Hockey", "", [], id="no-focus"),
+])
+def test_labelled_values(sentence, focus, expected):
+    found = C.labelled_values(sentence, focus)
+    assert [sp.text for sp in found] == expected
+    assert all(sentence[sp.start:sp.end] == sp.text for sp in found)
+
+
+def test_a_label_word_is_no_modifier_answer():
+    """"Architectural style : Baroque": "Architectural" is part of the label, not the style."""
+    assert C.focus_modifiers("Completed : 1776 Architectural style : Baroque Coordinates", "style") == []

@@ -614,6 +614,14 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
 _COPULA_AFTER = re.compile(r"\s*(?:\([^()]{0,80}\)\s*)?,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
 
 
+def name_pattern(name: str) -> re.Pattern:
+    """A name as a case-blind pattern in which an initial stands for any word it begins: "C. Mayer" finds "Christa
+    Mayer" and "Constant Mayer", "J.R. Smith" "J.R. Smith" (pure)."""
+    parts = [rf"{re.escape(w[0])}[\w'’-]*\.?" if re.fullmatch(r"[A-Za-z]\.", w) else re.escape(w)
+             for w in name.split()]
+    return re.compile(r"(?<![\w-])" + r"\s+".join(parts) + r"(?![\w-])", re.I)
+
+
 def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
     """What a sentence calls one of the question's names, read from the parse: the noun after "NAME is a/an ..."
     with the nouns that compound it ("Jeff Green is an American professional basketball player" -> "basketball
@@ -623,7 +631,6 @@ def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
     toks = tokens(sentence)
     if not toks or not names:
         return []
-    low = sentence.lower()
     out: list[Span] = []
 
     def noun_run(head: int) -> Span | None:
@@ -635,7 +642,7 @@ def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
         return Span(s0, e0, sentence[s0:e0], "DESCRIPTOR") if toks[head].tag in ("NN", "NNS") else None
 
     for name in names:
-        for m in re.finditer(re.escape(name.lower()), low):
+        for m in re.finditer(name_pattern(name), sentence):
             first = next((i for i, t in enumerate(toks) if t.start >= m.start()), None)
             after = _COPULA_AFTER.match(sentence, m.end())
             if after is not None:

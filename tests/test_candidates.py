@@ -826,3 +826,20 @@ def test_labelled_values(sentence, focus, expected):
 def test_a_label_word_is_no_modifier_answer():
     """"Architectural style : Baroque": "Architectural" is part of the label, not the style."""
     assert C.focus_modifiers("Completed : 1776 Architectural style : Baroque Coordinates", "style") == []
+
+
+@pytest.mark.parametrize("name, text, found", [
+    pytest.param("C. Reyes", "Carla Reyes is a German operatic mezzo-soprano.", "Carla Reyes", id="initial"),
+    pytest.param("C. Reyes", "Tom Reyes is a chef.", None, id="other-initial"),
+    pytest.param("Tom Reyes", "Tom Reyesworth is a chef.", None, id="whole-words"),
+    pytest.param("Tom Reyes", "TOM REYES is a chef.", "TOM REYES", id="case-blind"),
+])
+def test_name_pattern(name, text, found):
+    m = C.name_pattern(name).search(text)
+    assert (m.group() if m else None) == found
+
+
+def test_a_name_given_by_its_initial_finds_each_full_name_descriptor():
+    """"What is the profession of C. Reyes?": each page names its Reyes in full."""
+    assert [sp.text for sp in C.descriptors("Carla Reyes is a German professional basketball player.",
+                                            ["C. Reyes"])] == ["basketball player"]

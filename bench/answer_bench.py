@@ -7,7 +7,8 @@ time, p50 first answer token and p50 "evidence shown" (the Evidence event), all 
 asked, prompt tokens and how many came from the KV cache, and the share of answers that match today's text. Then the
 speed-up of each lever on its own (today's p50 / the lever's p50, and the median of the per-question ratios), and the
 first question after a cold start (a fresh process that warms up like `qa serve`) against the p50 of the questions
-after it. The dev questions are written here, about the seed corpus, and differ from the test questions in
+after it and against itself asked again at the end, warm: the second ratio compares one question with itself, so
+only coldness differs (the first ratio also counts that question's answer being longer or shorter than the median). The dev questions are written here, about the seed corpus, and differ from the test questions in
 eval/seed.jsonl.
 
     .venv/bin/python bench/answer_bench.py                       # all configurations, then the cold start
@@ -245,6 +246,7 @@ def cold_start(name: str, n_after: int) -> dict:
     if "lookup" in fields:
         env["QA_LOOKUP"] = str(fields["lookup"])
     questions = [q for q in DEV_QUESTIONS if "Australia" not in q][: n_after + 1]
+    questions.append(questions[0])  # asked again last, warm: the same question, so only coldness differs
     code = COLD.replace("__QUESTIONS__", json.dumps(questions))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          cwd=Path(__file__).resolve().parent.parent, timeout=1200)
@@ -274,12 +276,16 @@ def main(argv: list[str] | None = None) -> int:
         summarise(rows)
     if args.cold:
         cold = cold_start(args.cold, n_after=6)
-        answered = [r for r in cold["rows"] if r.get("asked_model")]
+        again = cold["rows"][-1]
+        answered = [r for r in cold["rows"][:-1] if r.get("asked_model")]
         first, rest = cold["rows"][0], [r["total"] for r in answered[1:]]
         p50 = pct(rest, .5)
         print(f"\ncold start ({args.cold}): `qa serve`'s warm-up took {cold['warm']:.1f}s; first question "
               f"{first['total']:.2f}s (first token {first.get('first_token') or float('nan'):.2f}s), p50 of the "
               f"{len(rest)} after it {p50:.2f}s: first / p50 = {first['total'] / p50:.2f} (goal <= 1.2)")
+        print(f"  the first question asked again after them: {again['total']:.2f}s (first token "
+              f"{again.get('first_token') or float('nan'):.2f}s): first / same question warm = "
+              f"{first['total'] / again['total']:.2f}, first token {(first.get('first_token') or 0) / (again.get('first_token') or 1):.2f}")
         print("  first question's stages: " + ", ".join(f"{k} {v:.2f}s" for k, v in first["timings"].items()
                                                         if k in ("load", "retrieve", "generate", "llm_first_token",
                                                                  "disagree", "total")))

@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from qa.text import MONTH_PATTERN, SMALL_NUMBERS, TENS, UNIT_STOPWORDS, month_number, singular
 
@@ -158,6 +159,12 @@ def _num(s: str) -> float:
     return float(s.replace(",", ""))
 
 
+#: a range's ends differ at most this many times over; "22-62105" is a code, "1,000-5,000" a range
+RANGE_MAX_RATIO = 100
+#: what _make returns for digits that form an identifier: their stretch is taken, and no value comes of it
+IDENTIFIER: Any = object()
+
+
 def _quantity(text: str, start: int, end: int, lo: float, hi: float, suffix: str, prefix_cur: str = "") -> Value:
     suffix = (suffix or "").strip().lower()
     unit: tuple[str, ...] = ()
@@ -203,7 +210,8 @@ def extract_values(text: str) -> list[Value]:
             if v is None:
                 continue
             taken.append((a, b))
-            out.append(v)
+            if v is not IDENTIFIER:  # an identifier's digits are no values either, whole or in parts
+                out.append(v)
     return sorted(out, key=lambda v: v.start)
 
 
@@ -244,6 +252,8 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
             lo, hi = _num(g[0]) * scale, _num(g[1]) * scale
             if hi < lo:
                 return None
+            if lo > 0 and hi > RANGE_MAX_RATIO * lo and not g[2] and not g[3]:
+                return IDENTIFIER  # "FIPS code 22-62105": a code, not a range of amounts
             return _quantity(text, a, b, lo, hi, g[3] or "")
         elif name == "num":
             if re.match(r"(?:st|nd|rd|th)\b", text[b:b + 2]):

@@ -85,3 +85,15 @@ def test_compare(a, b, verdict):
 ])
 def test_compare_sets(a, b, verdict):
     assert compare_sets(extract_values(a), extract_values(b)) == verdict
+
+
+@pytest.mark.parametrize("text, values", [
+    pytest.param("FIPS code 22-62105 Website portvincent.org", [], id="code"),
+    pytest.param("from 1,000-5,000 people", [(1000.0, 5000.0)], id="range"),
+    pytest.param("aged 5-6", [(5.0, 6.0)], id="small-range"),
+    pytest.param("between 2-300 million people", [(2e6, 3e8)], id="scaled-range-kept"),
+])
+def test_digits_that_form_an_identifier_are_no_values(text, values):
+    """A hyphenated pair of numbers whose ends differ more than 100-fold is a code, not a range of amounts: neither
+    the pair nor its parts are read as counts ("22-62105" made the FIPS code a town's population)."""
+    assert [(v.lo, v.hi) for v in extract_values(text) if v.kind == "count"] == values

@@ -1326,6 +1326,9 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
 _TOK = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]")
 
 
+_ARTICLES = frozenset({"a", "an", "the"})
+
+
 def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 6) -> tuple[tuple[int, int],
                                                                                              tuple[int, int]] | None:
     """Where two near-parallel sentences differ: ((start, end) in a, (start, end) in b), or None (pure).
@@ -1358,6 +1361,10 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
         ops = ops[1:]
     while ops and ops[-1][0] in ("insert", "delete") and len(ops) > 1:
         ops = ops[:-1]
+    # "is an Ivorian" / "is a Ivorian": one article put for another is spelling, not a fact (an article added or
+    # left out still counts: it may be what makes two stretches differ)
+    ops = [("equal",) + op[1:] if op[0] == "replace" and set(wa[op[1]:op[2]]) | set(wb[op[3]:op[4]]) <= _ARTICLES
+           else op for op in ops]
     diffs = [op for op in ops if op[0] != "equal"]
     if not diffs:
         return None

@@ -154,6 +154,9 @@ def test_near_copies_are_one_thing_whatever_their_qualifiers():
     pytest.param("Maria Olsen won the 2011 race and Ann Berg took second place in the sprint.",
                  "Petra Novak won the 2011 race and Lise Moe took second place in the sprint.", None,
                  id="two-different-changes"),
+    pytest.param("Tom Reyes (born 15 June 1989) is an Ivorian professional footballer who plays as a Forward.",
+                 "Tom Reyes (born 15 June 1989) is a Ivorian professional footballer who plays as a Defensive "
+                 "Midfielder.", ("Forward", "Defensive Midfielder"), id="an-article-put-for-another-is-spelling"),
 ])
 def test_aligned_difference(a, b, diff):
     got = C.aligned_difference(a, b)

@@ -453,6 +453,14 @@ def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
     return False
 
 
+def counts_plural(sentence: str, start: int, end: int) -> bool:
+    """True when the number in sentence[start:end] modifies a plural noun in the parse ("1900 inhabitants"): a
+    count, even where it reads like a year (pure but for the cached parse)."""
+    toks = tokens(sentence)
+    return any(t.start < end and start < t.end and t.dep in ("nummod", "quantmod") and toks[t.head].tag == "NNS"
+               for t in toks)
+
+
 def _span_root(sentence: str, start: int, end: int) -> tuple[tuple[Tok, ...], set[int], int]:
     """The parsed tokens of sentence, the indexes of those inside sentence[start:end], and the span's root: its
     token whose head lies outside it (-1 when no token is inside)."""
@@ -998,6 +1006,9 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             typed *= SLOT_MISMATCH  # "an album by The Beatles": the other names hold no such role
         if a.counted and s.value is not None and counts_other(sentence, s.start, s.end, a.counted):
             typed *= SLOT_MISMATCH  # "how many episodes": "renewed for 1 more season" counts something else
+        elif a.kind == "count" and s.value is not None and s.value.kind == "time" and not counts_plural(
+                sentence, s.start, s.end):
+            typed *= SLOT_MISMATCH  # "According to 2011 census, X had a population of 55,145": a year, not a count
         out.append((round(span_cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 

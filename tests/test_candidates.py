@@ -846,3 +846,13 @@ def test_a_name_given_by_its_initial_finds_each_full_name_descriptor():
     """"What is the profession of C. Reyes?": each page names its Reyes in full."""
     assert [sp.text for sp in C.descriptors("Carla Reyes is a German professional basketball player.",
                                             ["C. Reyes"])] == ["basketball player"]
+
+
+@pytest.mark.parametrize("sentence, best", [
+    pytest.param("According to 2011 census, Oldtown had a population of 55,145 with 1,015 females for every 1,000 "
+                 "males.", "55,145", id="a-year-is-no-count"),
+    pytest.param("Oldtown had 1900 inhabitants.", "1900", id="a-year-like-number-counting-a-plural-noun"),
+])
+def test_a_count_question_reads_years_as_years(sentence, best):
+    found = C.sentence_candidates(C.asked("What is the population of Oldtown?"), sentence)
+    assert found and found[0][1].text == best, found

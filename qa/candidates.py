@@ -1479,6 +1479,15 @@ def holds_entity(sentence: str, start: int, end: int) -> bool:
     return any(sp.start < end and start < sp.end for sp in typed_spans(sentence))
 
 
+def only_values(sentence: str, start: int, end: int) -> bool:
+    """True when the words of sentence[start:end] are all dates, amounts or counts (qa.values) (pure)."""
+    stretch = sentence[start:end]
+    rest = stretch
+    for v in sorted(extract_values(stretch), key=lambda v: -v.start):
+        rest = rest[:v.start] + rest[v.end:]
+    return bool(extract_values(stretch)) and not re.search(r"[^\W\d_]{2,}", rest)
+
+
 def holds_thing(sentence: str, start: int, end: int) -> bool:
     """True when sentence[start:end] names a thing (a noun phrase, a named entity or a value), not only a quality."""
     return any(s < end and start < e for s, e in noun_phrases(sentence)) or any(

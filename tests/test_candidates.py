@@ -656,9 +656,13 @@ def test_a_name_given_with_an_unlisted_focus_noun_is_each_sources_answer():
     ("Ann Lee, who wrote it, is a teacher.", "Harbour Lights", []),  # another name's descriptor
 ])
 def test_descriptors(sentence, name, expected):
-    assert [sp.text for sp in C.descriptors(sentence, [name])] == expected
-    for sp in C.descriptors(sentence, [name]):
-        assert sentence[sp.start:sp.end] == sp.text
+    assert _texts_at(sentence, C.descriptors(sentence, [name])) == expected
+
+
+def _texts_at(sentence: str, spans) -> list[str]:
+    """The spans' texts, each checked to be the sentence's own text at its offsets."""
+    assert all(sentence[sp.start:sp.end] == sp.text for sp in spans), spans
+    return [sp.text for sp in spans]
 
 
 def test_what_sources_call_the_subject_answers_an_unlisted_focus_noun():
@@ -686,9 +690,7 @@ def test_what_sources_call_the_subject_answers_an_unlisted_focus_noun():
     pytest.param("Harbour Lights is a Latvian language film.", "", [], id="no-focus"),
 ])
 def test_focus_modifiers(sentence, focus, expected):
-    found = C.focus_modifiers(sentence, focus)
-    assert [sp.text for sp in found] == expected
-    assert all(sentence[sp.start:sp.end] == sp.text for sp in found)
+    assert _texts_at(sentence, C.focus_modifiers(sentence, focus)) == expected
 
 
 def test_a_language_written_before_its_noun_is_each_sources_answer():
@@ -822,9 +824,7 @@ def test_a_listed_entry_is_qualified_by_its_own_line_not_the_pages_first():
     pytest.param("Sport: Ice Hockey", "", [], id="no-focus"),
 ])
 def test_labelled_values(sentence, focus, expected):
-    found = C.labelled_values(sentence, focus)
-    assert [sp.text for sp in found] == expected
-    assert all(sentence[sp.start:sp.end] == sp.text for sp in found)
+    assert _texts_at(sentence, C.labelled_values(sentence, focus)) == expected
 
 
 def test_a_label_word_is_no_modifier_answer():

@@ -32,7 +32,7 @@ import math
 import re
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from itertools import combinations
 
@@ -919,19 +919,28 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
                              for k, u in enumerate(units) if not is_question(u.hit.text)}, embed) if typed else {}
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
+    found_in: dict[str, list[tuple[C.Candidate, int]]] = {}
     for k, u in enumerate(units):
         option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), found.get(k, []),
                                                                    focus.get(k))
         if option is None:
             continue
         sc, span = option
+        if a.kind == "date" and span.label != "ALIGNED":  # the sentence's own, more precise date of that year
+            span = C.most_specific(span, u.hit.text) or span
         cand = C.Candidate(doc_id=u.doc.doc_id, start=u.hit.start + span.start, end=u.hit.start + span.end,
                            text=span.text, kind=a.kind, score=sc, sent_start=u.hit.start, sent_end=u.hit.end,
                            value=span.value, about=_about(a, u, span.text),
                            aligned=span.label == "ALIGNED", label=span.label)
+        if sc >= min_candidate:
+            found_in.setdefault(cand.doc_id, []).append((cand, k))
         if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
             best[cand.doc_id] = cand
             unit_of[cand.doc_id] = k
+    for doc_id, cand in list(best.items()):  # a year in one sentence, the day in another of the same document
+        finer = _finer_date(cand, found_in.get(doc_id, []))
+        if finer is not None:
+            best[doc_id], unit_of[doc_id] = replace(finer[0], score=cand.score), finer[1]
     groups = C.person_sides(a, C.group_candidates(list(best.values())))
     if not groups:
         return Readings(a)
@@ -967,6 +976,22 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if told is not None:
         return Readings(a, tuple(told), distinct=True, weaker=every)
     return Readings(a, tuple(keep), conflict=True, weaker=every)
+
+
+def _finer_date(cand: C.Candidate, others: Sequence[tuple[C.Candidate, int]]) -> tuple[C.Candidate, int] | None:
+    """Another candidate of the same document whose date lies inside ``cand``'s and is narrower (the title's
+    "(2009 album)" and "released on June 30, 2009" two sentences on), the narrowest; None when there is none, when
+    the narrowest ones differ, or when either is a near-copy's changed stretch (that one is the answer) (pure)."""
+    v = cand.value
+    if v is None or v.kind != "time" or cand.aligned:
+        return None
+    inner = [(c, k) for c, k in others if not c.aligned and c.value is not None and c.value.kind == "time"
+             and v.lo <= c.value.lo and c.value.hi <= v.hi and c.value.hi - c.value.lo < v.hi - v.lo]
+    if not inner:
+        return None
+    narrowest = min(c.value.hi - c.value.lo for c, _ in inner)
+    best = [(c, k) for c, k in inner if c.value.hi - c.value.lo == narrowest]
+    return best[0] if len({(c.value.lo, c.value.hi) for c, _ in best}) == 1 else None
 
 
 def _one_subject(g1: C.Group, g2: C.Group, texts: dict[str, str]) -> bool:

@@ -876,3 +876,38 @@ def test_copies_that_differ_in_a_year_give_no_answer_to_what_genre():
     })
     _, readings, _ = analyse('What is the genre of the film "Harbour Lights"?', _hits(store), store)
     assert not any(C.only_values(c.text, 0, len(c.text)) for g in readings.groups for c in g.candidates), readings
+
+
+@pytest.mark.parametrize("sentence, span_text, expected", [
+    pytest.param("Night Lines (2004 album) Night Lines is the debut album by Grey Harbour, released March 3, 2004.",
+                 "2004", "March 3, 2004", id="the-title-year-gives-way-to-the-release-day"),
+    pytest.param("The museum opened in May 1921 and was rebuilt in 1950.", "May 1921", None,
+                 id="nothing-narrower-inside-it"),
+    pytest.param("Judge Okafor was nominated on July 11, 1966 and confirmed on August 10, 1966.", "1966", None,
+                 id="two-different-days-of-that-year-leave-the-year"),
+    pytest.param("The bridge opened in 1932 after work began on June 2, 1929.", "1932", None,
+                 id="a-day-of-another-year-is-not-inside-it"),
+    pytest.param("The album sold 2004 copies in March 2004.", "2004 copies", None, id="no-date-no-change"),
+])
+def test_most_specific_date_of_a_sentence(sentence, span_text, expected):
+    start = sentence.index(span_text)
+    span = next((s for s in C.typed_spans(sentence) if s.start == start and s.text == span_text), None)
+    if span is None:  # a count is no date: build the span as a candidate would hold it
+        span = C.Span(start, start + len(span_text), span_text, "CARDINAL")
+    better = C.most_specific(span, sentence)
+    assert (better.text if better else None) == expected
+
+
+def test_a_documents_year_answer_gives_way_to_its_own_release_day_in_another_sentence():
+    """Two albums of one name, each page giving its year in the title and the day in a later sentence: the answer
+    names each day, and the two are told apart, not set against each other."""
+    store = _Store({
+        "a": ("a.com", "Night Lines (2004 album) Night Lines is the debut album by Grey Harbour, released by Pale "
+                       "Records. The album came out on March 3, 2004 in Europe."),
+        "b": ("b.org", "Night Lines (2011 album) Night Lines is the fourth album by Grey Harbour, released by Tall "
+                       "Records. Its first pressing sold out after it reached the shops on June 30, 2011."),
+    })
+    _, readings, _ = analyse('When was the album "Night Lines" released?', _hits(store), store)
+    labels = {g.label for g in readings.groups}
+    assert {"March 3, 2004", "June 30, 2011"} <= labels, readings
+    assert readings.distinct and not readings.conflict, readings

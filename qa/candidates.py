@@ -801,6 +801,9 @@ def _fit(span: Span, kind: str, focus: str = "") -> float:
         return FIT_ROLE_OTHER_NAME if span.label in _NAMELIKE else 0.0
     if kind in _VALUE_KINDS and span.value is None:
         return 0.0  # "today", "recent years": a date question wants a date, not a time word
+    if kind == "count" and span.value is not None and span.value.kind == "count" and (
+            span.value.lo % 1 or span.value.hi % 1):
+        return 0.0  # things are counted in whole numbers: "40.159366" (a coordinate) or "7.7" (km²) counts nothing
     if kind == "person" and span.label in ("ORG", "GPE"):
         return FIT_WHO_ORG  # "who" is mostly a person; a band, team or country now and then
     if _fits(span, kind):

@@ -853,6 +853,11 @@ def test_a_name_given_by_its_initial_finds_each_full_name_descriptor():
     pytest.param("According to 2011 census, Oldtown had a population of 55,145 with 1,015 females for every 1,000 "
                  "males.", "55,145", id="a-year-is-no-count"),
     pytest.param("Oldtown had 1900 inhabitants.", "1900", id="a-year-like-number-counting-a-plural-noun"),
+    pytest.param("Oldtown is located at (41.159366, -82.133213) and had 3,208 inhabitants.", "3,208",
+                 id="a-coordinate-is-no-count"),
+    pytest.param("Oldtown covers 7.7 square miles; its population is 950 and growing.", "950",
+                 id="a-fraction-is-no-count"),
+    pytest.param("Oldtown has a population of 1.2 million.", "1.2 million", id="a-scaled-fraction-is-a-whole-count"),
 ])
 def test_a_count_question_reads_years_as_years(sentence, best):
     found = C.sentence_candidates(C.asked("What is the population of Oldtown?"), sentence)

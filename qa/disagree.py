@@ -682,6 +682,13 @@ GROUP_RATIO = 0.7
 STRONG_CANDIDATE = 0.7
 #: at most this many sides in one factual disagreement (the groups with the most documents, then the best scores)
 MAX_SIDES = 3
+#: below MIN_CANDIDATE, a document's answer still counts when its document is about another thing of the same name
+#: than the plainly answering ones (told apart by their other facts, qa.candidates.apart): the answer for that thing
+#: for the kinds of question whose answers the value parser reads reliably (dates): a loose name or count was as
+#: often a passing mention ("Op", "73") as the answer on RAMDocs' printouts
+#: (0.2 and 0.3 gave the same RAMDocs answers, 0.4 none of the four gained: set on that plateau)
+OTHER_THING_CANDIDATE = 0.3
+OTHER_THING_KINDS = frozenset({"date"})
 
 
 
@@ -920,6 +927,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
     found_in: dict[str, list[tuple[C.Candidate, int]]] = {}
+    weak: dict[str, C.Candidate] = {}  # documents whose answer is stated loosely (below min_candidate)
     for k, u in enumerate(units):
         option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), found.get(k, []),
                                                                    focus.get(k))
@@ -934,6 +942,8 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
                            aligned=span.label == "ALIGNED", label=span.label)
         if sc >= min_candidate:
             found_in.setdefault(cand.doc_id, []).append((cand, k))
+        elif sc >= OTHER_THING_CANDIDATE and (cand.doc_id not in weak or sc > weak[cand.doc_id].score):
+            weak[cand.doc_id] = cand
         if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
             best[cand.doc_id] = cand
             unit_of[cand.doc_id] = k
@@ -945,9 +955,11 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if not groups:
         return Readings(a)
     top = groups[0].score
+    dropped = [c for g in groups if g.score < group_ratio * top for c in g.candidates]
     groups = [g for g in groups if g.score >= group_ratio * top]
     if len(groups) < 2:
-        return Readings(a, tuple(groups))
+        told = _other_things(question, a, groups, dropped + [c for d, c in weak.items() if d not in best], units)
+        return Readings(a, tuple(told), distinct=True) if told else Readings(a, tuple(groups))
     texts = {u.doc.doc_id: u.doc.text for u in units}
     distinct = all(C.distinct_entities(g1, g2) and not _one_subject(g1, g2, texts)
                    for g1, g2 in combinations(groups, 2))
@@ -976,6 +988,23 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     if told is not None:
         return Readings(a, tuple(told), distinct=True, weaker=every)
     return Readings(a, tuple(keep), conflict=True, weaker=every)
+
+
+def _other_things(question: str, a: C.Asked, groups: Sequence[C.Group], loose: Sequence[C.Candidate],
+                  units: Sequence["_Unit"]) -> list[C.Group] | None:
+    """One answer found plainly (``groups``) and others only loosely, in documents that are about another thing of
+    the same name ("Harbor Savings Bank was formed in 1904 in Kenya", against Ohio's bank "founded on January 1,
+    1877"): every answer, each named by what sets its documents apart (``_told_apart``); None when a loose answer
+    agrees with the plain one or its documents are not told apart from the plain one's (a planted copy shares its
+    page's other facts, so a planted value found loosely is never shown this way)."""
+    if a.kind not in OTHER_THING_KINDS or len(groups) != 1 or not loose:
+        return None
+    main = groups[0]
+    others = [g for g in C.group_candidates(loose)
+              if not any(C.same_answer(c.text, m.text, c.value, m.value) for c in g.candidates for m in main.candidates)]
+    if not others:
+        return None
+    return _told_apart(question, a, [main, *others[:MAX_SIDES - 1]], units)
 
 
 def _finer_date(cand: C.Candidate, others: Sequence[tuple[C.Candidate, int]]) -> tuple[C.Candidate, int] | None:

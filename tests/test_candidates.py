@@ -916,3 +916,33 @@ def test_a_documents_year_answer_gives_way_to_its_own_release_day_in_another_sen
     labels = {g.label for g in readings.groups}
     assert {"March 3, 2004", "June 30, 2011"} <= labels, readings
     assert readings.distinct and not readings.conflict, readings
+
+
+_BANK_OHIO = ("Founded on January 1, 1877 as the Harbor Savings Bank, the bank was part of the Postal Department in Ohio "
+              "and was set up by Governor Thomas Young to serve workers in Cleveland. It was headquartered on Euclid "
+              "Avenue, under the Postmaster-General, with branches in Akron, Toledo and Dayton. In 1920 it merged "
+              "with the Lake Erie Trust.")
+
+
+@pytest.mark.parametrize("other, told", [
+    pytest.param("Harbor Savings Bank was formed in 1904 in Kenya. In 1999 the Kenya Post Act made it a corporate "
+                 "body in Nairobi, run by the Ministry of Finance with offices in Mombasa, Kisumu and Nakuru. In 2001 "
+                 "the Kenya Posts Corporation was split into four entities, and the bank was listed on the Nairobi "
+                 "Securities Exchange in 2008.", True, id="another-bank-of-that-name-stated-loosely"),
+    pytest.param("Harbor Savings Bank was formed in 1881 as a bank of the Postal Department in Ohio, set up by "
+                 "Governor Thomas Young to serve workers in Cleveland. It was headquartered on Euclid Avenue, under the "
+                 "Postmaster-General, with branches in Akron, Toledo and Dayton. In 1920 it merged with the Lake Erie "
+                 "Trust.", False, id="the-same-bank-retold-with-another-year-is-no-other-thing"),
+])
+def test_a_loosely_stated_date_of_another_thing_of_the_name_is_its_answer(other, told):
+    """One page states its bank's founding plainly; another page states a date loosely ("formed in"). When its
+    other facts show another bank of that name, both answers are given, each named by its place; a retelling of
+    the same page (the same people and places) is not another thing."""
+    store = _Store({"a": ("a.com", _BANK_OHIO), "b": ("b.org", other)})
+    _, readings, _ = analyse("When was Harbor Savings Bank founded?", _hits(store), store)
+    labels = [g.label for g in readings.groups]
+    if told:
+        assert readings.distinct and not readings.conflict and labels == ["January 1, 1877", "1904"], readings
+        assert [g.candidates[0].about for g in readings.groups] == ["Ohio", "Kenya"]
+    else:  # a retold page with a date changed is a planted copy: a conflict, if anything, never two things
+        assert not readings.distinct and labels[0] == "January 1, 1877", readings

@@ -1491,6 +1491,15 @@ def holds_kind(a: Asked, sentence: str, start: int, end: int) -> bool:
     return any(_fit(sp, a.kind, a.focus) > 0 and sp.start < end and start < sp.end for sp in typed_spans(sentence))
 
 
+def holds_other_value(a: Asked, sentence: str, start: int, end: int) -> bool:
+    """True, for a question asking a date, count, amount or share, when sentence[start:end] states values and none
+    of them is of that kind: "13.7 % and .5 %" is no population, however its copy reads ("20.% and 3.3%")."""
+    if a.kind not in _VALUE_KINDS:
+        return False
+    vals = [sp for sp in typed_spans(sentence) if sp.value is not None and sp.start < end and start < sp.end]
+    return bool(vals) and not any(_fit(sp, a.kind, a.focus) > 0 for sp in vals)
+
+
 _LOOSE = {"date": {"DATE", "TIME"}, "count": {"CARDINAL", "QUANTITY"}, "amount": {"MONEY"}, "percent": {"PERCENT"}}
 
 

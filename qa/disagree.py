@@ -726,6 +726,8 @@ def _aligned(a: C.Asked, units: Sequence["_Unit"], copied: set[tuple[str, int]] 
         # is enough, since the changed stretch fills the same slot in both ("September 20" / "The first day")
         if a.kind in C.TYPED and not (C.holds_kind(a, ui.hit.text, s1, e1) or C.holds_kind(a, uj.hit.text, s2, e2)):
             continue
+        if C.holds_other_value(a, ui.hit.text, s1, e1) or C.holds_other_value(a, uj.hit.text, s2, e2):
+            continue  # a share changed where a count is asked: another quantity, whatever the copy's side reads as
         # "vital" / "valuable": wording, not a different thing; a yes/no question has no answer slot, so there only
         # a changed name or value counts ("attack" / "assault" is wording too)
         thing = C.holds_entity if a.kind == "yesno" else C.holds_thing

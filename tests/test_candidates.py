@@ -946,3 +946,32 @@ def test_a_loosely_stated_date_of_another_thing_of_the_name_is_its_answer(other,
         assert [g.candidates[0].about for g in readings.groups] == ["Ohio", "Kenya"]
     else:  # a retold page with a date changed is a planted copy: a conflict, if anything, never two things
         assert not readings.distinct and labels[0] == "January 1, 1877", readings
+
+
+@pytest.mark.parametrize("question, sentence, start_text, end_text, other", [
+    pytest.param("What is the population of Oldtown?", "Farmers and miners made up 13.7 % and .5 % of the people.",
+                 "13.7", ".5 %", True, id="shares-where-a-count-is-asked"),
+    pytest.param("What is the population of Oldtown?", "Oldtown had 4,120 people in 2010.", "4,120", "4,120", False,
+                 id="a-count-where-a-count-is-asked"),
+    pytest.param("When was the mill built?", "The mill was built on the first day of spring.", "the first", "day",
+                 False, id="no-value-at-all-may-still-be-the-slot"),
+    pytest.param("When was the mill built?", "The mill cost $4 million to build.", "$4", "million", True,
+                 id="money-where-a-date-is-asked"),
+    pytest.param("Who built the mill?", "The mill cost $4 million to build.", "$4", "million", False,
+                 id="a-name-question-is-not-checked-this-way"),
+])
+def test_holds_other_value(question, sentence, start_text, end_text, other):
+    start, end = sentence.index(start_text), sentence.index(end_text) + len(end_text)
+    assert C.holds_other_value(C.asked(question), sentence, start, end) is other
+
+
+def test_copies_that_differ_in_shares_do_not_answer_a_population_question():
+    """Two copies of a census page that differ only in two shares: no conflict on "what is the population"."""
+    store = _Store({
+        "a": ("a.com", "Oldtown had a population of 55,120 at the 2011 census. Farmers and miners made up 13.7 % and "
+                       ".5 % of the population respectively."),
+        "b": ("b.org", "Oldtown had a population of 55,120 at the 2011 census. Farmers and miners made up 20.% and "
+                       "3.3% of the population respectively."),
+    })
+    _, readings, _ = analyse("What is the population of Oldtown?", _hits(store), store)
+    assert not readings.conflict and [g.label for g in readings.groups] == ["55,120"], readings

@@ -294,7 +294,7 @@ def _settle(run: _Run, text: str, citations: list[Citation], disagreements: list
         text, citations = "", []
     answered = stands
     if readings is not None:  # never one side of a factual conflict as plain fact
-        text, citations = _with_readings(text, citations, readings, disagreements, docs)
+        text, citations, disagreements = _with_readings(text, citations, readings, disagreements, docs)
         text, citations, _ = enforce(text, citations, docs)
         answered = stands or bool(citations)
     if not answered and disagreements:
@@ -459,6 +459,11 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
 
     factual = next((d for d in disagreements if d.kind == "factual" and d.sides), None)
     rest = without_values(text, states) if text else ""
+    if factual is not None and rest:  # a sentence that gives yet another value of the kind asked is one more side
+        rest, more = _third_values(rest, citations, readings.asked, factual, docs)
+        if more is not factual:
+            disagreements = [more if d is factual else d for d in disagreements]
+            factual = more
 
     def answers(sentence: str) -> bool:  # another answer to the question, which no side holds
         found = sentence_candidates(readings.asked, sentence) if readings.asked.kind in TYPED else []
@@ -475,7 +480,53 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
     offset = max((c.n for c in citations), default=0)
     line, line_cits = (factual_line(factual, offset + 1) if factual is not None
                        else distinct_line(readings.groups, docs, offset + 1))
-    return (line + (" " + rest if rest else "")).strip(), list(citations) + line_cits
+    return (line + (" " + rest if rest else "")).strip(), list(citations) + line_cits, list(disagreements)
+
+
+def _third_values(rest: str, citations, a, factual: Disagreement, docs) -> tuple[str, Disagreement]:
+    """Answer sentences that state a value of the kind asked (a date, count, amount or share) that conflicts with
+    every side of a factual disagreement, taken out of ``rest`` and added to it as sides of their own, each from a
+    document no side holds: "Aldworth was born on 12 December 1750" beside sides of 3 September 1717 and 3 July
+    1750 is a third answer, not a fact (pure but for the cached NER). A number must also be the sentence's best
+    answer to the question (``sentence_candidates``, at least MIN_CANDIDATE). ``factual`` itself when there is
+    none."""
+    from qa.answer import _SENT
+    from qa.candidates import _fit, sentence_candidates, typed_spans
+    from qa.disagree import MIN_CANDIDATE, _name
+    from qa.types import Claim, Side
+    from qa.values import compare, extract_values
+
+    side_values = [v for side in factual.sides for v in extract_values(side.value)]
+    if a.kind not in ("date", "count", "amount", "percent") or not side_values:
+        return rest, factual
+    by_n = {c.n: c for c in citations}
+    held = {d for side in factual.sides for d in side.doc_ids}
+    kept, claims, sides = [], list(factual.claims), list(factual.sides)
+    for m in _SENT.finditer(rest):
+        piece = m.group(1).strip()
+        marks = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", piece) if int(n) in by_n]
+        sentence = re.sub(r"\[\d+\]", "", piece)
+        values = {(sp.value.lo, sp.value.hi): sp for sp in typed_spans(sentence)
+                  if sp.value is not None and _fit(sp, a.kind, a.focus) > 0}  # the NER's and the parser's alike
+        third = [sp for sp in values.values() if all(compare(sp.value, v) == "conflict" for v in side_values)]
+        cit = marks[0] if len(marks) == 1 else None
+        if third and a.kind != "date":  # a date is read reliably; a number must be the sentence's answer to the
+            found = sentence_candidates(a, sentence)  # question ("3 miles south of ..." is no population)
+            if not found or found[0][0] < MIN_CANDIDATE or found[0][1].value is None or compare(
+                    found[0][1].value, third[0].value) != "agree":
+                third = []
+        if len(third) != 1 or len(values) != 1 or cit is None or cit.doc_id in held or cit.doc_id not in docs:
+            kept.append(piece)
+            continue
+        held.add(cit.doc_id)
+        claims.append(Claim(citation=cit, stance=third[0].text))
+        sides.append(Side(value=third[0].text, doc_ids=(cit.doc_id,)))
+    if len(sides) == len(factual.sides):
+        return rest, factual
+    summary = factual.summary.rstrip(".") + "; " + "; ".join(
+        f"{_name(docs[s.doc_ids[0]])} says “{s.value}”" for s in sides[len(factual.sides):]) + "."
+    return " ".join(kept), factual.model_copy(update={"claims": tuple(claims), "sides": tuple(sides),
+                                                      "summary": summary})
 
 
 def evidence_from_hits(hits: list[Hit], docs: dict) -> Evidence:

@@ -728,19 +728,23 @@ def most_specific(span: Span, sentence: str) -> Span | None:
     released" with "July 4, 2000", not the title's "2000". None when the span is no date, when nothing narrower is
     stated, or when the narrowest dates stated differ ("nominated on July 11, 1966, confirmed on August 10, 1966"
     leaves "1966": which one answers is not for this rule to say)."""
-    v = span.value
+    spans = [s for s in typed_spans(sentence) if s.value is not None]
+    k = narrowest_inside(span.value, [s.value for s in spans])
+    return None if k is None else spans[k]
+
+
+def narrowest_inside(v: Value | None, others: Sequence[Value | None]) -> int | None:
+    """Index of the narrowest date of ``others`` that lies inside the date ``v`` and is narrower than it; None when
+    ``v`` is no date, none is, or the narrowest ones are different dates (pure)."""
     if v is None or v.kind != "time":
         return None
-    width = v.hi - v.lo
-    inner = [s for s in typed_spans(sentence) if s.value is not None and s.value.kind == "time"
-             and v.lo <= s.value.lo and s.value.hi <= v.hi and s.value.hi - s.value.lo < width]
+    inner = [(o.hi - o.lo, k) for k, o in enumerate(others) if o is not None and o.kind == "time"
+             and v.lo <= o.lo and o.hi <= v.hi and o.hi - o.lo < v.hi - v.lo]
     if not inner:
         return None
-    narrowest = min(s.value.hi - s.value.lo for s in inner)
-    best = [s for s in inner if s.value.hi - s.value.lo == narrowest]
-    if len({(s.value.lo, s.value.hi) for s in best}) > 1:
-        return None
-    return best[0]
+    width = min(w for w, _ in inner)
+    best = [k for w, k in inner if w == width]
+    return best[0] if len({(others[k].lo, others[k].hi) for k in best}) == 1 else None
 
 
 _NAMELIKE = NAMELIKE = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "WORK_OF_ART", "PRODUCT", "EVENT", "QUOTED",

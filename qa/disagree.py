@@ -1013,16 +1013,11 @@ def _finer_date(cand: C.Candidate, others: Sequence[tuple[C.Candidate, int]]) ->
     """Another candidate of the same document whose date lies inside ``cand``'s and is narrower (the title's
     "(2009 album)" and "released on June 30, 2009" two sentences on), the narrowest; None when there is none, when
     the narrowest ones differ, or when either is a near-copy's changed stretch (that one is the answer) (pure)."""
-    v = cand.value
-    if v is None or v.kind != "time" or cand.aligned:
+    if cand.aligned:
         return None
-    inner = [(c, k) for c, k in others if not c.aligned and c.value is not None and c.value.kind == "time"
-             and v.lo <= c.value.lo and c.value.hi <= v.hi and c.value.hi - c.value.lo < v.hi - v.lo]
-    if not inner:
-        return None
-    narrowest = min(c.value.hi - c.value.lo for c, _ in inner)
-    best = [(c, k) for c, k in inner if c.value.hi - c.value.lo == narrowest]
-    return best[0] if len({(c.value.lo, c.value.hi) for c, _ in best}) == 1 else None
+    pool = [(c, k) for c, k in others if not c.aligned]
+    i = C.narrowest_inside(cand.value, [c.value for c, _ in pool])
+    return None if i is None else pool[i]
 
 
 def _one_subject(g1: C.Group, g2: C.Group, texts: dict[str, str]) -> bool:

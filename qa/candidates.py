@@ -1138,8 +1138,9 @@ def group_candidates(cands: Sequence[Candidate]) -> list[Group]:
 
 def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> str:
     """How a document qualifies the question's subject, verbatim: "Bobby Carpenter (ice hockey) ..." gives
-    "ice hockey", "Ann Lee (born 4 May 1950)" gives the birth date; "" when it does not (pure). The qualifier must
-    follow the subject's name at once and be short. It may be the answer itself: "Chayanne (1987 album)" and
+    "ice hockey", "Ann Lee (born 4 May 1950)" gives the birth date, "Rush Township, Scioto County, Ohio" for "Rush
+    Township, Ohio" gives "Scioto County"; "" when it does not (pure). The qualifier must follow the subject's name
+    (or the part of it before a comma) at once and be short. It may be the answer itself: "Chayanne (1987 album)" and
     "Chayanne (1988 album)" are two albums; whether two such documents are two things or one thing with a planted
     value is decided by how alike their texts are (``distinct_entities``)."""
     for name in a.names:
@@ -1154,6 +1155,15 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
                 if ":" in q or not _latin(q) or _GLOSS.match(q):
                     continue  # a gloss, not a qualifier: "Choorian (Urdu: چوڑیاں meaning "Bangles")", "(transl. ...)"
                 return q
+        parts = name.split()
+        for k in range(1, len(parts)):  # "Rush Township, Ohio" written "Rush Township, Scioto County, Ohio": what
+            head, tail = " ".join(parts[:k]), " ".join(parts[k:])  # stands between is the qualifier
+            if not tail[:1].isupper():
+                continue  # "Smith, Jones, and Sons" is a list of names, not "Smith" qualified
+            m = re.search(r"(?<![\w-])" + re.escape(head) + r",\s*([A-Z][^,()\n]{1,49}?),\s*" + re.escape(tail)
+                          + r"\b", f"{title}\n{doc_text[:QUALIFIER_CHARS]}")
+            if m and len(m.group(1).split()) <= QUALIFIER_WORDS:
+                return m.group(1).strip()
     if a.kind != "date":  # where a year is no answer, the year a defining sentence gives the subject sets it apart
         for name in a.names:
             if len(name) < 3:

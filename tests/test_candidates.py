@@ -975,3 +975,16 @@ def test_copies_that_differ_in_shares_do_not_answer_a_population_question():
     })
     _, readings, _ = analyse("What is the population of Oldtown?", _hits(store), store)
     assert not readings.conflict and [g.label for g in readings.groups] == ["55,120"], readings
+
+
+@pytest.mark.parametrize("question, text, expected", [
+    pytest.param("What is the population of Elm Township, Ohio?",
+                 "Elm Township, Jasper County, Ohio Elm Township is one of the twelve townships of Jasper County.",
+                 "Jasper County", id="the-part-between-the-names-parts"),
+    pytest.param("What is the population of Pine Hill, Texas?", "Pine Hill is a city in Texas.", "",
+                 id="no-qualifier-written"),
+    pytest.param("Who founded Smith and Sons?", "Smith, Jones, and Sons was founded in 1900.", "",
+                 id="a-list-of-names-is-no-qualifier"),
+])
+def test_descriptor_between_the_parts_of_a_place_name(question, text, expected):
+    assert C.descriptor(C.asked(question), text) == expected

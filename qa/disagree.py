@@ -682,12 +682,12 @@ GROUP_RATIO = 0.7
 STRONG_CANDIDATE = 0.7
 #: at most this many sides in one factual disagreement (the groups with the most documents, then the best scores)
 MAX_SIDES = 3
-#: below MIN_CANDIDATE, a document's answer still counts when its document is about another thing of the same name
-#: than the plainly answering ones (told apart by their other facts, qa.candidates.apart): the answer for that thing
-#: for the kinds of question whose answers the value parser reads reliably (dates): a loose name or count was as
-#: often a passing mention ("Op", "73") as the answer on RAMDocs' printouts
-#: (0.2 and 0.3 gave the same RAMDocs answers, 0.4 none of the four gained: set on that plateau)
+#: a document's answer scoring from OTHER_THING_CANDIDATE up to MIN_CANDIDATE still counts when the document is about
+#: another thing of the same name than the plainly answering ones (told apart by their other facts,
+#: qa.candidates.apart). 0.2 and 0.3 gave the same RAMDocs answers, 0.4 none of the four gained: set on that plateau
 OTHER_THING_CANDIDATE = 0.3
+#: only where the value parser reads the answer reliably: a loose name or count was as often a passing mention
+#: ("Op", "73") as the answer on RAMDocs' printouts
 OTHER_THING_KINDS = frozenset({"date"})
 
 
@@ -928,7 +928,7 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
                              for k, u in enumerate(units) if not is_question(u.hit.text)}, embed) if typed else {}
     best: dict[str, C.Candidate] = {}
     unit_of: dict[str, int] = {}
-    found_in: dict[str, list[tuple[C.Candidate, int]]] = {}
+    found_in: dict[str, list[tuple[C.Candidate, int]]] = {}  # every answer of each document, at min_candidate or up
     weak: dict[str, C.Candidate] = {}  # documents whose answer is stated loosely (below min_candidate)
     for k, u in enumerate(units):
         option = None if is_question(u.hit.text) else _unit_answer(a, u, aligned.get(k), found.get(k, []),
@@ -946,13 +946,10 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
             found_in.setdefault(cand.doc_id, []).append((cand, k))
         elif sc >= OTHER_THING_CANDIDATE and (cand.doc_id not in weak or sc > weak[cand.doc_id].score):
             weak[cand.doc_id] = cand
-        if sc >= min_candidate and (cand.doc_id not in best or sc > best[cand.doc_id].score):
-            best[cand.doc_id] = cand
-            unit_of[cand.doc_id] = k
-    for doc_id, cand in list(best.items()):  # a year in one sentence, the day in another of the same document
-        finer = _finer_date(cand, found_in.get(doc_id, []))
-        if finer is not None:
-            best[doc_id], unit_of[doc_id] = replace(finer[0], score=cand.score), finer[1]
+    for doc_id, options in found_in.items():  # each document's best answer (the first of equal scores)
+        cand, k = max(options, key=lambda o: o[0].score)
+        finer = _finer_date(cand, options)  # a year in one sentence, the day in another of the same document
+        best[doc_id], unit_of[doc_id] = (replace(finer[0], score=cand.score), finer[1]) if finer else (cand, k)
     groups = C.person_sides(a, C.group_candidates(list(best.values())))
     if not groups:
         return Readings(a)

@@ -491,13 +491,13 @@ def _third_values(rest: str, citations, a, factual: Disagreement, docs) -> tuple
     answer to the question (``sentence_candidates``, at least MIN_CANDIDATE). ``factual`` itself when there is
     none."""
     from qa.answer import _SENT
-    from qa.candidates import _fit, sentence_candidates, typed_spans
+    from qa.candidates import _VALUE_KINDS, _fit, sentence_candidates, typed_spans
     from qa.disagree import MIN_CANDIDATE, _name
     from qa.types import Claim, Side
     from qa.values import compare, extract_values
 
     side_values = [v for side in factual.sides for v in extract_values(side.value)]
-    if a.kind not in ("date", "count", "amount", "percent") or not side_values:
+    if a.kind not in _VALUE_KINDS or not side_values:
         return rest, factual
     by_n = {c.n: c for c in citations}
     held = {d for side in factual.sides for d in side.doc_ids}

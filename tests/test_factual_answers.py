@@ -189,7 +189,7 @@ def test_a_third_answer_beside_the_sides_names_its_source():
     assert "According to Results Page, Lena Berg won" in text, text
 
 
-def _third_setup(third_text: str, question: str):
+def _third_setup(third_text: str, values: tuple[str, str]):
     from qa.types import Citation, Claim, Disagreement, Document, Side, Span
 
     texts = {"a.txt": ("Lake Times", "The mill was built in 1802 by the Ames family."),
@@ -202,31 +202,31 @@ def _third_setup(third_text: str, question: str):
         t = texts[d][1]
         return Citation(n=n, doc_id=d, title=d, source=texts[d][0], date="", quote=t, start=0, end=len(t), score=0.9)
 
-    value = {"a.txt": "1802", "b.txt": "1815"}
-    factual = Disagreement(summary="Lake Times says “1802”; Race Blog says “1815”.", kind="factual",
+    value = dict(zip(("a.txt", "b.txt"), values))
+    factual = Disagreement(summary=f"Lake Times says “{values[0]}”; Race Blog says “{values[1]}”.", kind="factual",
                            claims=tuple(Claim(citation=cit(d, i + 1), stance=value[d]) for i, d in enumerate(value)),
                            sides=tuple(Side(value=value[d], doc_ids=(d,)) for d in value))
     return docs, factual, [cit("c.txt", 1)]
 
 
-@pytest.mark.parametrize("question, third, side", [
-    pytest.param("When was the mill built?", "Old records say the mill was built in 1797 on the river.", "1797",
-                 id="a-third-date-is-a-third-side"),
-    pytest.param("When was the mill built?", "The mill was rebuilt in 1802 after a fire.", None,
+_YEARS, _WORKERS = ("1802", "1815"), ("40 workers", "55 workers")
+
+
+@pytest.mark.parametrize("question, sides, third, side", [
+    pytest.param("When was the mill built?", _YEARS, "Old records say the mill was built in 1797 on the river.",
+                 "1797", id="a-third-date-is-a-third-side"),
+    pytest.param("When was the mill built?", _YEARS, "The mill was rebuilt in 1802 after a fire.", None,
                  id="a-date-one-side-gives-is-no-third-side"),
-    pytest.param("How many people worked at the mill?", "The mill is 3 miles south of the town.", None,
+    pytest.param("How many people worked at the mill?", _WORKERS, "The mill is 3 miles south of the town.", None,
                  id="a-number-that-does-not-answer-stays-a-sentence"),
 ])
-def test_a_third_value_in_the_answer_joins_the_disagreement(question, third, side):
+def test_a_third_value_in_the_answer_joins_the_disagreement(question, sides, third, side):
     """Beside a factual disagreement, an answer sentence stating yet another value of the kind asked is one more
     side (with its citation as the claim), never left as plain fact; other sentences stay as they are."""
     from qa import candidates as C
     from qa.pipeline import _third_values
 
-    docs, factual, cits = _third_setup(third, question)
-    if "How many" in question:  # the sides count workers
-        factual = factual.model_copy(update={"sides": tuple(s.model_copy(update={"value": v}) for s, v in
-                                                            zip(factual.sides, ("40 workers", "55 workers")))})
+    docs, factual, cits = _third_setup(third, sides)
     rest, out = _third_values(f"{third} [1]", cits, C.asked(question), factual, docs)
     if side is None:
         assert out is factual and rest == f"{third} [1]"

@@ -983,6 +983,21 @@ def coverage_in_context(a: Asked, sentence: str, context: str = "") -> float:
     return max(subject_coverage(a, sentence), CONTEXT_DISCOUNT * subject_coverage(a, context + " " + sentence))
 
 
+#: the relation stems (as ``asked`` writes them) that each end of a life span "(A – B)" states: birth, then death
+LIFE_ENDS = {"bear": 0, "birth": 0, "die": 1, "death": 1}
+
+
+def _life_end_said(a: Asked, sentence: str, start: int, end: int) -> Asked | None:
+    """``a`` without its birth or death word when the span is that end of a parenthesised range, else None (pure)."""
+    rel = [w for w in a.subject if w in LIFE_ENDS]
+    if not rel:
+        return None
+    which = range_end(sentence, start, end)
+    if which is None or not all(LIFE_ENDS[w] == which for w in rel):
+        return None
+    return replace(a, subject=tuple(w for w in a.subject if w not in rel))
+
+
 def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tuple[float, Span]]:
     """Typed spans of ``sentence`` that could answer ``a``, each with a score in [0, 1], best first (pure but for
     the cached NER). ``context`` (the sentence before) counts for subject words the sentence leaves to a pronoun."""
@@ -1039,6 +1054,10 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             span_cov = max(cov, coverage_in_context(role_said, sentence, context))
         elif maker:
             typed *= SLOT_MISMATCH  # "an album by The Beatles": the other names hold no such role
+        if a.kind == "date" and s.value is not None and (said := _life_end_said(a, sentence, s.start, s.end)):
+            # "Stephen O'Mara (5 January 1884 – 11 November 1959)": a life span's first end is the birth, its second
+            # the death, though the sentence never writes "born"
+            span_cov = max(span_cov, coverage_in_context(said, sentence, context))
         if a.counted and s.value is not None and counts_other(sentence, s.start, s.end, a.counted):
             typed *= SLOT_MISMATCH  # "how many episodes": "renewed for 1 more season" counts something else
         elif a.kind == "count" and s.value is not None and s.value.kind == "time" and not counts_plural(
@@ -1202,6 +1221,66 @@ def one_subject(text_a: str, text_b: str) -> bool:
     1958)" and "Greg Boyer (musician) ... (born September 25, 1958)" are one man with a planted profession, whatever
     their qualifiers say; two people or albums of one name are not born or released on the same day (pure)."""
     return bool(exact_dates(text_a) & exact_dates(text_b))
+
+
+#: a parenthesised range "(5 January 1884 – 11 November 1959)": its two ends, split at a dash between spaces or an
+#: en/em dash; a hyphen inside a date ("1884-01-05") is no split
+_RANGE_DASH = re.compile(r"\s[-–—]\s|[–—]")
+RANGE_REACH = 80  # how far from a candidate its parentheses may open or close
+
+
+def _range_ends(text: str, start: int, end: int) -> tuple[int, str] | None:
+    """(0 or 1, the other end's text) when ``text[start:end]`` is the first or second end of a parenthesised range
+    "(A – B)"; None otherwise (pure)."""
+    open_at = text.rfind("(", max(0, start - RANGE_REACH), start)
+    close_at = text.find(")", end, end + RANGE_REACH)
+    if open_at < 0 or close_at < 0 or ")" in text[open_at + 1:start] or "(" in text[end:close_at]:
+        return None
+    cuts = list(_RANGE_DASH.finditer(text, open_at + 1, close_at))
+    if len(cuts) != 1:
+        return None
+    cut = cuts[0].start(), cuts[0].end()
+    if end <= cut[0]:
+        return 0, text[cut[1]:close_at]
+    if start >= cut[1]:
+        return 1, text[open_at + 1:cut[0]].split(";")[-1]
+    return None
+
+
+def range_end(text: str, start: int, end: int) -> int | None:
+    """0 when ``text[start:end]`` is the first end of a parenthesised range, 1 the second, else None (pure)."""
+    ends = _range_ends(text, start, end)
+    return None if ends is None else ends[0]
+
+
+def range_partner(text: str, start: int, end: int) -> tuple[Value, ...]:
+    """When ``text[start:end]`` is one end of a parenthesised date range, the dates of the other end: "5 January
+    1884" in "(5 January 1884 – 11 November 1959)" gives 11 November 1959; () otherwise (pure)."""
+    ends = _range_ends(text, start, end)
+    return () if ends is None else tuple(v for v in extract_values(ends[1]) if v.kind == "time")
+
+
+def partners_differ(g1: "Group", g2: "Group", texts: dict[str, str]) -> bool:
+    """True when an answer of each group is one end of a date range and no such range of one group shares its other
+    end with one of the other: two judges of one name born 1868 and 1899 also died in 1951 and 1978, while a
+    copy with a planted birth date keeps its page's date of death (that pair is one person: ``one_subject``) (pure)."""
+    def partners(g: "Group") -> list[tuple[Value, ...]]:
+        return [p for c in g.candidates if c.doc_id in texts and (p := range_partner(texts[c.doc_id], c.start, c.end))]
+
+    p1, p2 = partners(g1), partners(g2)
+    if not p1 or not p2:
+        return False
+    return all(compare(x, y) == "conflict" for a in p1 for b in p2 for x in a for y in b)
+
+
+def range_text(text: str, start: int, end: int) -> str:
+    """The whole parenthesised range a candidate is one end of, verbatim ("5 January 1884 – 11 November 1959"), or
+    "" (pure)."""
+    if not range_partner(text, start, end):
+        return ""
+    open_at = text.rfind("(", max(0, start - RANGE_REACH), start)
+    close_at = text.find(")", end, end + RANGE_REACH)
+    return text[open_at + 1:close_at].split(";")[-1].strip()
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:

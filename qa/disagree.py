@@ -1030,10 +1030,14 @@ def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Seq
     skip = C.skip_words(question, groups)
     docs = {u.doc.doc_id: u.doc.text for u in units}
     facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
-    if not all((C.distinct_entities(g1, g2) or C.apart(g1, g2, facts)) and not _one_subject(g1, g2, docs)
-               for g1, g2 in combinations(groups, 2)):
+    if not all((C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) or C.partners_differ(g1, g2, docs))
+               and not _one_subject(g1, g2, docs) for g1, g2 in combinations(groups, 2)):
         return None
     told = C.told_apart(groups, docs, a.names or a.subject, skip, facts)
+    # a group no other fact names is named by its range ("5 January 1884 – 11 November 1959") where that tells it apart
+    told = [g if g.abouts or not all(C.partners_differ(g, o, docs) for o in told if o is not g)
+            else C.Group(g.label, tuple(replace(c, about=C.range_text(docs[c.doc_id], c.start, c.end))
+                                        for c in g.candidates)) for g in told]
     return told if all(g.abouts for g in told) else None
 
 

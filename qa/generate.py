@@ -164,6 +164,31 @@ def _acronym_prefixes(tokens: Sequence[str]) -> set[str]:
     return {word_stem(t[:k]) for t in caps for k in range(2, len(t))}
 
 
+def dates_unsupported(sentence: str, quote: str) -> tuple[str, ...]:
+    """The dates of ``sentence`` that no date of ``quote`` states at least as precisely and within: "8 July 1829"
+    over a quote saying "(2 July 1829 – ...) ... 8th Baronet" has every number token of its own in the quote, yet the
+    quote's date is another day (pure). "July 1829" is stated by "2 July 1829"; "1829" alone does not state a day."""
+    from qa.values import extract_values
+
+    dates = [v for v in extract_values(sentence) if v.kind in ("time", "monthday") and not v.approx]
+    if not dates:
+        return ()
+    given = [v for v in extract_values(quote) if v.kind in ("time", "monthday")]
+    # a day of a month ("8 July") is stated by that day of any year too ("8 July 1829")
+    days = {q.lo for q in given if q.kind == "monthday"} | {
+        _month_day(q.lo) for q in given if q.kind == "time" and q.lo == q.hi and q.lo >= 1}
+    return tuple(v.text.strip(" .,;:") for v in dates
+                 if not (v.kind == "monthday" and v.lo in days)
+                 and not any(q.kind == v.kind and v.lo <= q.lo and q.hi <= v.hi for q in given))
+
+
+def _month_day(ordinal: float) -> int:
+    from datetime import date
+
+    d = date.fromordinal(int(ordinal))
+    return d.month * 100 + d.day
+
+
 def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
                   min_overlap: float = MIN_OVERLAP, frame: Frame = Frame()) -> Support:
     """Content-word overlap >= min_overlap, and every number and name of the sentence found in the quote.
@@ -190,7 +215,8 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
     names = names_in(sentence) | (frame.names & {word_stem(t) for t in sentence_tokens[:1]})
     judged = words - frame.words if words - frame.words - names else words
     overlap = len(matched & judged) / len(judged)
-    missing_numbers = tuple(sorted(n for n in numbers_in(sentence) if n not in quote_numbers))
+    missing_numbers = tuple(sorted(n for n in numbers_in(sentence) if n not in quote_numbers)) or dates_unsupported(
+        sentence, quote)
     missing_names = tuple(sorted(n for n in names if n not in matched and n not in spelled))
     reasons = []
     if missing_numbers:

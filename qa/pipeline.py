@@ -267,7 +267,7 @@ def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[
     differ = readings is not None and readings.plural and (
         readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
     if stands and not differ:
-        off = _off_focus(run.question, citations, docs) or _no_value_asked(run.question, run.hits, docs)
+        off = _off_focus(run.question, citations, docs, run.store) or _no_value_asked(run.question, run.hits, docs)
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
             # founding date (checked on the question as asked: a follow-up rewritten with the last turn's names
@@ -386,16 +386,25 @@ def _no_value_asked(question: str, hits, docs) -> list[str]:
             + " for what the question asks"]
 
 
-def _off_focus(question: str, citations, docs) -> list[str]:
-    """Names the question asks about that no cited sentence, its neighbourhood or its document's title mentions."""
+def _off_focus(question: str, citations, docs, store=None) -> list[str]:
+    """Names the question asks about that no cited sentence, its neighbourhood or its document's title mentions,
+    in the form asked or in another form the corpus defines ("the International Red Cross" for "the ICRC")."""
+    from qa.aliases import states
     from qa.candidates import missing_names
+    from qa.retrieve import corpus_aliases
+    from qa.text import content_terms
 
     texts = []
     for c in citations:
         doc = docs.get(c.doc_id)
         if doc is not None:
             texts += [doc.title, doc.text[max(0, c.start - NEAR_CHARS):c.end + NEAR_CHARS]]
-    return missing_names(question, texts)
+    missing = missing_names(question, texts)
+    if not missing or store is None:
+        return missing
+    present = {t for text in texts for t in content_terms(text)}
+    named = [a for a in corpus_aliases(question, store) if states(a, present)]
+    return [m for m in missing if not any(set(content_terms(m)) & a.answers_for for a in named)]
 
 
 #: parts of speech of a sentence's first word that make it an ordinary word, lower-case after "According to X,"

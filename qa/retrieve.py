@@ -24,6 +24,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
+from qa.aliases import Alias, expand_terms, expanded_query, question_aliases, spelled_out
 from qa.settings import Settings
 from qa.text import STOPWORDS, content_terms, is_question
 from qa.types import Hit
@@ -65,11 +66,15 @@ def rrf(*rankings: list[tuple[int, float]], k: int = RRF_K) -> dict[int, float]:
     return fused
 
 
-def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | None = None) -> float:
-    """IDF-weighted share of the question's content terms present in text, in [0, 1] (pure)."""
+def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | None = None,
+                  aliases: list[Alias] | None = None) -> float:
+    """IDF-weighted share of the question's content terms present in text, in [0, 1]; a term the text states in
+    another form the corpus defines ("ICRC" for "Red Cross") is present (pure)."""
     if not question_terms:
         return 0.0
     present = set(content_terms(text))
+    if aliases:
+        present = expand_terms(present, aliases)
     weights = {t: (idf or {}).get(t, 1.0) for t in set(question_terms)}
     total = sum(weights.values())
     return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
@@ -233,13 +238,38 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
     return select(merged, k, settings.max_per_doc, publisher, lists=shape.listing)
 
 
+ALIAS_CHUNKS = 10  # chunks read for abbreviation definitions: the question's best BM25 chunks, and as many per
+# abbreviation it names
+
+
+def corpus_aliases(question: str, store) -> list[Alias]:
+    """The abbreviations the corpus defines that the question uses in either form (qa.aliases), read from the
+    chunks the question reaches by its words and by each abbreviation it names."""
+    from qa.aliases import names_in
+
+    abbrevs, runs = names_in(question)
+    if not abbrevs and not runs:
+        return []
+    ids: list[int] = [cid for cid, _ in store.search_lexical(question, ALIAS_CHUNKS)]
+    for ab in abbrevs:
+        ids += [cid for cid, _ in store.search_lexical(ab, ALIAS_CHUNKS)]
+    seen: set[int] = set()
+    texts = []
+    for cid in ids:
+        if cid not in seen:
+            seen.add(cid)
+            texts.append(store.chunks[cid].text)
+    return question_aliases(question, texts)
+
+
 def score_sentences(question: str, store, settings: Settings, shape: Shape | None = None) -> list[Hit]:
     """Every sentence of the best chunks scored for the question, each read in its window, best first."""
     shape = shape or Shape(parts=(question,))
-    qvec = store.embedder.embed([question])[0]
+    aliases = corpus_aliases(question, store)
+    qvec = store.embedder.embed([spelled_out(question, aliases)])[0]
     pool = max(POOL_MIN, settings.k_chunks * POOL_PER_K)
     dense = store.search_dense(qvec, pool)
-    lexical = store.search_lexical(question, pool)
+    lexical = store.search_lexical(expanded_query(question, aliases), pool)
     fused = rrf(dense, lexical)
     best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * FUSED_PER_K, FUSED_MIN)]
     if not best:
@@ -259,11 +289,11 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
         sims = [float(x) for x in store.sentence_vectors(rows) @ qvec]
         srows = [store.sentence(r) for r in rows]
         texts = [store.text(r.doc_id, r.start, r.end) for r in srows]
-        covs = [term_coverage(qterms, t, idf) for t in texts]
+        covs = [term_coverage(qterms, t, idf, aliases) for t in texts]
         # the document's title is every sentence's context: a passage that never names its subject ("she ...")
         # under the title "Safe Haven (2013 film)" is still about Safe Haven
         doc = store.docs.get(srows[0].doc_id) if srows else None
-        title_cov = term_coverage(qterms, doc.title, idf) if doc is not None and doc.title else 0.0
+        title_cov = term_coverage(qterms, doc.title, idf, aliases) if doc is not None and doc.title else 0.0
         covs = [max(c, (1 - TITLE_SHARE) * c + TITLE_SHARE * title_cov) for c in covs]
         for i, row in enumerate(rows):
             r, text = srows[i], texts[i]

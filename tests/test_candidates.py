@@ -988,3 +988,68 @@ def test_copies_that_differ_in_shares_do_not_answer_a_population_question():
 ])
 def test_descriptor_between_the_parts_of_a_place_name(question, text, expected):
     assert C.descriptor(C.asked(question), text) == expected
+
+
+# ---- life spans: each end of "(A – B)" answers birth or death; the other end tells two people apart -------------------
+
+@pytest.mark.parametrize("text, span, end, partner", [
+    pytest.param("Ann Roe (5 January 1884 – 11 November 1959) was a judge.", "5 January 1884", 0, "11 November 1959",
+                 id="first-end"),
+    pytest.param("Ann Roe (5 January 1884 – 11 November 1959) was a judge.", "11 November 1959", 1, "5 January 1884",
+                 id="second-end"),
+    pytest.param("Roe (born Ann Roe; 19 August 1948 – 6 January 2016) was", "19 August 1948", 0, "6 January 2016",
+                 id="after-a-birth-name"),
+    pytest.param("Ann Roe (born 5 January 1884) was a judge.", "5 January 1884", None, None, id="no-range"),
+    pytest.param("The song (released 1884-01-05) was", "1884", None, None, id="hyphen-inside-a-date"),
+    pytest.param("Ann Roe was born on 5 January 1884 – a Monday – in Oslo.", "5 January 1884", None, None,
+                 id="no-parenthesis"),
+])
+def test_range_ends(text, span, end, partner):
+    s = text.index(span)
+    assert C.range_end(text, s, s + len(span)) == end
+    got = C.range_partner(text, s, s + len(span))
+    assert (got[0].text if got else None) == partner
+
+
+@pytest.mark.parametrize("question, sentence, best", [
+    pytest.param("When was Ann Roe born?", "Ann Roe (5 January 1884 – 11 November 1959) was a judge.",
+                 "5 January 1884", id="birth-is-the-first-end"),
+    pytest.param("When did Ann Roe die?", "Ann Roe (5 January 1884 – 11 November 1959) was a judge.",
+                 "11 November 1959", id="death-is-the-second-end"),
+])
+def test_a_life_span_states_birth_and_death(question, sentence, best):
+    a = C.asked(question)
+    got = C.sentence_candidates(a, sentence)
+    assert got[0][1].text == best
+    assert got[0][0] >= 0.45  # MIN_CANDIDATE: stated plainly, though "born" is never written
+    plain = C.sentence_candidates(a, sentence.replace("(", "[").replace(")", "]"))
+    assert max(sc for sc, sp in plain if sp.text == best) < got[0][0]
+
+
+def _life(doc_id: str, text: str, date: str) -> C.Group:
+    s = text.index(date)
+    return C.Group(date, (C.Candidate(doc_id=doc_id, start=s, end=s + len(date), text=date, kind="date", score=0.9,
+                                      sent_start=0, sent_end=len(text)),))
+
+
+@pytest.mark.parametrize("other, differ", [
+    pytest.param("Ann Roe (26 December 1844 – 26 July 1926) was a senator.", True, id="two-people"),
+    pytest.param("Ann Roe (26 December 1844 – 11 November 1959) was a judge.", False, id="planted-birth-same-death"),
+    pytest.param("Ann Roe (born 26 December 1844) was a senator.", False, id="one-side-has-no-range"),
+])
+def test_partners_differ(other, differ):
+    one = "Ann Roe (5 January 1884 – 11 November 1959) was a judge."
+    texts = {"a": one, "b": other}
+    assert C.partners_differ(_life("a", one, "5 January 1884"), _life("b", other, "26 December 1844"),
+                             texts) is differ
+
+
+def test_partners_differ_reads_the_answers_that_have_a_range():
+    """A group whose second page gives the birth date without a range is read by the page that has one."""
+    one = "Ann Roe (5 January 1884 – 11 November 1959) was a judge."
+    two = "Ann Roe (26 December 1844 – 26 July 1926) was a senator."
+    bare = "Ann Roe, senator, born 26 December 1844."
+    texts = {"a": one, "b": two, "c": bare}
+    g2 = _life("b", two, "26 December 1844")
+    g2 = C.Group(g2.label, g2.candidates + _life("c", bare, "26 December 1844").candidates)
+    assert C.partners_differ(_life("a", one, "5 January 1884"), g2, texts)

@@ -233,3 +233,24 @@ def test_a_third_value_in_the_answer_joins_the_disagreement(question, sides, thi
     else:
         assert rest == "" and [s.value for s in out.sides] == ["1802", "1815", side]
         assert out.claims[-1].citation.doc_id == "c.txt" and "Results Page says “1797”" in out.summary
+
+
+LIFE_A = ("Ann Roe (5 January 1884 – 11 November 1959) was an Irish businessman in Limerick. Roe was the third son "
+          "of a former mayor of Limerick and married in 1910.")
+LIFE_B = ("Ann Roe (26 December 1844 – 26 July 1926) was an Irish politician and businessman from Limerick. Roe "
+          "entered the family business and married in 1867.")
+LIFE_PLANTED = LIFE_A.replace("5 January 1884", "26 December 1844")
+
+
+def test_two_life_spans_of_one_name_are_two_people_and_a_planted_birth_date_is_a_conflict(tmp_path):
+    """Two people of one name differ at both ends of their life spans; a copy with its birth date changed keeps the
+    page's date of death, so it is one person told two ways."""
+    settings, store = _store(tmp_path / "two", {"a.txt": ("Limerick News", LIFE_A), "b.txt": ("Irish Lives", LIFE_B)})
+    a = ask("When was Ann Roe born?", settings, store=store, llm="none")
+    assert not [d for d in a.disagreements if d.kind == "factual"], a.text
+    assert "5 January 1884" in a.text and "26 December 1844" in a.text and _valid(a, store)
+    settings, store = _store(tmp_path / "planted", {"a.txt": ("Limerick News", LIFE_A),
+                                                    "b.txt": ("Irish Lives", LIFE_PLANTED)})
+    a = ask("When was Ann Roe born?", settings, store=store, llm="none")
+    assert a.text.startswith("The sources disagree:"), a.text
+    assert [d for d in a.disagreements if d.kind == "factual"] and _valid(a, store)

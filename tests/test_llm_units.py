@@ -106,6 +106,20 @@ Q_ADMIT = ("After regaining independence on 18 October 1991, the Republic of Aze
            "membership on 2 March 1992.")
 
 
+@pytest.mark.parametrize("sentence, unsupported", [
+    pytest.param("He was born on 8 July 1829.", ("8 July 1829",), id="another-day-whose-numbers-all-stand-there"),
+    pytest.param("He was born on 2 July 1829.", (), id="the-day"),
+    pytest.param("He was born on July 2, 1829.", (), id="the-day-written-otherwise"),
+    pytest.param("He was born in July 1829.", (), id="coarser-than-the-quote"),
+    pytest.param("He left on 8 July.", (), id="a-day-of-the-year-the-quote-gives"),
+    pytest.param("He left on 9 July.", ("9 July",), id="a-day-of-the-year-the-quote-lacks"),
+    pytest.param("He was born on 2 July 1830.", ("2 July 1830",), id="another-year"),
+])
+def test_dates_unsupported(sentence, unsupported):
+    quote = "Sir Horace Rumbold, 8th Baronet, (2 July 1829 – 3 November 1913) was a diplomat. On 8 July 1900 he left."
+    assert generate.dates_unsupported(sentence, quote) == unsupported
+
+
 @pytest.mark.parametrize("sentence, quote, extra, ok, missing_numbers, missing_names", [
     pytest.param("Azerbaijan was admitted to the UN on 2 March 1992.", Q_ADMIT, (), True, (), (), id="copied"),
     pytest.param("Azerbaijan became a UN member on 2 March 1992.", Q_ADMIT, (), True, (), (), id="paraphrase"),
@@ -117,6 +131,10 @@ Q_ADMIT = ("After regaining independence on 18 October 1991, the Republic of Aze
                  id="name-the-quote-lacks"),
     pytest.param("Azerbaijan joined the United Nations in 1992.", Q_ADMIT, (), True, (), (),
                  id="spelled-out-name-vs-acronym"),
+    pytest.param("Azerbaijan was admitted to the UN on 18 March 1992.", Q_ADMIT, (), False, ("18 March 1992",), (),
+                 id="every-number-in-the-quote-but-not-the-date"),
+    pytest.param("Azerbaijan was admitted to the UN in March 1992.", Q_ADMIT, (), True, (), (),
+                 id="a-month-the-quote-gives-a-day-of"),
     pytest.param("The ICRC monitors detainees.", "The International Committee of the Red Cross (ICRC) monitors "
                  "the treatment of detainees.", (), True, (), (), id="acronym-in-quote"),
     pytest.param("The UN Security Council passed 4 resolutions.", "The UN Security Council passed four "

@@ -242,15 +242,17 @@ ALIAS_CHUNKS = 10  # chunks read for abbreviation definitions: the question's be
 # abbreviation it names
 
 
-def corpus_aliases(question: str, store) -> list[Alias]:
+def corpus_aliases(question: str, store, lexical: list[tuple[int, float]] | None = None) -> list[Alias]:
     """The abbreviations the corpus defines that the question uses in either form (qa.aliases), read from the
-    chunks the question reaches by its words and by each abbreviation it names."""
+    chunks the question reaches by its words (``lexical``, its BM25 ranking, when the caller has it) and by each
+    abbreviation it names."""
     from qa.aliases import names_in
 
     abbrevs, runs = names_in(question)
     if not abbrevs and not runs:
         return []
-    ids: list[int] = [cid for cid, _ in store.search_lexical(question, ALIAS_CHUNKS)]
+    ranked = lexical if lexical is not None else store.search_lexical(question, ALIAS_CHUNKS)
+    ids: list[int] = [cid for cid, _ in ranked[:ALIAS_CHUNKS]]
     for ab in abbrevs:
         ids += [cid for cid, _ in store.search_lexical(ab, ALIAS_CHUNKS)]
     seen: set[int] = set()
@@ -265,11 +267,14 @@ def corpus_aliases(question: str, store) -> list[Alias]:
 def score_sentences(question: str, store, settings: Settings, shape: Shape | None = None) -> list[Hit]:
     """Every sentence of the best chunks scored for the question, each read in its window, best first."""
     shape = shape or Shape(parts=(question,))
-    aliases = corpus_aliases(question, store)
-    qvec = store.embedder.embed([spelled_out(question, aliases)])[0]
     pool = max(POOL_MIN, settings.k_chunks * POOL_PER_K)
+    lexical = store.search_lexical(question, pool)
+    aliases = corpus_aliases(question, store, lexical)
+    qvec = store.embedder.embed([spelled_out(question, aliases)])[0]
     dense = store.search_dense(qvec, pool)
-    lexical = store.search_lexical(expanded_query(question, aliases), pool)
+    expanded = expanded_query(question, aliases)
+    if expanded != question:
+        lexical = store.search_lexical(expanded, pool)
     fused = rrf(dense, lexical)
     best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * FUSED_PER_K, FUSED_MIN)]
     if not best:

@@ -892,6 +892,21 @@ def names_only(a: Asked) -> Asked:
     return replace(a, subject=tuple(w for w in a.subject if w in named)) if named else a
 
 
+def relation_share(a: Asked, text: str) -> float:
+    """The share of the question's relation words (its subject less its names and numbers: "formed", "born",
+    "director") that the text states, by stem or a related word; 0.0 when the question has none (pure). "The
+    division was formed on ..." states "formed" of "When was the 24th Rifle Division formed?"; "In November 1918 it
+    was renamed as the 24th ... Division" does not."""
+    named = _named_stems(a)
+    rest = [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]
+    if not rest:
+        return 0.0
+    have = {match_stem(w) for w in words(text)}
+    have |= {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
+    return sum(1 for w in rest if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
+               or any(q == w and r in have for q, r in a.related)) / len(rest)
+
+
 def subject_coverage(a: Asked, text: str) -> float:
     """How much of the question's subject the text states, in [0, 1]: the names it mentions and, weighted more, the
     other words (the relation asked about: "won", "born", "director"), each matched by stem."""

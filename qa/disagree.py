@@ -947,7 +947,9 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
         elif sc >= OTHER_THING_CANDIDATE and (cand.doc_id not in weak or sc > weak[cand.doc_id].score):
             weak[cand.doc_id] = cand
     for doc_id, options in found_in.items():  # each document's best answer (the first of equal scores)
-        cand, k = max(options, key=lambda o: o[0].score)
+        # where a copy differs from its page in several sentences, the one stating the relation asked is the answer:
+        # "formed ... on July 26, 1918", not "In November 1918 it was renamed ..." (both changed in the copy)
+        cand, k = max(options, key=lambda o: (o[0].score, o[0].aligned and C.relation_share(a, units[o[1]].hit.text)))
         finer = _finer_date(cand, options)  # a year in one sentence, the day in another of the same document
         best[doc_id], unit_of[doc_id] = (replace(finer[0], score=cand.score), finer[1]) if finer else (cand, k)
     groups = C.person_sides(a, C.group_candidates(list(best.values())))

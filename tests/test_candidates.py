@@ -1053,3 +1053,28 @@ def test_partners_differ_reads_the_answers_that_have_a_range():
     g2 = _life("b", two, "26 December 1844")
     g2 = C.Group(g2.label, g2.candidates + _life("c", bare, "26 December 1844").candidates)
     assert C.partners_differ(_life("a", one, "5 January 1884"), g2, texts)
+
+
+@pytest.mark.parametrize("question, text, share", [
+    pytest.param("When was the 24th Rifle Division formed?", "The division was formed on July 26, 1918.", 1.0,
+                 id="relation-stated"),
+    pytest.param("When was the 24th Rifle Division formed?", "In November 1918 it was renamed as the 24th Rifle "
+                 "Division.", 0.0, id="names-and-ordinal-are-no-relation"),
+    pytest.param("When was Ann Roe born?", "Ann Roe was born in Oslo.", 1.0, id="born"),
+    pytest.param("Who is Ann Roe?", "Ann Roe was born in Oslo.", 0.0, id="no-relation-asked"),
+])
+def test_relation_share(question, text, share):
+    assert C.relation_share(C.asked(question), text) == share
+
+
+def test_a_copy_changed_in_two_sentences_answers_with_the_one_stating_the_relation():
+    """A planted copy changes the formation date and, further on, a renaming date: both sentences differ from the
+    page's, and the formation one answers "when was it formed", though the renaming one names the division."""
+    page = ("In November 1918 the 24th Simbirsk Rifle Division got its name. "
+            "The division had been formed by the Military Council on July 26, 1918, from volunteer groups. "
+            "It fought at Samara")
+    copy = page.replace("July 26, 1918", "January 1, 1920").replace("November 1918", "November 1920")
+    store = _Store({"a": ("a.com", page), "b": ("b.org", copy)})
+    _, readings, _ = analyse("When was the 24th Rifle Division formed?", _hits(store), store)
+    assert readings.conflict, readings
+    assert sorted(g.label for g in readings.groups) == ["January 1, 1920", "July 26, 1918"], readings

@@ -1244,9 +1244,17 @@ _RANGE_DASH = re.compile(r"\s[-–—]\s|[–—]")
 RANGE_REACH = 80  # how far from a candidate its parentheses may open or close
 
 
-def _range_ends(text: str, start: int, end: int) -> tuple[int, str] | None:
-    """(0 or 1, the other end's text) when ``text[start:end]`` is the first or second end of a parenthesised range
-    "(A – B)"; None otherwise (pure)."""
+@dataclass(frozen=True)
+class _Range:
+    """Where a candidate stands in a parenthesised range "(A – B)"."""
+
+    end: int  # 0: the candidate is A, 1: it is B
+    other: str  # the other end's text
+    whole: str  # the range, verbatim (after a "born X;" preamble)
+
+
+def _range_of(text: str, start: int, end: int) -> _Range | None:
+    """The parenthesised range "(A – B)" ``text[start:end]`` is one end of; None otherwise (pure)."""
     open_at = text.rfind("(", max(0, start - RANGE_REACH), start)
     close_at = text.find(")", end, end + RANGE_REACH)
     if open_at < 0 or close_at < 0 or ")" in text[open_at + 1:start] or "(" in text[end:close_at]:
@@ -1255,24 +1263,25 @@ def _range_ends(text: str, start: int, end: int) -> tuple[int, str] | None:
     if len(cuts) != 1:
         return None
     cut = cuts[0].start(), cuts[0].end()
+    whole = text[open_at + 1:close_at].split(";")[-1].strip()
     if end <= cut[0]:
-        return 0, text[cut[1]:close_at]
+        return _Range(0, text[cut[1]:close_at], whole)
     if start >= cut[1]:
-        return 1, text[open_at + 1:cut[0]].split(";")[-1]
+        return _Range(1, text[open_at + 1:cut[0]].split(";")[-1], whole)
     return None
 
 
 def range_end(text: str, start: int, end: int) -> int | None:
     """0 when ``text[start:end]`` is the first end of a parenthesised range, 1 the second, else None (pure)."""
-    ends = _range_ends(text, start, end)
-    return None if ends is None else ends[0]
+    r = _range_of(text, start, end)
+    return None if r is None else r.end
 
 
 def range_partner(text: str, start: int, end: int) -> tuple[Value, ...]:
     """When ``text[start:end]`` is one end of a parenthesised date range, the dates of the other end: "5 January
     1884" in "(5 January 1884 – 11 November 1959)" gives 11 November 1959; () otherwise (pure)."""
-    ends = _range_ends(text, start, end)
-    return () if ends is None else tuple(v for v in extract_values(ends[1]) if v.kind == "time")
+    r = _range_of(text, start, end)
+    return () if r is None else tuple(v for v in extract_values(r.other) if v.kind == "time")
 
 
 def partners_differ(g1: "Group", g2: "Group", texts: dict[str, str]) -> bool:
@@ -1289,13 +1298,10 @@ def partners_differ(g1: "Group", g2: "Group", texts: dict[str, str]) -> bool:
 
 
 def range_text(text: str, start: int, end: int) -> str:
-    """The whole parenthesised range a candidate is one end of, verbatim ("5 January 1884 – 11 November 1959"), or
-    "" (pure)."""
-    if not range_partner(text, start, end):
-        return ""
-    open_at = text.rfind("(", max(0, start - RANGE_REACH), start)
-    close_at = text.find(")", end, end + RANGE_REACH)
-    return text[open_at + 1:close_at].split(";")[-1].strip()
+    """The whole parenthesised date range a candidate is one end of, verbatim ("5 January 1884 – 11 November 1959"),
+    or "" (pure)."""
+    r = _range_of(text, start, end)
+    return r.whole if r is not None and range_partner(text, start, end) else ""
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:

@@ -254,3 +254,18 @@ def test_two_life_spans_of_one_name_are_two_people_and_a_planted_birth_date_is_a
     a = ask("When was Ann Roe born?", settings, store=store, llm="none")
     assert a.text.startswith("The sources disagree:"), a.text
     assert [d for d in a.disagreements if d.kind == "factual"] and _valid(a, store)
+
+
+def test_another_persons_life_span_is_no_side_of_a_planted_birth_date(tmp_path):
+    """A page, its copy with the birth date changed (same date of death), and another person of the name: the
+    conflict is between the page and its copy; the other person's date is not made a side of it."""
+    other = ("Ann Roe (3 March 1860 – 26 July 1926) was an Irish politician and businessman from Cork. Roe entered "
+             "the family business and married in 1887.")
+    settings, store = _store(tmp_path, {"a.txt": ("Limerick News", LIFE_A), "b.txt": ("Irish Lives", LIFE_PLANTED),
+                                        "c.txt": ("Cork Post", other)})
+    a = ask("When was Ann Roe born?", settings, store=store, llm="none")
+    factual = [d for d in a.disagreements if d.kind == "factual"]
+    assert factual and a.text.startswith("The sources disagree:"), a.text
+    values = {s.value for s in factual[0].sides}
+    assert values == {"5 January 1884", "26 December 1844"}, values
+    assert _valid(a, store)

@@ -9,8 +9,10 @@ A sentence stating a value of the kind the question asks for (a year for "since 
 scores more; so does, on a judgement question, a sentence that takes a stance, and on a list question, a sentence
 that lists several names. A question in several parts ("which offices ... and what will ...") is split and each part
 retrieved; the hits are taken in turn from each part. On judgement, list and multi-source questions the best
-sentence of every publisher whose best is relevant gets a slot before any publisher's second sentence. Hits stay
-single sentences, so citations stay sentence-exact; the answer step shows the window (qa.generate).
+sentence of every publisher whose best is relevant gets a slot before any publisher's second sentence. An
+abbreviation the corpus defines ("the International Committee of the Red Cross (ICRC)") is matched in either form
+(qa.aliases). Hits stay single sentences, so citations stay sentence-exact; the answer step shows the window
+(qa.generate).
 
 `relevance()` turns the hits into the single number the pipeline abstains on. Left out: cross-encoder reranking
 (no offline reranker is available as a package) and named-entity typing here (too slow per question on 2 cores:
@@ -24,7 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from qa.aliases import Alias, expand_terms, expanded_query, question_aliases, spelled_out
+from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
 from qa.settings import Settings
 from qa.text import STOPWORDS, content_terms, is_question
 from qa.types import Hit
@@ -246,8 +248,6 @@ def corpus_aliases(question: str, store, lexical: list[tuple[int, float]] | None
     """The abbreviations the corpus defines that the question uses in either form (qa.aliases), read from the
     chunks the question reaches by its words (``lexical``, its BM25 ranking, when the caller has it) and by each
     abbreviation it names."""
-    from qa.aliases import names_in
-
     abbrevs, runs = names_in(question)
     if not abbrevs and not runs:
         return []

@@ -168,11 +168,11 @@ def expanded_query(question: str, aliases: list[Alias]) -> str:
 
 
 def spelled_out(question: str, aliases: list[Alias]) -> str:
-    """The question with each abbreviation it writes followed by its long form in parentheses, for the embedder,
-    which reads "ICRC" poorly and "International Committee of the Red Cross" well (pure)."""
-    done: set[str] = set()
+    """The question with each abbreviation it writes followed by its long forms in parentheses, for the embedder,
+    which reads "ICRC" poorly and "International Committee of the Red Cross" well. An abbreviation the corpus
+    defines twice gets both: "the OUCC" is the Oxford University Chess Club on one page and the Cycling Club on
+    another, and the question reaches both (pure)."""
     for a in aliases:
-        if a.answers_for == a.short_terms and a.short not in done:  # one long form per abbreviation
-            done.add(a.short)
+        if a.answers_for == a.short_terms:  # every long form: "OUCC" stands for two Oxford clubs in one corpus
             question = re.sub(r"(?<!\w)" + re.escape(a.short) + r"(?!\w)", f"{a.short} ({a.long})", question, count=1)
     return question

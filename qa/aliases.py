@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from functools import cached_property
 
 from qa.text import STOPWORDS, content_terms
 
@@ -36,11 +37,11 @@ class Alias:
     long: str  # "International Committee of the Red Cross"
     answers_for: frozenset[str]  # question terms satisfied where either form stands ({"icrc"} or {"red", "cross"})
 
-    @property
+    @cached_property  # read for every sentence scored: stemmed once
     def short_terms(self) -> frozenset[str]:
         return frozenset(content_terms(self.short))
 
-    @property
+    @cached_property
     def long_terms(self) -> frozenset[str]:
         return frozenset(content_terms(self.long))
 
@@ -145,9 +146,8 @@ def states(alias: Alias, present: set[str] | frozenset[str]) -> bool:
     """True when a text with these content terms names the alias's thing in either form (pure)."""
     if alias.short_terms and alias.short_terms <= present:
         return True
-    long_terms = alias.long_terms
-    need = max(2, math.ceil(LONG_FORM_SHARE * len(long_terms)))
-    return len(long_terms & present) >= need
+    need = max(2, math.ceil(LONG_FORM_SHARE * len(alias.long_terms)))
+    return len(alias.long_terms & present) >= need
 
 
 def expand_terms(present: set[str] | frozenset[str], aliases: list[Alias]) -> set[str]:

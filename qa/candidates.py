@@ -899,12 +899,20 @@ def relation_share(a: Asked, text: str) -> float:
     was renamed as the 24th ... Division" does not."""
     named = _named_stems(a)
     rest = [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]
-    if not rest:
-        return 0.0
+    return _share_stated(a, rest, _stems_said(text))
+
+
+def _stems_said(text: str) -> set[str]:
+    """The stems of a text's words, and their first PREFIX_LETTERS letters (pure)."""
     have = {match_stem(w) for w in words(text)}
-    have |= {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
-    return sum(1 for w in rest if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
-               or any(q == w and r in have for q, r in a.related)) / len(rest)
+    return have | {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
+
+
+def _share_stated(a: Asked, ws: Sequence[str], have: set[str]) -> float:
+    """The share of the question's stems ``ws`` that ``have`` (``_stems_said``) states, by stem, prefix or a related
+    word; 0.0 for none (pure)."""
+    return sum(1 for w in ws if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
+               or any(q == w and r in have for q, r in a.related)) / len(ws) if ws else 0.0
 
 
 def subject_coverage(a: Asked, text: str) -> float:
@@ -912,12 +920,10 @@ def subject_coverage(a: Asked, text: str) -> float:
     other words (the relation asked about: "won", "born", "director"), each matched by stem."""
     if not a.subject:
         return 0.0
-    have = {match_stem(w) for w in words(text)}
-    have |= {w[:PREFIX_LETTERS] for w in have if len(w) >= PREFIX_LETTERS}
+    have = _stems_said(text)
 
     def share(ws: Sequence[str]) -> float:
-        return sum(1 for w in ws if w in have or (len(w) >= PREFIX_LETTERS and w[:PREFIX_LETTERS] in have)
-                   or any(q == w and r in have for q, r in a.related)) / len(ws) if ws else 0.0
+        return _share_stated(a, ws, have)
 
     named = _named_stems(a)
     names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
@@ -1280,7 +1286,10 @@ def range_end(text: str, start: int, end: int) -> int | None:
 def range_partner(text: str, start: int, end: int) -> tuple[Value, ...]:
     """When ``text[start:end]`` is one end of a parenthesised date range, the dates of the other end: "5 January
     1884" in "(5 January 1884 – 11 November 1959)" gives 11 November 1959; () otherwise (pure)."""
-    r = _range_of(text, start, end)
+    return _partner_dates(_range_of(text, start, end))
+
+
+def _partner_dates(r: _Range | None) -> tuple[Value, ...]:
     return () if r is None else tuple(v for v in extract_values(r.other) if v.kind == "time")
 
 
@@ -1301,7 +1310,7 @@ def range_text(text: str, start: int, end: int) -> str:
     """The whole parenthesised date range a candidate is one end of, verbatim ("5 January 1884 – 11 November 1959"),
     or "" (pure)."""
     r = _range_of(text, start, end)
-    return r.whole if r is not None and range_partner(text, start, end) else ""
+    return r.whole if _partner_dates(r) else ""
 
 
 def distinct_entities(g1: Group, g2: Group) -> bool:

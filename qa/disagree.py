@@ -988,7 +988,6 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     told = _told_apart(question, a, keep, units)  # no qualifier tells them apart: what else each page says may
     if told is not None:
         return Readings(a, tuple(told), distinct=True, weaker=every)
-    texts = {u.doc.doc_id: u.doc.text for u in units}
     # a side whose life span ends otherwise than every other side's is another person of the name, not a side:
     # "When was Judge Ritter born?" over 1868 and a planted 1900 (both died in 1951) and another judge's 1899 (1978)
     others = [g for g in keep if all(C.partners_differ(g, o, texts) for o in keep if o is not g)]

@@ -90,6 +90,9 @@ class Asked:
     # the question's main verb and the wh-word's role for it: ("play", "agent") for "Who plays X?" (question_slot)
     slot: tuple[str, str] = ("", "")
     counted: str = ""  # what a "how many" question counts, as a lemma: "episode" for "how many episodes ..."
+    # names the question joins with "and" / "or" ("UNHCR and UNICEF"): each group's names are asked about alike, so
+    # a sentence about one of them states that part of the subject; each name as its word stems (joined_names)
+    joined: tuple[tuple[tuple[str, ...], ...], ...] = ()
 
 
 def norm(text: str) -> str:
@@ -212,7 +215,38 @@ def asked(question: str) -> Asked:
     subject = tuple(dict.fromkeys(match_stem(w) for w in words(q) if w not in skip and len(w) > 1 or w.isdigit()))
     return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural,
                  slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""),
-                 counted=counted_noun(q) if wh == "how many" else "")
+                 counted=counted_noun(q) if wh == "how many" else "", joined=joined_names(q, names))
+
+
+def joined_names(question: str, names: Sequence[str]) -> tuple[tuple[tuple[str, ...], ...], ...]:
+    """The question's names that it joins in a list ("UNHCR and UNICEF", "UNDP, UNHCR or the ICRC"), grouped, each
+    name as its word stems; commas alone join no list ("Springfield, Illinois" is one name) (pure)."""
+    quoted = {m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", question)}
+    spans = []
+    for n in (n for n in names if n not in quoted):  # a quoted title is one name ("Pride and Prejudice"); a run of capitalised words reads over commas and "and": "UNDP, UNHCR and the ICRC" is one run
+        m = re.search(r"(?<!\w)" + r"[\s,]+".join(map(re.escape, n.split())) + r"(?!\w)", question)
+        if m:
+            spans.append((m.start(), m.end()))
+    chains: list[list[int]] = []
+    for start, end in sorted(spans):
+        if chains and _LIST_GAP.fullmatch(question[chains[-1][1]:start]):
+            chains[-1][1] = max(chains[-1][1], end)
+        else:
+            chains.append([start, end])
+    out = []
+    for start, end in chains:
+        text = question[start:end]
+        if not _LIST_AND.search(text):
+            continue
+        parts = [p for p in _LIST_SPLIT.split(text) if words(p)]
+        if len(parts) >= 2:
+            out.append(tuple(tuple(match_stem(w) for w in words(p)) for p in parts))
+    return tuple(out)
+
+
+_LIST_AND = re.compile(r"\s(?:and|or|&)\s", re.I)
+_LIST_SPLIT = re.compile(r"\s*,\s*(?:(?:and|or|&)\s+)?|\s+(?:and|or|&)\s+", re.I)
+_LIST_GAP = re.compile(r"\s*(?:,\s*)?(?:(?:and|or|&)\s+)?(?:the\s+)?", re.I)
 
 
 # ---- typed spans in a sentence -----------------------------------------------------------------------------------
@@ -928,9 +962,23 @@ def subject_coverage(a: Asked, text: str) -> float:
     named = _named_stems(a)
     names = [w for w in a.subject if w in named or w.isdigit()]  # names and numbers set the scope
     rest = [w for w in a.subject if w not in names]  # the relation asked about
+    scope = _names_share(a, names, have) if a.joined else share(names)
     if names and rest:
-        return share(names) * (NAMES_FLOOR + (1 - NAMES_FLOOR) * share(rest))
-    return share(names or rest)
+        return scope * (NAMES_FLOOR + (1 - NAMES_FLOOR) * share(rest))
+    return scope if names else share(rest)
+
+
+def _names_share(a: Asked, names: Sequence[str], have: set[str]) -> float:
+    """The share of the question's name stems ``names`` that ``have`` states, where a list of names the question
+    joins ("UNHCR and UNICEF") counts as one part, stated by any of its names, as long as its longest name (pure)."""
+    grouped = {w for g in a.joined for n in g for w in n}
+    units = [_share_stated(a, [w], have) for w in names if w not in grouped]
+    for g in a.joined:
+        members = [[w for w in n if w in names] for n in g]
+        members = [m for m in members if m]
+        if members:
+            units += [max(_share_stated(a, m, have) for m in members)] * max(len(m) for m in members)
+    return sum(units) / len(units) if units else 0.0
 
 
 #: a relation word of the question ("established") is stated by a source word this close in meaning ("founded"):

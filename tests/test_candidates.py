@@ -1078,3 +1078,30 @@ def test_a_copy_changed_in_two_sentences_answers_with_the_one_stating_the_relati
     _, readings, _ = analyse("When was the 24th Rifle Division formed?", _hits(store), store)
     assert readings.conflict, readings
     assert sorted(g.label for g in readings.groups) == ["January 1, 1920", "July 26, 1918"], readings
+
+
+@pytest.mark.parametrize("question, groups", [
+    pytest.param("How long had UNHCR and UNICEF been working in Freedonia?", [["unhcr"], ["unicef"]], id="and-run"),
+    pytest.param("Which statement did UNDP, UNHCR and the ICRC issue?", [["undp"], ["unhcr"], ["icrc"]],
+                 id="comma-list"),
+    pytest.param("What do the ICRC, UNDP or the Red Cross say?", [["icrc"], ["undp"], ["red", "cross"]],
+                 id="two-runs-one-list"),
+    pytest.param("When was the church in Springfield, Illinois built?", None, id="comma-alone-is-one-name"),
+    pytest.param('Who wrote "Pride and Prejudice"?', None, id="quoted-title-is-one-name"),
+    pytest.param("Who founded Acme Corp?", None, id="one-name"),
+])
+def test_joined_names(question, groups):
+    a = C.asked(question)
+    want = () if groups is None else (tuple(tuple(match_stem(w) for w in g) for g in groups),)
+    assert a.joined == want
+
+
+def test_a_sentence_about_one_name_of_a_list_covers_that_part_of_the_subject():
+    joined = C.asked("How long had UNHCR and UNICEF been working in Freedonia?")
+    alone = C.asked("How long had UNHCR been working in Freedonia?")
+    one = "The UNHCR, which has been operating in Freedonia since 1992, helped the government."
+    # one of the two joined names is as much of the scope as the single name asked alone
+    assert C.subject_coverage(joined, one) == pytest.approx(C.subject_coverage(alone, one))
+    # a sentence naming neither covers no more than the place
+    other = "The UNDP has been operating in Freedonia since 1994."
+    assert C.subject_coverage(joined, other) < C.subject_coverage(joined, one)

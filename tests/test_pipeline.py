@@ -249,3 +249,23 @@ def test_a_question_in_two_parts_is_answered_by_either_part(sentence, answered):
     hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
     off = _no_value_asked("how long will it take to clear the minefields and what will it cost", [hit], {"m.txt": doc})
     assert (off == []) is answered
+
+
+@pytest.mark.parametrize("sentence, answered", [
+    pytest.param("The UNHCR, which has been operating in Freedonia since 1992, supported the government.", True,
+                 id="one-of-the-joined-names"),
+    pytest.param("The office has been operating in Freedonia since 1992.", False, id="neither-name"),
+])
+def test_a_value_about_one_name_of_a_list_answers(sentence, answered):
+    """"How long had UNHCR and UNICEF been working ...": a sentence about one of them states part of the answer."""
+    from qa.pipeline import _no_value_asked
+    from qa.types import Document, Span
+
+    text = "Report. " + sentence + "\n"
+    doc = Document(doc_id="m.txt", path="", title="Agencies", source="Agency", text=text, sha256="0" * 64,
+                   content=(Span(start=0, end=len(text)),))
+    start = text.index(sentence)
+    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
+    off = _no_value_asked("How long had UNHCR and UNICEF been working in Freedonia before their offices were shut?",
+                          [hit], {"m.txt": doc})
+    assert (off == []) is answered

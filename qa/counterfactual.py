@@ -78,3 +78,73 @@ def make_pairs(rows: list[dict]) -> list[Pair]:
         pairs.append(Pair(id=str(r["id"]), index=len(pairs), question=r["input"], title=r["passages"][0]["title"],
                           original=passage, swapped=swapped, answer=text, replacement=repl, label=label))
     return pairs
+
+
+#: a planted answer is at most this long: ConflictQA's gold answers run from a name to a sentence
+MAX_ANSWER_CHARS = 40
+
+
+@dataclass(frozen=True)
+class Planted:
+    """A question's web snippets and a copy of the one that gives its answer, with the answer swapped: the snippet
+    sets of counterfactual benchmarks, where a planted page repeats a real one but for one name or date."""
+
+    id: str
+    index: int
+    question: str
+    snippets: tuple[str, ...]
+    sources: tuple[str, ...]
+    at: int  # the snippet that was copied
+    planted: str  # the copy, answer swapped
+    answer: str
+    replacement: str
+    label: str
+
+
+def _snippet_answer(row: dict) -> tuple[int, str, str] | None:
+    """(snippet index, answer text, NER label) of the first snippet that states the gold answer as a named entity or
+    value of the type the question asks for, or None."""
+    answer = str(row.get("correctAnswer") or "").strip()
+    labels = _FOR_KIND.get(C.asked(row["question"]).kind, ())
+    if not answer or not labels or len(answer) > MAX_ANSWER_CHARS:
+        return None
+    for j, ctx in enumerate(row.get("contexts") or []):
+        m = re.search(r"(?<!\w)" + re.escape(answer) + r"(?!\w)", ctx or "")
+        if m is None:
+            continue
+        for s, e, label in C.entities(ctx):
+            if label in labels and s <= m.start() and m.end() <= e:
+                return j, answer, label
+    return None
+
+
+def plant_snippets(rows: list[dict]) -> list[Planted]:
+    """From ConflictQA rows that a single answer settles (no second answer supported): the snippets and a planted
+    copy of the one stating the answer, the answer swapped for another question's answer of the same type
+    (deterministic). Every occurrence in the copy is swapped."""
+    found = []
+    for r in rows:
+        if r.get("secondAnswerExist") == "A":
+            continue  # the sources already disagree: a planted side would not be the only conflict
+        hit = _snippet_answer(r)
+        if hit:
+            found.append((r, hit))
+    pool: dict[str, list[str]] = {}
+    for _, (_, text, label) in found:
+        if text not in pool.setdefault(label, []):
+            pool[label].append(text)
+    out = []
+    for n, (r, (j, text, label)) in enumerate(found):
+        snippets = tuple(c.strip() for c in r["contexts"])
+        options = [t for t in pool[label] if not C.same_answer(t, text)
+                   and not any(C.norm(t) in C.norm(s) for s in snippets)]
+        if not options:
+            continue
+        repl = options[n % len(options)]
+        planted = re.sub(r"(?<!\w)" + re.escape(text) + r"(?!\w)", repl, snippets[j])
+        sources = tuple((r.get("sources") or [])[k] if k < len(r.get("sources") or []) else "" for k in
+                        range(len(snippets)))
+        out.append(Planted(id=f"{int(r['annotation_task_id']):04d}", index=len(out), question=r["question"],
+                           snippets=snippets, sources=sources, at=j, planted=planted, answer=text, replacement=repl,
+                           label=label))
+    return out

@@ -122,10 +122,13 @@ TITLE_WORDS = 8
 NAMED_PER_SIDE = 3
 #: a sentence of another document is a near-copy of an evidence sentence at this word overlap (Jaccard)
 PARALLEL_OVERLAP = 0.6
-#: evidence sentences whose near-copies are looked for, and chunks searched per sentence
-PARALLEL_TOP, PARALLEL_PER_HIT = 6, 6
-#: retrieved documents compared pairwise as possible copies of one text
-COPY_TOP_DOCS = 6
+#: evidence sentences whose near-copies are looked for, and chunks searched per sentence; and the retrieved
+#: documents compared pairwise as possible copies of one text. 12 each, not 6: on the planted snippet sets
+#: (qa eval --set planted) a copy's sentence was often the wider pool's (qa.disagree._more_evidence), not the answer's
+#: (conflicts noted 0.64 -> 0.77 with twins below; RAMDocs, ConflictQA-each, counterfactual, seed: one RAMDocs
+#: question gained, nothing else changed, the check's p50 0.135 -> 0.137 s)
+PARALLEL_TOP, PARALLEL_PER_HIT = 12, 6
+COPY_TOP_DOCS = 12
 #: a sentence added beside retrieval (a near-copy, a copy's changed sentence) ranks just under what it came from
 ADDED_DISCOUNT = 0.98
 #: a sentence is about the question when it covers this share of the subject (read with the sentence before), or
@@ -540,6 +543,9 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tup
     as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
     change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
     order, ids = _top_docs(hits, store, top_docs)
+    for d, sc in _twins(hits, store, set(ids)):  # a copy retrieval left out: it keeps one of two near-copies
+        order[d] = sc
+        ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
     out: list[Hit] = []
     keys: set[tuple[str, int]] = set()

@@ -313,6 +313,29 @@ def counterfactual_set(limit: int | None = None, cache: Path = CACHE_DIR) -> Eva
     return EvalSet("counterfactual", items, first[0], first[1], per_item=per)
 
 
+def planted_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
+    """ConflictQA dev snippet sets with a planted copy of the snippet that answers, its answer swapped
+    (qa.counterfactual.plant_snippets): a conflict each; the same snippets without the copy, none (a question one
+    answer settles)."""
+    from qa.counterfactual import plant_snippets
+
+    rows = _jsonl(DATA_DIR / "conflictqa" / "conflictqa_dev.jsonl")
+    items, per = [], {}
+    for p in plant_snippets(rows)[: (limit or 10**9)]:
+        docs = [(text + "\n", {"title": src or f"snippet {k + 1}", "source": src or f"site {k + 1}", "kind": "other"})
+                for k, (text, src) in enumerate(zip(p.snippets, p.sources)) if text]
+        copy = (p.planted + "\n", {"title": "mirror.example", "source": "mirror.example", "kind": "other"})
+        for twin, ds, conflict in (("planted", docs + [copy], True), ("clean", docs, False)):
+            iid = f"pl-{p.id}-{twin}"
+            per[iid] = _own_corpus(cache / "planted", iid, ds)
+            items.append(Item(id=iid, question=p.question, type="planted" if conflict else "clean",
+                              answers=(p.answer,), wrong_answers=(p.replacement,) if conflict else (),
+                              disagreement=conflict, tags=("misinfo",) if conflict else (),
+                              split="dev" if p.index % 2 == 0 else "test"))
+    first = next(iter(per.values()))
+    return EvalSet("planted", items, first[0], first[1], per_item=per)
+
+
 def seed_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
     """The hand-written seed set over the default corpus (corpus/)."""
     settings = Settings.from_env()
@@ -574,7 +597,7 @@ def load_sets(set: str = "seed", limit: int | None = None, corpus=None, question
         raise QAError("--corpus needs --questions: the built-in sets come with their own corpora")
     names = SETS if set == "all" else (set,)
     loaders = {"seed": seed_set, "conflictqa": conflictqa_set, "clapnq": clapnq_set, "ramdocs": ramdocs_set,
-               "conflictqa-each": conflictqa_each_set, "counterfactual": counterfactual_set}
+               "conflictqa-each": conflictqa_each_set, "counterfactual": counterfactual_set, "planted": planted_set}
     unknown = [n for n in names if n not in loaders]
     if unknown:
         raise QAError(f"unknown eval set {unknown[0]!r}: choose {', '.join(loaders)} or all")

@@ -162,3 +162,33 @@ def test_a_rewrite_retrieval_left_out_is_read_beside_its_page(tmp_path):
     # and the fact where the two versions differ makes the conflict
     found, readings, _ = D.analyse("Who is the architect of the Harbour Club Building?", hits, store)
     assert readings.conflict and {g.label for g in readings.groups} == {"Ruth Calloway", "Oscar Lindqvist"}
+
+
+def test_a_copy_retrieval_left_out_is_compared_with_its_page(tmp_path):
+    """A snippet and a planted copy of it (one name changed, in its second sentence) from another site: with only the
+    page's first sentence retrieved, the copy is still found (qa.disagree._twins) and the changed sentences come
+    back as evidence, each with its own name (real embedder and store)."""
+    from qa import disagree as D
+    from qa.store import open_store
+    from qa.types import Hit
+
+    page = ("The Harbour Rowing Club held its spring regatta on the river last weekend. Club president Maria "
+            "Lindqvist said the club would build a new boathouse next year.\n")
+    copy = page.replace("Maria Lindqvist", "Tomas Berg")
+    other = "The city council approved a new cycle lane along the harbour road on Tuesday.\n"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    manifest = {"documents": {"page.txt": {"source": "rowingnews.example"}, "copy.txt": {"source": "mirror.example"},
+                              "other.txt": {"source": "citynews.example"}}}
+    for name, text in (("page.txt", page), ("copy.txt", copy), ("other.txt", other)):
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    store = open_store(Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none"))
+    chunk = next(c for c in store.chunks if c.doc_id == "page.txt")
+    s, e = chunk.sentences[0].start, chunk.sentences[0].end
+    hits = [Hit(doc_id="page.txt", start=s, end=e, text=page[s:e], chunk_id=chunk.chunk_id, score=0.8, dense=0.7)]
+    added, keys = D._copy_evidence(hits, store)
+    said = {(h.doc_id, h.text) for h in added}
+    assert ("page.txt", page.split(". ", 1)[1].strip()) in said
+    assert ("copy.txt", copy.split(". ", 1)[1].strip()) in said
+    assert all(store.docs[h.doc_id].text[h.start:h.end] == h.text for h in added)

@@ -10,7 +10,7 @@ import pytest
 
 from qa import metrics as M
 from qa.errors import QAError
-from qa.eval import DATA_DIR, SEED_FILE, TYPES, clapnq_set, conflictqa_set, load_questions, parse_item
+from qa.eval import DATA_DIR, SEED_FILE, TYPES, clapnq_set, conflictqa_set, load_questions, parse_item, planted_set
 from qa.ingest import load_manifest, read_document
 from qa.settings import ROOT
 
@@ -120,3 +120,46 @@ def test_clapnq_loader_interleaves_answerable_and_unanswerable(tmp_path):
     for item in es.items:
         assert bool(item.gold_quotes) == item.answerable == bool(item.answers)
         assert item.disagreement is None
+
+
+def _cq_row(i, question, answer, contexts, second=None):
+    return {"annotation_task_id": i, "question": question, "correctAnswer": answer, "contexts": contexts,
+            "sources": [f"site{k}.example" for k in range(len(contexts))], "secondAnswerExist": second}
+
+
+def test_plant_snippets_copies_the_answering_snippet_with_another_answer_of_its_type():
+    from qa.counterfactual import plant_snippets
+
+    rows = [
+        _cq_row(1, "Who founded the Harbour Rowing Club?", "Maria Lindqvist",
+                ["The club holds a regatta every spring.", "Maria Lindqvist founded the Harbour Rowing Club in 1921."]),
+        _cq_row(2, "Who designed the Old Mill bridge?", "Tomas Berg",
+                ["The Old Mill bridge was designed by Tomas Berg and opened in 1950."]),
+        # a real second answer: no planted copy
+        _cq_row(3, "Who painted the harbour mural?", "Anna Holm", ["Anna Holm painted the harbour mural."], "A"),
+        # the answer is no entity of the asked type: nothing to swap
+        _cq_row(4, "Who won the cup?", "the home team", ["The cup was won by the home team."]),
+    ]
+    out = plant_snippets(rows)
+    assert [p.id for p in out] == ["0001", "0002"]
+    first = out[0]
+    assert first.at == 1 and first.answer == "Maria Lindqvist" and first.replacement == "Tomas Berg"
+    assert first.planted == "Tomas Berg founded the Harbour Rowing Club in 1921."
+    assert first.snippets == tuple(rows[0]["contexts"]) and first.sources[1] == "site1.example"
+    assert out[1].replacement == "Maria Lindqvist"
+
+
+def test_planted_loader_pairs_each_planted_set_with_its_clean_one(tmp_path):
+    es = planted_set(limit=6, cache=tmp_path)
+    assert es.name == "planted" and [i.type for i in es.items] == ["planted", "clean"] * 6
+    for planted, clean in zip(es.items[::2], es.items[1::2]):
+        assert planted.question == clean.question and planted.answers == clean.answers
+        assert planted.disagreement is True and clean.disagreement is False
+        assert planted.wrong_answers and not clean.wrong_answers
+        docs = {p.name: p.read_text(encoding="utf-8") for p in es.per_item[planted.id][0].glob("*.txt")}
+        kept = {p.name: p.read_text(encoding="utf-8") for p in es.per_item[clean.id][0].glob("*.txt")}
+        extra = [t for n, t in docs.items() if n not in kept]
+        assert len(docs) == len(kept) + 1 and len(extra) == 1
+        # the copy repeats a snippet of the set but for the answer
+        assert planted.wrong_answers[0] in extra[0]
+        assert extra[0].replace(planted.wrong_answers[0], planted.answers[0]) in kept.values()

@@ -990,7 +990,10 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     keep = [g for g in strong if any(related(g, o) and two_publishers(g, o) for o in strong if o is not g)]
     if len(keep) < 2:
         return Readings(a, tuple(groups[:1]), weaker=every)
-    keep = keep[:max_sides]
+    # the strongest few groups speak, a near-copy's changed fact first: two versions of one text that differ in the
+    # answer are the plainest conflict there is, however few documents back the copy (shown in the order found)
+    chosen = sorted(keep, key=lambda g: not any(c.aligned for c in g.candidates))[:max_sides]
+    keep = [g for g in keep if g in chosen]
     told = _told_apart(question, a, keep, units)  # no qualifier tells them apart: what else each page says may
     if told is not None:
         return Readings(a, tuple(told), distinct=True, weaker=every)

@@ -1105,3 +1105,24 @@ def test_a_sentence_about_one_name_of_a_list_covers_that_part_of_the_subject():
     # a sentence naming neither covers no more than the place
     other = "The UNDP has been operating in Freedonia since 1994."
     assert C.subject_coverage(joined, other) < C.subject_coverage(joined, one)
+
+
+def test_a_planted_copy_is_a_side_however_many_documents_back_the_others():
+    """Five sources name four winners, two of them twice; one page and its planted copy differ only in the name. The
+    copy's changed name and its page's are the plainest conflict there: both are sides, not cut for the groups with
+    more documents (at most MAX_SIDES sides)."""
+    from qa.disagree import MAX_SIDES
+
+    texts = {
+        "a": ("a.com", WIN_A),
+        "b": ("mirror.example", WIN_B),  # WIN_A with another name
+        "d": ("d.org", "Lena Berg won the 2011 Lakeside Marathon, the club said on Monday."),
+        "d2": ("d2.org", "In 2011 Lena Berg won the Lakeside Marathon for the first time."),
+        "e": ("e.net", "Ida Moe won the 2011 Lakeside Marathon, according to the results page."),
+        "e2": ("e2.net", "The 2011 Lakeside Marathon was won by Ida Moe from Bergen."),
+    }
+    store = _Store(texts)
+    _, readings, _ = analyse("Who won the 2011 Lakeside Marathon?", _hits(store), store)
+    labels = [g.label for g in readings.groups]
+    assert readings.conflict and len(labels) <= MAX_SIDES
+    assert {"Maria Olsen", "Petra Novak"} <= set(labels)

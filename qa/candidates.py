@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
-from qa.text import MONTHS, POLAR_AUX, QUESTION_STOPWORDS, STOPWORDS, match_stem, singular
+from qa.text import MONTHS, POLAR_AUX, QUESTION_STOPWORDS, SMALL_NUMBERS, STOPWORDS, TENS, match_stem, singular
 from qa.values import Value, compare, extract_values
 
 log = logging.getLogger(__name__)
@@ -1558,7 +1558,10 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
 
     # a word misspelt in one copy ("chuch" / "church") is the same word: align on spelling-tolerant keys
     keys = {w: w for w in set(wa) | set(wb)}
-    longer = sorted({w for w in keys if len(w) >= SPELLING_MIN_LETTERS and not w.isdigit()})
+    # (a function word or a number word is no misspelling: "three" is not "there", "seven" not "seven's")
+    longer = sorted({w for w in keys if len(w) >= SPELLING_MIN_LETTERS and not w.isdigit()
+                     and w not in QUESTION_STOPWORDS and w not in STOPWORDS and w not in SMALL_NUMBERS
+                     and w not in TENS})
     for x in longer:
         for y in longer:
             if (x < y and keys[y] == y and abs(len(x) - len(y)) <= 1

@@ -473,9 +473,10 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
     return out
 
 
-def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) -> list[Hit]:
-    """A wider evidence pool than the answer's: the other side of a conflict is often not among the top few."""
-    k = settings.disagree_k
+def _more_evidence(question: str, hits: list[Hit], store, settings: Settings, k: int | None = None) -> list[Hit]:
+    """A wider evidence pool than the answer's (``k`` sentences, settings.disagree_k by default), less ``hits``: the
+    other side of a conflict is often not among the top few."""
+    k = k or settings.disagree_k
     if k <= len(hits) or not hasattr(store, "search_dense"):
         return []
     try:
@@ -488,12 +489,14 @@ def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) ->
     return [h for h in wide if (h.doc_id, h.start, h.end) not in have]
 
 
-def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit: int = PARALLEL_PER_HIT) -> list[Hit]:
-    """Near-copies, in other documents, of the best evidence sentences: retrieval keeps one of two near-identical
-    sentences (diversity), but a copy with one fact changed is exactly what a factual conflict looks like."""
+def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit: int = PARALLEL_PER_HIT,
+                       known: Sequence[Hit] = ()) -> list[Hit]:
+    """Near-copies, in other documents, of the best evidence sentences (none of ``hits`` or ``known``): retrieval
+    keeps one of two near-identical sentences (diversity), but a copy with one fact changed is exactly what a factual
+    conflict looks like."""
     if not hasattr(store, "search_dense") or not hasattr(store, "sentence_rows"):
         return []
-    have = {(h.doc_id, h.start, h.end) for h in hits}
+    have = {(h.doc_id, h.start, h.end) for h in list(hits) + list(known)}
     out: list[Hit] = []
     for h in hits[:top]:
         vec = store.sentence_vector(h.doc_id, h.start, h.end) if hasattr(store, "sentence_vector") else None
@@ -538,12 +541,14 @@ def _top_docs(hits: list[Hit], store, top: int) -> tuple[dict[str, float], list[
     return order, [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top]
 
 
-def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS) -> tuple[list[Hit], set[tuple[str, int]]]:
-    """Sentences where two retrieved documents that are copies of one text differ (qa.candidates.copy_differences),
-    as hits, and their (doc_id, start) keys. A copy with one fact changed disagrees with its original wherever the
-    change is, even in a sentence that leans on a pronoun and that retrieval did not rank."""
-    order, ids = _top_docs(hits, store, top_docs)
-    for d, sc in _twins(hits, store, set(ids)):  # a copy retrieval left out: it keeps one of two near-copies
+def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS, pool: Sequence[Hit] = ()
+                   ) -> tuple[list[Hit], set[tuple[str, int]]]:
+    """Sentences where two retrieved documents (of ``hits`` and the wider ``pool``) that are copies of one text differ
+    (qa.candidates.copy_differences), as hits not among ``hits``, and their (doc_id, start) keys. A copy with one fact
+    changed disagrees with its original wherever the change is, even in a sentence that leans on a pronoun and that
+    retrieval did not rank."""
+    order, ids = _top_docs(list(hits) + list(pool), store, top_docs)
+    for d, sc in _twins(list(hits) + list(pool), store, set(ids)):  # a copy retrieval left out: it keeps one of two near-copies
         order[d] = sc
         ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
@@ -602,7 +607,7 @@ def _twins(hits: list[Hit], store, known: set[str]) -> list[tuple[str, float]]:
 REWRITE_WORDS = 0.5
 
 
-def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS
+def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS, pool: Sequence[Hit] = ()
                       ) -> tuple[list[Hit], dict[tuple[str, int], tuple[int, int]], set[frozenset[str]]]:
     """Where two retrieved documents of different publishers are one page written twice and differ in a fact of the
     kind asked (qa.candidates.fact_differences): the sentences holding each side's fact, as hits; (doc_id, sentence
@@ -610,8 +615,8 @@ def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COP
     a = C.asked(question)
     if a.kind not in C.TYPED or a.plural:
         return [], {}, set()
-    order, ids = _top_docs(hits, store, top_docs)
-    for d, sc in _twins(hits, store, set(ids)):  # a rewrite of a page retrieval found, itself ranked too low
+    order, ids = _top_docs(list(hits) + list(pool), store, top_docs)
+    for d, sc in _twins(list(hits) + list(pool), store, set(ids)):  # a rewrite of a page retrieval found, ranked low
         order[d] = sc
         ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
@@ -1115,10 +1120,17 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     t0 = time.perf_counter()
     settings = settings or getattr(store, "settings", None) or Settings()
     hits = list(hits) + _more_evidence(question, hits, store, settings)
+    # a still wider pool is read for copies only: a snippet and its planted copy that differ in the answer are a
+    # conflict wherever retrieval ranked them, while a stray answer that far down is mostly noise
+    wide = _more_evidence(question, hits, store, settings, settings.disagree_copy_k)
     hits += _parallel_evidence(hits, store)
-    copies, copied = _copy_evidence(hits, store)
+    for h in wide:
+        near = _parallel_evidence([h], store, known=hits)
+        if near:
+            hits += [h] + near
+    copies, copied = _copy_evidence(hits, store, pool=wide)
     hits += copies
-    rewrites, rewritten, rewrite_pairs = _rewrite_evidence(question, hits, store)
+    rewrites, rewritten, rewrite_pairs = _rewrite_evidence(question, hits, store, pool=wide)
     hits += rewrites
     copied = copied | set(rewritten)
     units: list[_Unit] = []

@@ -157,6 +157,9 @@ def test_near_copies_are_one_thing_whatever_their_qualifiers():
     pytest.param("Tom Reyes (born 15 June 1989) is an Ivorian professional footballer who plays as a Forward.",
                  "Tom Reyes (born 15 June 1989) is a Ivorian professional footballer who plays as a Defensive "
                  "Midfielder.", ("Forward", "Defensive Midfielder"), id="an-article-put-for-another-is-spelling"),
+    pytest.param('There are five "Harbour" films, released between 2008 and 2012, all based on four novels.',
+                 'There are three "Harbour" films, released between 2008 and 2012, all based on four novels.',
+                 ("five", "three"), id="a-number-word-is-no-misspelt-function-word"),
 ])
 def test_aligned_difference(a, b, diff):
     got = C.aligned_difference(a, b)

@@ -192,3 +192,33 @@ def test_a_copy_retrieval_left_out_is_compared_with_its_page(tmp_path):
     assert ("page.txt", page.split(". ", 1)[1].strip()) in said
     assert ("copy.txt", copy.split(". ", 1)[1].strip()) in said
     assert all(store.docs[h.doc_id].text[h.start:h.end] == h.text for h in added)
+
+
+def test_a_planted_copy_below_the_evidence_pool_is_still_compared(tmp_path):
+    """A snippet and its planted copy that retrieval ranks below the disagreement check's evidence: the wider pool
+    (Settings.disagree_copy_k) is read for copies only, so the two are found and make the conflict; without it,
+    nothing is noted (real embedder and store)."""
+    from qa import disagree as D
+    from qa.retrieve import retrieve
+    from qa.store import open_store
+
+    page = "Club history: Maria Lindqvist founded the Harbour Rowing Club, the town museum says.\n"
+    texts = {"page.txt": ("museum.example", page),
+             "copy.txt": ("mirror.example", page.replace("Maria Lindqvist", "Tomas Berg")),
+             "regatta.txt": ("rowingnews.example", "The Harbour Rowing Club won the spring regatta on the river.\n"),
+             "boathouse.txt": ("citynews.example", "The Harbour Rowing Club opened a new boathouse on Tuesday.\n")}
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    for name, (_, text) in texts.items():
+        (corpus / name).write_text(text, encoding="utf-8")
+    (corpus / "manifest.json").write_text(json.dumps({"documents": {n: {"source": s} for n, (s, _) in texts.items()}}),
+                                          encoding="utf-8")
+    settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", llm="none", disagree_k=1)
+    store = open_store(settings)
+    q = "Who founded the Harbour Rowing Club?"
+    hits = [h for h in retrieve(q, store, settings.with_(k_evidence=4)) if h.doc_id == "regatta.txt"][:1]
+    assert hits  # the evidence the check starts from names no founder
+    _, readings, _ = D.analyse(q, hits, store, settings=settings)
+    assert readings.conflict and {g.label for g in readings.groups} == {"Maria Lindqvist", "Tomas Berg"}
+    _, readings, _ = D.analyse(q, hits, store, settings=settings.with_(disagree_copy_k=1))
+    assert not readings.conflict

@@ -358,12 +358,25 @@ ORIG = ("The Reef Hotel opened on the north shore in 1931. It was designed by Cl
                  "at length about taxes. Rain fell all week in the valley.", [], id="one-shared-sentence-not-a-copy"),
     pytest.param("Guests remember the view. " + ORIG.replace("Bayline", "Coastway"), [("Bayline", "Coastway")],
                  id="copy-with-an-added-sentence"),
+    pytest.param(ORIG.replace("It was designed by Clara Voss for the Bayline company.",
+                              "The mayor praised the Bayline company at length."), [],
+                 id="another-sentence-in-the-same-place"),
 ])
 def test_copy_differences(other, diffs):
     got = C.copy_differences(ORIG, other, _sentences(ORIG), _sentences(other))
     assert [(ORIG[a[2]:a[3]], other[b[2]:b[3]]) for a, b in got] == diffs
     for a, b in got:  # the sentence offsets hold the stretch
         assert a[0] <= a[2] < a[3] <= a[1] and b[0] <= b[2] < b[3] <= b[1]
+
+
+def test_a_long_name_put_for_a_short_one_in_the_same_place_of_a_copy():
+    """"Clara Voss is an American architect." / "Anna-Maria de la Cruz is ...": too little of a short sentence is
+    left in common for two sentences anywhere, but in the same place of two copies they are one sentence."""
+    page = "Clara Voss is an American architect. She is known for the Reef Hotel on the north shore of the bay."
+    copy = page.replace("Clara Voss", "Anna-Maria de la Cruz")
+    assert C.aligned_difference(page.split(". ")[0] + ".", copy.split(". ")[0] + ".") is None
+    got = C.copy_differences(page, copy, _sentences(page), _sentences(copy))
+    assert [(page[a[2]:a[3]], copy[b[2]:b[3]]) for a, b in got] == [("Clara Voss", "Anna-Maria de la Cruz")]
 
 
 @pytest.mark.parametrize("question, texts, missing", [

@@ -232,6 +232,19 @@ def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, ab
     assert "Showing the extractive answer instead." not in a.notes and ABSTAIN_TEXT not in a.notes, a.notes
 
 
+def _value_asked_of(question: str, sentence: str) -> list[str]:
+    """qa.pipeline._no_value_asked for a question over one document holding ``sentence`` as its one evidence hit."""
+    from qa.pipeline import _no_value_asked
+    from qa.types import Document, Span
+
+    text = "Report. " + sentence + "\n"
+    doc = Document(doc_id="m.txt", path="", title="Report", source="Agency", text=text, sha256="0" * 64,
+                   content=(Span(start=0, end=len(text)),))
+    start = text.index(sentence)
+    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
+    return _no_value_asked(question, [hit], {"m.txt": doc})
+
+
 @pytest.mark.parametrize("sentence, answered", [
     pytest.param("Crews will need to remove minefields for nearly 12 years, and about 9 billion dollars.", True,
                  id="one-part-stated"),
@@ -239,15 +252,7 @@ def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, ab
 ])
 def test_a_question_in_two_parts_is_answered_by_either_part(sentence, answered):
     """"How long ... and what will it cost": the first part's words and its number are enough to go on."""
-    from qa.pipeline import _no_value_asked
-    from qa.types import Document, Span
-
-    text = "Report. " + sentence + "\n"
-    doc = Document(doc_id="m.txt", path="", title="Mines", source="Agency", text=text, sha256="0" * 64,
-                   content=(Span(start=0, end=len(text)),))
-    start = text.index(sentence)
-    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
-    off = _no_value_asked("how long will it take to clear the minefields and what will it cost", [hit], {"m.txt": doc})
+    off = _value_asked_of("how long will it take to clear the minefields and what will it cost", sentence)
     assert (off == []) is answered
 
 
@@ -258,14 +263,6 @@ def test_a_question_in_two_parts_is_answered_by_either_part(sentence, answered):
 ])
 def test_a_value_about_one_name_of_a_list_answers(sentence, answered):
     """"How long had UNHCR and UNICEF been working ...": a sentence about one of them states part of the answer."""
-    from qa.pipeline import _no_value_asked
-    from qa.types import Document, Span
-
-    text = "Report. " + sentence + "\n"
-    doc = Document(doc_id="m.txt", path="", title="Agencies", source="Agency", text=text, sha256="0" * 64,
-                   content=(Span(start=0, end=len(text)),))
-    start = text.index(sentence)
-    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
-    off = _no_value_asked("How long had UNHCR and UNICEF been working in Freedonia before their offices were shut?",
-                          [hit], {"m.txt": doc})
+    off = _value_asked_of("How long had UNHCR and UNICEF been working in Freedonia before their offices were shut?",
+                          sentence)
     assert (off == []) is answered

@@ -223,7 +223,9 @@ def joined_names(question: str, names: Sequence[str]) -> tuple[tuple[tuple[str, 
     name as its word stems; commas alone join no list ("Springfield, Illinois" is one name) (pure)."""
     quoted = {m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", question)}
     spans = []
-    for n in (n for n in names if n not in quoted):  # a quoted title is one name ("Pride and Prejudice"); a run of capitalised words reads over commas and "and": "UNDP, UNHCR and the ICRC" is one run
+    # a quoted title is one name ("Pride and Prejudice"); a run of capitalised words reads over commas and "and":
+    # "UNDP, UNHCR and the ICRC" is one run
+    for n in (n for n in names if n not in quoted):
         m = re.search(r"(?<!\w)" + r"[\s,]+".join(map(re.escape, n.split())) + r"(?!\w)", question)
         if m:
             spans.append((m.start(), m.end()))

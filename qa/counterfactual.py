@@ -142,8 +142,8 @@ def plant_snippets(rows: list[dict]) -> list[Planted]:
             continue
         repl = options[n % len(options)]
         planted = re.sub(r"(?<!\w)" + re.escape(text) + r"(?!\w)", repl, snippets[j])
-        sources = tuple((r.get("sources") or [])[k] if k < len(r.get("sources") or []) else "" for k in
-                        range(len(snippets)))
+        given = list(r.get("sources") or [])
+        sources = tuple(given[k] if k < len(given) else "" for k in range(len(snippets)))
         out.append(Planted(id=f"{int(r['annotation_task_id']):04d}", index=len(out), question=r["question"],
                            snippets=snippets, sources=sources, at=j, planted=planted, answer=text, replacement=repl,
                            label=label))

@@ -533,12 +533,18 @@ def _doc_sentences(text: str) -> tuple[tuple[int, int], ...]:
     return tuple((sp.start, sp.end) for sp in split_sentences(text[:C.COPY_CHARS]))
 
 
-def _top_docs(hits: list[Hit], store, top: int) -> tuple[dict[str, float], list[str]]:
-    """Each retrieved document's best hit score, and the ``top`` best documents the store holds, best first."""
+def _top_docs(hits: Sequence[Hit], store, top: int) -> tuple[dict[str, float], list[str]]:
+    """The documents compared as possible copies of one text: the ``top`` best retrieved documents the store holds,
+    best first, then the twins of their best chunks (``_twins``: retrieval keeps one of two near-copies, and a page
+    rewritten is ranked low), with each one's score (its best hit's, or just under its twin's)."""
     order: dict[str, float] = {}
     for h in hits:
         order[h.doc_id] = max(order.get(h.doc_id, 0.0), h.score)
-    return order, [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top]
+    ids = [d for d in sorted(order, key=lambda d: -order[d]) if d in store.docs][:top]
+    for d, sc in _twins(list(hits), store, set(ids)):
+        order[d] = sc
+        ids.append(d)
+    return order, ids
 
 
 def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS, pool: Sequence[Hit] = ()
@@ -548,9 +554,6 @@ def _copy_evidence(hits: list[Hit], store, top_docs: int = COPY_TOP_DOCS, pool: 
     changed disagrees with its original wherever the change is, even in a sentence that leans on a pronoun and that
     retrieval did not rank."""
     order, ids = _top_docs(list(hits) + list(pool), store, top_docs)
-    for d, sc in _twins(list(hits) + list(pool), store, set(ids)):  # a copy retrieval left out: it keeps one of two near-copies
-        order[d] = sc
-        ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
     out: list[Hit] = []
     keys: set[tuple[str, int]] = set()
@@ -616,9 +619,6 @@ def _rewrite_evidence(question: str, hits: list[Hit], store, top_docs: int = COP
     if a.kind not in C.TYPED or a.plural:
         return [], {}, set()
     order, ids = _top_docs(list(hits) + list(pool), store, top_docs)
-    for d, sc in _twins(list(hits) + list(pool), store, set(ids)):  # a rewrite of a page retrieval found, ranked low
-        order[d] = sc
-        ids.append(d)
     have = {(h.doc_id, h.start) for h in hits}
     skip = C.skip_words(question, ())
     out: list[Hit] = []

@@ -96,7 +96,20 @@ def distinct_line(groups, docs: dict[str, Document], first_n: int = 1) -> tuple[
     return "Different things share this name: " + "; ".join(parts) + ".", cits
 
 
-_SENT = re.compile(r"(.+?(?:\[\d+\])+)(?=\s|$)", re.S)
+#: one sentence of an answer with the [n] markers that end it, in either style: "... quoted. [1]" (quotes) or
+#: "... stated [1][2]." (models put the full stop after the markers); a run of markers "[1] [2]" ends one sentence
+_SENT = re.compile(r"(.+?(?:\s*\[\d+\])+[.!?;:…]*[\"”’)]*)(?=\s|$)", re.S)
+
+
+def answer_sentences(text: str) -> list[tuple[str, str, list[int]]]:
+    """(sentence as written, its body without markers, its [n] numbers) for each cited sentence of an answer, in
+    order; text after the last marker is not a cited sentence and is left out (pure)."""
+    out = []
+    for m in _SENT.finditer(text):
+        sentence = m.group(1).strip()
+        body = re.sub(r"\s*\[\d+\]", "", sentence).strip()
+        out.append((sentence, body, [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]))
+    return out
 
 
 def without_values(text: str, states) -> str:
@@ -133,7 +146,9 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
     A sentence that already names its publisher is left as it is; so is a "The sources disagree" line."""
     by_n = {c.n: c for c in citations}
     out = []
+    last = 0
     for m in _SENT.finditer(text):
+        last = m.end()
         sentence = m.group(1).strip()
         body = re.sub(r"\s*\[\d+\]", "", sentence).strip()
         marks = [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]
@@ -150,4 +165,6 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
         lead = first.lower() if _function_word(first, common, body) else first
         tail = " ".join(f"[{n}]" for n in marks)
         out.append(f"According to {' and '.join(names)}, {lead}{(' ' + rest) if rest else ''} {tail}")
+    if text[last:].strip():  # words after the last marker are kept as written
+        out.append(text[last:].strip())
     return " ".join(out) if out else text

@@ -37,7 +37,7 @@ TYPES = ("single-fact", "multi-source", "conflicting", "consistent", "unanswerab
 HEADLINE = ("quote_validity", "citation_precision", "citation_recall", "source_precision", "source_recall",
             "answer_match", "answer_f1", "answer_rate_answerable", "abstain_unanswerable", "disagreement_precision",
             "disagreement_recall", "disagreement_f1", "recall@1", "recall@3", "recall@k", "all_gold_given",
-            "misinfo_noted", "fooled", "false_alarm_ambiguity", "exact")
+            "misinfo_noted", "fooled", "false_alarm_ambiguity", "exact", "attributed")
 
 
 @dataclass(frozen=True)
@@ -389,6 +389,7 @@ def score(item: Item, answer, hits, texts: dict[str, str], k: int, relevance: fl
          "disagreement_predicted": bool(answer.disagreements), "gold_missing": missing,
          "top_score": max((h.score for h in hits), default=0.0)}
     s["relevance"] = s["top_score"] if relevance is None else relevance
+    s["attributed"] = None if answer.abstained else M.attributed(answer.text, cits, answer.disagreements)
     if item.answerable:
         cp, cr = M.citation_scores(cited, gold)
         sp, sr = M.source_scores({c[0] for c in cited}, item.gold_docs)

@@ -142,6 +142,29 @@ def best_threshold(scores: Sequence[tuple[float, bool]]) -> tuple[float | None, 
     return best_t, best_acc
 
 
+def attributed(text: str, citations, disagreements) -> bool | None:
+    """True when no sentence of the answer states a claim of a disputed document (one a disagreement quotes)
+    without naming that document's publisher (its source, else its title); None when the answer cites no disputed
+    document. Read from the Answer's fields: the [n] markers of each sentence and the citations they point to. A
+    line that says who says what ("The sources disagree: ...", "X says “...”") names its sides itself."""
+    from qa.answer import answer_sentences
+
+    disputed = {c.citation.doc_id for d in disagreements for c in d.claims}
+    by_n = {c.n: c for c in citations}
+    checked = False
+    for _, body, marks in answer_sentences(text or ""):
+        if body.startswith(("The sources disagree", "Different things share")) or "says “" in body:
+            continue
+        for n in marks:
+            c = by_n.get(n)
+            if c is None or c.doc_id not in disputed:
+                continue
+            checked = True
+            if (c.source or c.title or c.doc_id).lower() not in body.lower():
+                return False
+    return True if checked else None
+
+
 #: answers from documents that disagree (RAMDocs, counterfactual sets); see conflict_scores
 CONFLICT_METRICS = ("all_gold_given", "misinfo_noted", "fooled", "false_alarm_ambiguity", "exact")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from qa.answer import attribute
+from qa.answer import answer_sentences, attribute
 from qa.types import Citation
 
 
@@ -72,3 +72,31 @@ def test_first_word_part_of_speech(sentence, expected):
 
     pos = first_pos(sentence)
     assert (pos in _ORDINARY_POS) == (expected in _ORDINARY_POS), pos
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("The closure is deeply concerning [1].", "According to Rights Watch, the closure is deeply concerning. [1]",
+                 id="model-style-full-stop-after-the-marker"),
+    pytest.param("The offices opened in 1993 [2]. The closure is deeply concerning [1].",
+                 "The offices opened in 1993 [2]. According to Rights Watch, the closure is deeply concerning. [1]",
+                 id="only-the-disputed-one-of-two-model-sentences"),
+    pytest.param("The closure is deeply concerning [1] [2].",
+                 "According to Rights Watch and Ministry, the closure is deeply concerning. [1] [2]",
+                 id="a-run-of-markers"),
+    pytest.param("The offices opened in 1993. [2] The closure is deeply concerning. [1] It was sudden.",
+                 "The offices opened in 1993. [2] According to Rights Watch, the closure is deeply concerning. [1] "
+                 "It was sudden.", id="words-after-the-last-marker-are-kept"),
+])
+def test_model_written_sentences_are_attributed_one_by_one(text, expected):
+    cits = [_cit(1, "a.txt", "Rights Watch", "The closure is deeply concerning."),
+            _cit(2, "b.txt", "Ministry", "The offices opened in 1993.")]
+    assert attribute(text, cits, disputed={"a.txt"}, judges=lambda s: False) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("A b. [1] C d [2][3].", [("A b.", [1]), ("C d.", [2, 3])], id="both-styles"),
+    pytest.param("A b [1]. C d [2] [3]", [("A b.", [1]), ("C d", [2, 3])], id="spaced-run"),
+    pytest.param("No marker at all.", [], id="uncited"),
+])
+def test_answer_sentences(text, expected):
+    assert [(body, marks) for _, body, marks in answer_sentences(text)] == expected

@@ -204,3 +204,29 @@ def test_aggregate_latency_calibration():
     cal = calibration(rows, 0.42)
     assert cal["split"] == "dev" and cal["answerable"]["p50"] == 0.8 and cal["unanswerable"]["max"] == 0.5
     assert cal["best_threshold"] == 0.8
+
+
+def _c(n, doc_id, source):
+    from qa.types import Citation
+
+    return Citation(n=n, doc_id=doc_id, title=doc_id, source=source, date="", quote="q", start=0, end=1)
+
+
+def _dis(*doc_ids):
+    from qa.types import Claim, Disagreement
+
+    return [Disagreement(summary="s", kind="opinion", claims=tuple(Claim(citation=_c(i + 1, d, ""), stance="")
+                                                                    for i, d in enumerate(doc_ids)))]
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("According to Rights Watch, the closure is an attack. [1]", True, id="named"),
+    pytest.param("The closure is an attack [1].", False, id="model-style-unnamed"),
+    pytest.param("The offices opened in 1993. [2] The closure is an attack. [1]", False, id="second-sentence-unnamed"),
+    pytest.param("The offices opened in 1993. [2]", None, id="no-disputed-citation"),
+    pytest.param("The sources disagree: Rights Watch says “an attack” [1], while Ministry says “no” [3].", None,
+                 id="who-says-what-line"),
+])
+def test_attributed(text, expected):
+    cits = [_c(1, "ngo.txt", "Rights Watch"), _c(2, "other.txt", "Paper"), _c(3, "gov.txt", "Ministry")]
+    assert M.attributed(text, cits, _dis("ngo.txt", "gov.txt")) is expected

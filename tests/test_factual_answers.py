@@ -83,8 +83,10 @@ def test_model_stating_one_side_is_not_shown_as_fact(tmp_path):
 # --- on the shipped corpus ---------------------------------------------------------------------------------------
 
 def _sentences(text: str):
-    for m in re.finditer(r"(.+?(?:\[\d+\])+)(?=\s|$)", text):
-        yield re.sub(r"\s*\[\d+\]", "", m.group(1)).strip(), [int(n) for n in re.findall(r"\[(\d+)\]", m.group(1))]
+    from qa.answer import answer_sentences
+
+    for _, body, marks in answer_sentences(text):
+        yield body, marks
 
 
 def _conflicting_questions():
@@ -268,4 +270,26 @@ def test_another_persons_life_span_is_no_side_of_a_planted_birth_date(tmp_path):
     assert factual and a.text.startswith("The sources disagree:"), a.text
     values = {s.value for s in factual[0].sides}
     assert values == {"5 January 1884", "26 December 1844"}, values
+    assert _valid(a, store)
+
+
+def test_model_sentences_that_judge_name_who_judges(tmp_path):
+    """A model writes its markers before the full stop ("... civil society [1]."): each judging sentence it writes
+    still names the publisher whose words it repeats, and a plain fact stays plain."""
+    ngo = ("The decision to close the offices is a deeply concerning attack on civil society. Independent groups "
+           "condemn the move and call for its reversal.")
+    ministry = ("The offices were opened in 1993. The closure is not a matter of distrust; it reflects a new format of "
+                "cooperation with the organisation.")
+    settings, store = _store(tmp_path, {"ngo.txt": ("Rights Watch", ngo), "gov.txt": ("Foreign Ministry", ministry)})
+    question = "Is the closure of the offices an attack on civil society?"
+    from qa.retrieve import retrieve
+
+    order = [h.doc_id for h in retrieve(question, store, settings)]
+    n_ngo = order.index("ngo.txt") + 1
+    model = FakeChat(replies=[f"The decision to close the offices is a deeply concerning attack on civil society "
+                              f"[{n_ngo}]."])
+    a = ask(question, settings, store=store, llm=model)
+    assert not a.abstained, a.text
+    body = [b for b, _ in _sentences(a.text) if "concerning attack" in b]
+    assert body and all("Rights Watch" in b for b in body), a.text
     assert _valid(a, store)

@@ -104,18 +104,18 @@ _SENT = re.compile(r"(.+?(?:\s*\[\d+\])+[.!?;:…]*[\"”’)]*)(?=\s|$)", re.S)
 def answer_sentences(text: str) -> list[tuple[str, str, list[int]]]:
     """(sentence as written, its body without markers, its [n] numbers) for each cited sentence of an answer, in
     order; text after the last marker is not a cited sentence and is left out (pure)."""
-    out = []
-    for m in _SENT.finditer(text):
-        sentence = m.group(1).strip()
-        body = re.sub(r"\s*\[\d+\]", "", sentence).strip()
-        out.append((sentence, body, [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]))
-    return out
+    return [_read(m) for m in _SENT.finditer(text)]
+
+
+def _read(m: re.Match) -> tuple[str, str, list[int]]:
+    sentence = m.group(1).strip()
+    return sentence, re.sub(r"\s*\[\d+\]", "", sentence).strip(), [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]
 
 
 def without_values(text: str, states) -> str:
     """The sentences of an answer (each ending in its [n] markers) that do not state a contested value (pure):
     ``states(sentence)`` says whether a sentence states one."""
-    kept = [m.group(1).strip() for m in _SENT.finditer(text) if not states(re.sub(r"\[\d+\]", "", m.group(1)))]
+    kept = [sentence for sentence, body, _ in answer_sentences(text) if not states(body)]
     return " ".join(kept)
 
 
@@ -149,9 +149,7 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
     last = 0
     for m in _SENT.finditer(text):
         last = m.end()
-        sentence = m.group(1).strip()
-        body = re.sub(r"\s*\[\d+\]", "", sentence).strip()
-        marks = [int(x) for x in re.findall(r"\[(\d+)\]", sentence)]
+        sentence, body, marks = _read(m)
         cited = [by_n[n] for n in marks if n in by_n]
         if not cited or body.startswith(("The sources disagree", "Different things share", "According to")):
             out.append(sentence)

@@ -454,7 +454,7 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
     """The answer when documents give different answers: a line saying who says what (or which thing each answer
     is about), then only those sentences of the answer that state none of the contested values, each that gives
     another answer still written with who says it."""
-    from qa.answer import attribute, distinct_line, factual_line, without_values
+    from qa.answer import answer_sentences, attribute, distinct_line, factual_line, without_values
     from qa.candidates import TYPED, same_answer, sentence_candidates, typed_spans
     from qa.disagree import MIN_CANDIDATE
 
@@ -481,9 +481,9 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
     # a sentence that gives yet another answer (no side holds it) names its source: never one more answer as fact
     by_n = {c.n: c.doc_id for c in citations}
     third = set()
-    for sentence in re.findall(r"[^\]]*?(?:\[\d+\])+", rest):
-        if answers(re.sub(r"\[\d+\]", "", sentence)):
-            third |= {by_n[int(n)] for n in re.findall(r"\[(\d+)\]", sentence) if int(n) in by_n}
+    for _, body, marks in answer_sentences(rest):
+        if answers(body):
+            third |= {by_n[n] for n in marks if n in by_n}
     if third:
         rest = attribute(rest, citations, third, lambda sentence: False)
     offset = max((c.n for c in citations), default=0)
@@ -499,7 +499,7 @@ def _third_values(rest: str, citations, a, factual: Disagreement, docs) -> tuple
     1750 is a third answer, not a fact (pure but for the cached NER). A number must also be the sentence's best
     answer to the question (``sentence_candidates``, at least MIN_CANDIDATE). ``factual`` itself when there is
     none."""
-    from qa.answer import _SENT
+    from qa.answer import answer_sentences
     from qa.candidates import _VALUE_KINDS, _fit, sentence_candidates, typed_spans
     from qa.disagree import MIN_CANDIDATE, _name
     from qa.types import Claim, Side
@@ -511,10 +511,8 @@ def _third_values(rest: str, citations, a, factual: Disagreement, docs) -> tuple
     by_n = {c.n: c for c in citations}
     held = {d for side in factual.sides for d in side.doc_ids}
     kept, claims, sides = [], list(factual.claims), list(factual.sides)
-    for m in _SENT.finditer(rest):
-        piece = m.group(1).strip()
-        marks = [by_n[int(n)] for n in re.findall(r"\[(\d+)\]", piece) if int(n) in by_n]
-        sentence = re.sub(r"\[\d+\]", "", piece)
+    for piece, sentence, numbers in answer_sentences(rest):
+        marks = [by_n[n] for n in numbers if n in by_n]
         values = {(sp.value.lo, sp.value.hi): sp for sp in typed_spans(sentence)
                   if sp.value is not None and _fit(sp, a.kind, a.focus) > 0}  # the NER's and the parser's alike
         third = [sp for sp in values.values() if all(compare(sp.value, v) == "conflict" for v in side_values)]

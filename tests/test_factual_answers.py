@@ -293,3 +293,17 @@ def test_model_sentences_that_judge_name_who_judges(tmp_path):
     body = [b for b, _ in _sentences(a.text) if "concerning attack" in b]
     assert body and all("Rights Watch" in b for b in body), a.text
     assert _valid(a, store)
+
+
+def test_model_answer_beside_a_conflict_keeps_its_plain_sentences(tmp_path):
+    """Where documents disagree, the model's sentences that state a contested value give way to the line saying who
+    says what, and its other sentences stay, written in the model's style ("... shore [2].")."""
+    settings, store = _store(tmp_path, {"a.txt": ("Lake Times", WON_A), "b.txt": ("Shore News", WON_B),
+                                        "c.txt": ("Race Blog", WON_C)})
+    model = FakeChat(replies=["Petra Novak won the 2011 Lakeside Marathon [1]. The course ran along the north "
+                              "shore [2]. [3]"])
+    a = ask("Who won the 2011 Lakeside Marathon?", settings, store=store, llm=model)
+    assert a.text.startswith("The sources disagree:"), a.text
+    assert "north shore" in a.text, a.text
+    assert "Petra Novak won" not in re.sub(r"^The sources disagree:[^.]*\.", "", a.text)
+    assert _valid(a, store)

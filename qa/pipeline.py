@@ -212,7 +212,9 @@ def _model_answer(run: _Run) -> _Draft | None:
     superseded = {NoteKind.SHOWING_EXTRACTIVE, NoteKind.MODEL_ABSTAINED} if unverified or gen.abstained else set()
     run.notes.extend(n for n in gen.notes if n.kind not in superseded)
     strong = relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance
-    if (unverified or gen.abstained) and not strong:
+    # a small model declines a question in parts ("which agencies ..., and when did they arrive?") when one part is
+    # unanswered: the sentences that answer the others are still shown, checked like any answer (focus, values)
+    if (unverified or gen.abstained) and not strong and not _in_parts(run.search_q):
         return _Draft(mode=_model_name(run.chat_model), declined=True)
     if unverified:
         run.note(NoteKind.FALLBACK, "No sentence the model wrote could be verified; here is the best evidence, "
@@ -225,6 +227,12 @@ def _model_answer(run: _Run) -> _Draft | None:
     else:
         return _Draft(gen.text, list(gen.citations), _model_name(run.chat_model))
     return None
+
+
+def _in_parts(question: str) -> bool:
+    from qa.retrieve import split_parts
+
+    return len(split_parts(question)) > 1
 
 
 def _extractive(run: _Run) -> _Draft:
@@ -478,12 +486,16 @@ def _with_readings(text: str, citations, readings, disagreements, docs):
         found = sentence_candidates(readings.asked, sentence) if readings.asked.kind in TYPED else []
         return bool(found) and found[0][0] >= MIN_CANDIDATE
 
-    # a sentence that gives yet another answer (no side holds it) names its source: never one more answer as fact
+    # a sentence that gives yet another answer (no side holds it) names its source: never one more answer as fact.
+    # Where no typed span can say whether a sentence answers ("What is the language of ...?"), every sentence from a
+    # document that holds no side names its source ("The language ... is Marathi [4]" beside Hindi and Telugu)
     by_n = {c.n: c.doc_id for c in citations}
+    side_docs = {c.doc_id for g in readings.groups for c in g.candidates}
     third = set()
     for _, body, marks in answer_sentences(rest):
-        if answers(body):
-            third |= {by_n[n] for n in marks if n in by_n}
+        cited = {by_n[n] for n in marks if n in by_n}
+        if answers(body) or (readings.asked.kind not in TYPED and not cited & side_docs):
+            third |= cited
     if third:
         rest = attribute(rest, citations, third, lambda sentence: False)
     offset = max((c.n for c in citations), default=0)

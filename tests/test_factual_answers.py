@@ -307,3 +307,33 @@ def test_model_answer_beside_a_conflict_keeps_its_plain_sentences(tmp_path):
     assert "north shore" in a.text, a.text
     assert "Petra Novak won" not in re.sub(r"^The sources disagree:[^.]*\.", "", a.text)
     assert _valid(a, store)
+
+
+def test_sentence_beside_an_untyped_conflict_names_its_source():
+    """Beside sources that disagree on an untyped answer ("what language"), where no typed span can say whether a
+    sentence answers, a sentence from a document that holds no side is never told as fact: it names who says it;
+    a sentence from a side's document is left as it is."""
+    from qa import candidates as C
+    from qa.disagree import Readings
+    from qa.pipeline import _with_readings
+    from qa.types import Citation, Document, Span
+
+    texts = {"a.txt": ("Film Notes", "The film Devatha is in Telugu."),
+             "b.txt": ("Movie Base", "The film Devatha is in Hindi."),
+             "c.txt": ("Cinema Blog", "Devatha was heard in Marathi in Pune.")}
+    docs = {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
+                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+    question = "What is the language of the film Devatha?"
+    assert C.asked(question).kind not in C.TYPED
+
+    def cand(d, word):
+        t = texts[d][1]
+        return C.Candidate(doc_id=d, start=t.index(word), end=t.index(word) + len(word), text=word, kind="name",
+                           score=0.9, sent_start=0, sent_end=len(t))
+
+    readings = Readings(C.asked(question), (C.Group("Telugu", (cand("a.txt", "Telugu"),)),
+                                            C.Group("Hindi", (cand("b.txt", "Hindi"),))), conflict=True)
+    cits = [Citation(n=1, doc_id="c.txt", title="c.txt", source="Cinema Blog", date="", quote=texts["c.txt"][1],
+                     start=0, end=len(texts["c.txt"][1]), score=0.9)]
+    text, _, _ = _with_readings("Devatha was heard in Marathi in Pune [1].", cits, readings, [], docs)
+    assert "According to Cinema Blog, Devatha was heard in Marathi" in text, text

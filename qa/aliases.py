@@ -167,6 +167,18 @@ def expanded_query(question: str, aliases: list[Alias]) -> str:
     return question if not extra else question + " " + " ".join(extra)
 
 
+def with_both_forms(text: str, aliases: list[Alias]) -> str:
+    """The text with each form of an alias it writes followed by the other in parentheses ("NAM initiated ..." ->
+    "NAM (Non-Aligned Movement) initiated ..."), so that a check of which names a sentence states finds either form
+    (pure)."""
+    for a in aliases:
+        for form, other in ((a.short, a.long), (a.long, a.short)):
+            if other.lower() not in text.lower():
+                text = re.sub(r"(?<!\w)" + re.escape(form) + r"(?!\w)", lambda m: f"{m.group()} ({other})", text,
+                              count=1)
+    return text
+
+
 def spelled_out(question: str, aliases: list[Alias]) -> str:
     """The question with each abbreviation it writes followed by its long forms in parentheses, for the embedder,
     which reads "ICRC" poorly and "International Committee of the Red Cross" well. An abbreviation the corpus

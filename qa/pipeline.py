@@ -275,7 +275,8 @@ def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[
     differ = readings is not None and readings.plural and (
         readings.distinct or any(d.kind == "factual" and d.sides for d in disagreements))
     if stands and not differ:
-        off = _off_focus(run.question, citations, docs, run.store) or _no_value_asked(run.question, run.hits, docs)
+        off = (_off_focus(run.question, citations, docs, run.store)
+               or _no_value_asked(run.question, citations, docs, run.store))
         if off:
             # the evidence is about something else: "When did Armenia join the UN?" is not answered by the UN's
             # founding date (checked on the question as asked: a follow-up rewritten with the last turn's names
@@ -367,11 +368,13 @@ def _disagreements(run: _Run, judged: bool = True):
     return [d for d in found if _claims_valid(d, docs) and len({c.citation.doc_id for c in d.claims}) >= 2], readings
 
 
-def _no_value_asked(question: str, hits, docs) -> list[str]:
-    """For a question asking for a date, number, amount or share: ["a date"...] when no evidence sentence (read with
-    the sentence before it) states one about the question's subject; [] otherwise."""
+def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
+    """For a question asking for a date, number, amount or share: ["a date"...] when no sentence the answer cites
+    (read with the sentence before it) states one about the question's subject; [] otherwise. A name the corpus
+    abbreviates counts in either form ("NAM" for "the Non-Aligned Movement")."""
+    from qa.aliases import with_both_forms
     from qa.candidates import asked, preceding, states_value
-    from qa.retrieve import split_parts
+    from qa.retrieve import corpus_aliases, split_parts
 
     a = asked(question)
     if a.kind not in ("date", "count", "amount", "percent") or a.plural:
@@ -385,10 +388,13 @@ def _no_value_asked(question: str, hits, docs) -> list[str]:
             kinds.append(p)
             if re.search(r"\bhow long\b", part, re.I):  # answered by a duration or by a start date ("since 1993")
                 kinds.append(replace(p, kind="date"))
-    for h in hits:
-        doc = docs.get(h.doc_id)
-        before = preceding(doc.text, h.start) if doc is not None else ""
-        if doc is not None and any(states_value(k, h.text, before) for k in kinds):
+    aliases = corpus_aliases(question, store) if store is not None else []
+    for c in citations:
+        doc = docs.get(c.doc_id)
+        if doc is None:
+            continue
+        before = with_both_forms(preceding(doc.text, c.start), aliases)
+        if any(states_value(k, with_both_forms(c.quote, aliases), before) for k in kinds):
             return []
     return [{"date": "a date", "count": "a number", "amount": "an amount", "percent": "a share"}[a.kind]
             + " for what the question asks"]
@@ -509,26 +515,42 @@ def _third_values(rest: str, citations, a, factual: Disagreement, docs) -> tuple
     every side of a factual disagreement, taken out of ``rest`` and added to it as sides of their own, each from a
     document no side holds: "Aldworth was born on 12 December 1750" beside sides of 3 September 1717 and 3 July
     1750 is a third answer, not a fact (pure but for the cached NER). A number must also be the sentence's best
-    answer to the question (``sentence_candidates``, at least MIN_CANDIDATE). ``factual`` itself when there is
-    none."""
+    answer to the question (``sentence_candidates``, at least MIN_CANDIDATE). On a question asking for a name
+    (person, organisation, place, title), a sentence whose plain answer (a candidate of STRONG_CANDIDATE or more)
+    is no side's is one more side: "the artist of "Out of the Box" is Taylor Swift [3]" beside Jade Valerie; the
+    sentence stays too (``_with_readings`` has it name its source), since the name read from it may be a passing
+    one ("reattributed to Stanzione by Mario Modestini"). ``factual`` itself when there is none."""
     from qa.answer import answer_sentences
-    from qa.candidates import _VALUE_KINDS, _fit, sentence_candidates, typed_spans
-    from qa.disagree import MIN_CANDIDATE, _name
+    from qa.candidates import _VALUE_KINDS, TYPED, _fit, same_answer, sentence_candidates, typed_spans
+    from qa.disagree import MIN_CANDIDATE, STRONG_CANDIDATE, _name
     from qa.types import Claim, Side
     from qa.values import compare, extract_values
 
     side_values = [v for side in factual.sides for v in extract_values(side.value)]
-    if a.kind not in _VALUE_KINDS or not side_values:
+    named = a.kind in TYPED and a.kind not in _VALUE_KINDS
+    if not named and (a.kind not in _VALUE_KINDS or not side_values):
         return rest, factual
     by_n = {c.n: c for c in citations}
     held = {d for side in factual.sides for d in side.doc_ids}
     kept, claims, sides = [], list(factual.claims), list(factual.sides)
     for piece, sentence, numbers in answer_sentences(rest):
         marks = [by_n[n] for n in numbers if n in by_n]
+        cit = marks[0] if len(marks) == 1 else None
+        if named:  # a name: the sentence's plain answer to the question (a strong candidate) that no side gives
+            found = sentence_candidates(a, sentence)
+            name = found[0][1] if found and found[0][0] >= STRONG_CANDIDATE else None
+            if (name is None or cit is None or cit.doc_id in held or cit.doc_id not in docs
+                    or any(same_answer(name.text, side.value) for side in sides)):
+                kept.append(piece)
+                continue
+            held.add(cit.doc_id)
+            claims.append(Claim(citation=cit, stance=name.text))
+            sides.append(Side(value=name.text, doc_ids=(cit.doc_id,)))
+            kept.append(piece)  # the sentence stays, said by its source: a name read from it may not be its answer
+            continue
         values = {(sp.value.lo, sp.value.hi): sp for sp in typed_spans(sentence)
                   if sp.value is not None and _fit(sp, a.kind, a.focus) > 0}  # the NER's and the parser's alike
         third = [sp for sp in values.values() if all(compare(sp.value, v) == "conflict" for v in side_values)]
-        cit = marks[0] if len(marks) == 1 else None
         if third and a.kind != "date":  # a date is read reliably; a number must be the sentence's answer to the
             found = sentence_candidates(a, sentence)  # question ("3 miles south of ..." is no population)
             if not found or found[0][0] < MIN_CANDIDATE or found[0][1].value is None or compare(

@@ -130,3 +130,17 @@ def test_real_corpus_answer_naming_the_long_form_is_on_focus(real_store):
     assert _off_focus(question, [cite], real_store.docs, real_store) == []
     assert _off_focus("Is the IMF neutral in the Armenia-Azerbaijan conflict?", [cite], real_store.docs,
                       real_store) == ["IMF"]
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("NAM initiated two resolutions.", "NAM (Non-Aligned Movement) initiated two resolutions.",
+                 id="short-form-gets-its-long-form"),
+    pytest.param("The Non-Aligned Movement met.", "The Non-Aligned Movement (NAM) met.", id="long-form-gets-its-short"),
+    pytest.param("The Non-Aligned Movement (NAM) met.", "The Non-Aligned Movement (NAM) met.", id="both-already"),
+    pytest.param("NAMIBIA voted.", "NAMIBIA voted.", id="whole-words-only"),
+])
+def test_with_both_forms(text, expected):
+    from qa.aliases import Alias, with_both_forms
+
+    alias = Alias(short="NAM", long="Non-Aligned Movement", answers_for=frozenset({"non", "align", "movement"}))
+    assert with_both_forms(text, [alias]) == expected

@@ -237,6 +237,29 @@ def test_a_third_value_in_the_answer_joins_the_disagreement(question, sides, thi
         assert out.claims[-1].citation.doc_id == "c.txt" and "Results Page says “1797”" in out.summary
 
 
+_BUILDERS = ("Hannah Ames", "Peter Ames")
+
+
+@pytest.mark.parametrize("third, side", [
+    pytest.param("The mill was built by Jonas Hale, the old records say.", "Jonas Hale", id="a-third-name-is-a-side"),
+    pytest.param("The mill was built by Hannah Ames in those years.", None, id="a-name-one-side-gives-is-no-side"),
+    pytest.param("The mill stands on the river bank.", None, id="a-sentence-without-a-name-stays"),
+])
+def test_a_third_name_in_the_answer_joins_the_disagreement(third, side):
+    """On a question asking for a name, an answer sentence beside a factual disagreement whose plain answer is a
+    name no side gives is one more side, never plain fact ("the artist is Taylor Swift [3]" beside Jade Valerie)."""
+    from qa import candidates as C
+    from qa.pipeline import _third_values
+
+    docs, factual, cits = _third_setup(third, _BUILDERS)
+    rest, out = _third_values(f"{third} [1]", cits, C.asked("Who built the mill?"), factual, docs)
+    if side is None:
+        assert out is factual and rest == f"{third} [1]"
+    else:
+        assert rest == f"{third} [1]" and [s.value for s in out.sides] == [*_BUILDERS, side]
+        assert out.claims[-1].citation.doc_id == "c.txt" and f"Results Page says “{side}”" in out.summary
+
+
 LIFE_A = ("Ann Roe (5 January 1884 – 11 November 1959) was an Irish businessman in Limerick. Roe was the third son "
           "of a former mayor of Limerick and married in 1910.")
 LIFE_B = ("Ann Roe (26 December 1844 – 26 July 1926) was an Irish politician and businessman from Limerick. Roe "
@@ -337,3 +360,17 @@ def test_sentence_beside_an_untyped_conflict_names_its_source():
                      start=0, end=len(texts["c.txt"][1]), score=0.9)]
     text, _, _ = _with_readings("Devatha was heard in Marathi in Pune [1].", cits, readings, [], docs)
     assert "According to Cinema Blog, Devatha was heard in Marathi" in text, text
+
+
+def test_a_date_question_is_answered_only_by_a_cited_date(tmp_path):
+    """"When did the Harbour Bridge open?" over a sentence about its opening that gives no date, beside another
+    document's date about something else of the bridge (its toll): the answer's own citation states no date, so the
+    documents do not answer (a date anywhere in the evidence had let the dateless sentence stand)."""
+    settings, store = _store(tmp_path, {
+        "a.txt": ("City Paper", "The Harbour Bridge opened to traffic amid great celebrations. Crowds filled the "
+                                "harbour bridge deck as the ribbon was cut. The opening of the bridge drew thousands."),
+        "b.txt": ("Travel Guide", "Ferries still cross the bay. The Harbour Bridge toll was raised again in 2019.")})
+    a = ask("When did the Harbour Bridge open?", settings, store=store, llm="none")
+    assert a.abstained, a.text
+    dated = ask("When was the Harbour Bridge toll raised?", settings, store=store, llm="none")
+    assert not dated.abstained and "2019" in dated.text

@@ -233,16 +233,17 @@ def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, ab
 
 
 def _value_asked_of(question: str, sentence: str) -> list[str]:
-    """qa.pipeline._no_value_asked for a question over one document holding ``sentence`` as its one evidence hit."""
+    """qa.pipeline._no_value_asked for a question over one document holding ``sentence`` as the answer's one
+    citation."""
     from qa.pipeline import _no_value_asked
     from qa.types import Document, Span
+    from qa.verify import citation_at
 
     text = "Report. " + sentence + "\n"
     doc = Document(doc_id="m.txt", path="", title="Report", source="Agency", text=text, sha256="0" * 64,
                    content=(Span(start=0, end=len(text)),))
     start = text.index(sentence)
-    hit = Hit(doc_id="m.txt", start=start, end=start + len(sentence), text=sentence, chunk_id=0, score=0.7)
-    return _no_value_asked(question, [hit], {"m.txt": doc})
+    return _no_value_asked(question, [citation_at(doc, start, start + len(sentence), n=1)], {"m.txt": doc})
 
 
 @pytest.mark.parametrize("sentence, answered", [

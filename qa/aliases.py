@@ -13,6 +13,8 @@ names), so the cost does not grow with the corpus. All functions here are pure.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import math
 import re
 from dataclasses import dataclass
@@ -176,6 +178,19 @@ def with_both_forms(text: str, aliases: list[Alias]) -> str:
             if other.lower() not in text.lower():
                 text = re.sub(r"(?<!\w)" + re.escape(form) + r"(?!\w)", lambda m: f"{m.group()} ({other})", text,
                               count=1)
+    return text
+
+
+def with_initials(text: str, names: Sequence[str]) -> str:
+    """The text with each initialism of a name of two or more words ("NAM" for "Non-Aligned Movement", "UN" for
+    "United Nations") that it writes as a word followed by the name in parentheses, when the text does not spell the
+    name out: the corpus may use the short form without ever defining it (pure)."""
+    for name in names:
+        words = [w for w in re.split(r"[\s-]+", name) if w[:1].isalpha()]
+        if len(words) < 2 or name.lower() in text.lower():
+            continue
+        short = "".join(w[0].upper() for w in words)
+        text = re.sub(r"(?<![\w-])" + re.escape(short) + r"(?![\w-])", lambda m: f"{m.group()} ({name})", text, count=1)
     return text
 
 

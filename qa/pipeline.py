@@ -370,9 +370,9 @@ def _disagreements(run: _Run, judged: bool = True):
 
 def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
     """For a question asking for a date, number, amount or share: ["a date"...] when no sentence the answer cites
-    (read with the sentence before it) states one about the question's subject; [] otherwise. A name the corpus
-    abbreviates counts in either form ("NAM" for "the Non-Aligned Movement")."""
-    from qa.aliases import with_both_forms
+    (read with the sentence before it) states one about the question's subject; [] otherwise. A name counts in either
+    form the corpus defines, and as its initials ("NAM" for "the Non-Aligned Movement")."""
+    from qa.aliases import with_both_forms, with_initials
     from qa.candidates import asked, preceding, states_value
     from qa.retrieve import corpus_aliases, split_parts
 
@@ -389,12 +389,13 @@ def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
             if re.search(r"\bhow long\b", part, re.I):  # answered by a duration or by a start date ("since 1993")
                 kinds.append(replace(p, kind="date"))
     aliases = corpus_aliases(question, store) if store is not None else []
+
+    def read(text: str) -> str:
+        return with_initials(with_both_forms(text, aliases), a.names)
+
     for c in citations:
         doc = docs.get(c.doc_id)
-        if doc is None:
-            continue
-        before = with_both_forms(preceding(doc.text, c.start), aliases)
-        if any(states_value(k, with_both_forms(c.quote, aliases), before) for k in kinds):
+        if doc is not None and any(states_value(k, read(c.quote), read(preceding(doc.text, c.start))) for k in kinds):
             return []
     return [{"date": "a date", "count": "a number", "amount": "an amount", "percent": "a share"}[a.kind]
             + " for what the question asks"]

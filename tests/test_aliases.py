@@ -144,3 +144,16 @@ def test_with_both_forms(text, expected):
 
     alias = Alias(short="NAM", long="Non-Aligned Movement", answers_for=frozenset({"non", "align", "movement"}))
     assert with_both_forms(text, [alias]) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("NAM initiated two resolutions.", "NAM (Non-Aligned Movement) initiated two resolutions.",
+                 id="initials-of-a-hyphenated-name"),
+    pytest.param("The Non-Aligned Movement and NAM met.", "The Non-Aligned Movement and NAM met.",
+                 id="name-spelled-out-already"),
+    pytest.param("NAMIBIA voted.", "NAMIBIA voted.", id="whole-words-only"),
+])
+def test_with_initials(text, expected):
+    from qa.aliases import with_initials
+
+    assert with_initials(text, ["Non-Aligned Movement"]) == expected

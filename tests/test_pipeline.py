@@ -267,3 +267,14 @@ def test_a_value_about_one_name_of_a_list_answers(sentence, answered):
     off = _value_asked_of("How long had UNHCR and UNICEF been working in Freedonia before their offices were shut?",
                           sentence)
     assert (off == []) is answered
+
+
+@pytest.mark.parametrize("sentence, answered", [
+    pytest.param("NAM initiated two resolutions on vaccine access in 2021.", True, id="the-name-by-its-initials"),
+    pytest.param("They initiated two resolutions on vaccine access in 2021.", False, id="no-name-at-all"),
+])
+def test_a_name_written_as_its_initials_states_the_subject(sentence, answered):
+    """"How many ... did the Non-Aligned Movement push through": "NAM" is the movement, defined or not."""
+    off = _value_asked_of("How many vaccine-access resolutions did the Non-Aligned Movement push through in 2021?",
+                          sentence)
+    assert (off == []) is answered

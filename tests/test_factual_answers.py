@@ -33,6 +33,14 @@ def _store(tmp_path, files: dict[str, tuple[str, str]]):
     return settings, open_store(settings)
 
 
+def _docs(texts: dict[str, tuple[str, str]]):
+    """Documents built directly from {doc_id: (publisher, text)}, for the pure answer-writing functions."""
+    from qa.types import Document, Span
+
+    return {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
+                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+
+
 def _valid(answer, store) -> bool:
     quotes = list(answer.citations) + [c.citation for d in answer.disagreements for c in d.claims]
     return all(store.docs[c.doc_id].text[c.start:c.end] == c.quote for c in quotes)
@@ -168,13 +176,12 @@ def test_a_third_answer_beside_the_sides_names_its_source():
     from qa import candidates as C
     from qa.disagree import Readings
     from qa.pipeline import _with_readings
-    from qa.types import Citation, Document, Span
+    from qa.types import Citation
 
     texts = {"a.txt": ("Lake Times", "Maria Olsen won the 2011 Lakeside Marathon in record time."),
              "b.txt": ("Race Blog", "Petra Novak won the 2011 Lakeside Marathon in record time."),
              "c.txt": ("Results Page", "Lena Berg won the 2011 Lakeside Marathon, the results table says.")}
-    docs = {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
-                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+    docs = _docs(texts)
     question = "Who won the 2011 Lakeside Marathon?"
 
     def cand(d, name):
@@ -192,13 +199,12 @@ def test_a_third_answer_beside_the_sides_names_its_source():
 
 
 def _third_setup(third_text: str, values: tuple[str, str]):
-    from qa.types import Citation, Claim, Disagreement, Document, Side, Span
+    from qa.types import Citation, Claim, Disagreement, Side
 
     texts = {"a.txt": ("Lake Times", "The mill was built in 1802 by the Ames family."),
              "b.txt": ("Race Blog", "The mill was built in 1815 by the Ames family."),
              "c.txt": ("Results Page", third_text)}
-    docs = {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
-                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+    docs = _docs(texts)
 
     def cit(d, n):
         t = texts[d][1]
@@ -334,18 +340,16 @@ def test_model_answer_beside_a_conflict_keeps_its_plain_sentences(tmp_path):
 
 def test_sentence_beside_an_untyped_conflict_names_its_source():
     """Beside sources that disagree on an untyped answer ("what language"), where no typed span can say whether a
-    sentence answers, a sentence from a document that holds no side is never told as fact: it names who says it;
-    a sentence from a side's document is left as it is."""
+    sentence answers, a sentence from a document that holds no side is never told as fact: it names who says it."""
     from qa import candidates as C
     from qa.disagree import Readings
     from qa.pipeline import _with_readings
-    from qa.types import Citation, Document, Span
+    from qa.types import Citation
 
     texts = {"a.txt": ("Film Notes", "The film Devatha is in Telugu."),
              "b.txt": ("Movie Base", "The film Devatha is in Hindi."),
              "c.txt": ("Cinema Blog", "Devatha was heard in Marathi in Pune.")}
-    docs = {d: Document(doc_id=d, path=d, title=d, source=src, date="", text=t, sha256="x",
-                        content=(Span(start=0, end=len(t)),)) for d, (src, t) in texts.items()}
+    docs = _docs(texts)
     question = "What is the language of the film Devatha?"
     assert C.asked(question).kind not in C.TYPED
 

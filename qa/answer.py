@@ -151,7 +151,8 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
         last = m.end()
         sentence, body, marks = _read(m)
         cited = [by_n[n] for n in marks if n in by_n]
-        if not cited or body.startswith(("The sources disagree", "Different things share", "According to")):
+        # a sentence that names its own source ("According to the 2016 census, ...") still names the document's
+        if not cited or body.startswith(("The sources disagree", "Different things share")):
             out.append(sentence)
             continue
         names = list(dict.fromkeys(publisher(c) for c in cited))

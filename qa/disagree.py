@@ -473,20 +473,26 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
     return out
 
 
-def _more_evidence(question: str, hits: list[Hit], store, settings: Settings, k: int | None = None) -> list[Hit]:
-    """A wider evidence pool than the answer's (``k`` sentences, settings.disagree_k by default), less ``hits``: the
-    other side of a conflict is often not among the top few."""
-    k = k or settings.disagree_k
-    if k <= len(hits) or not hasattr(store, "search_dense"):
-        return []
+def _more_evidence(question: str, hits: list[Hit], store, settings: Settings) -> tuple[list[Hit], list[Hit]]:
+    """Wider evidence pools than the answer's, from one search: (the other sentences of the best
+    settings.disagree_k, the other sentences of the best settings.disagree_copy_k), none of ``hits`` nor of the first
+    pool. The other side of a conflict is often not among the top few; the second, wider pool is read for copies
+    only."""
+    sizes = [k for k in (settings.disagree_k, settings.disagree_copy_k) if k > len(hits)]
+    if not sizes or not hasattr(store, "search_dense"):
+        return [], []
     try:
-        from qa.retrieve import retrieve
+        from qa.retrieve import retrieve_sizes
 
-        wide = retrieve(question, store, settings.with_(k_evidence=k, max_per_doc=max(settings.max_per_doc, 4)))
+        pools = retrieve_sizes(question, store, settings.with_(max_per_doc=max(settings.max_per_doc, 4)), sizes)
     except Exception:  # the caller's hits are enough to work with
-        return []
+        return [], []
     have = {(h.doc_id, h.start, h.end) for h in hits}
-    return [h for h in wide if (h.doc_id, h.start, h.end) not in have]
+    more = [h for h in pools[0] if (h.doc_id, h.start, h.end) not in have] if settings.disagree_k > len(hits) else []
+    have |= {(h.doc_id, h.start, h.end) for h in more}
+    wide = [h for h in pools[-1] if (h.doc_id, h.start, h.end) not in have] if settings.disagree_copy_k > len(
+        hits) + len(more) else []
+    return more, wide
 
 
 def _parallel_evidence(hits: list[Hit], store, top: int = PARALLEL_TOP, per_hit: int = PARALLEL_PER_HIT,
@@ -1119,10 +1125,10 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     """Disagreement notes, the answers each document gives (grouped), and timings, for the evidence of a question."""
     t0 = time.perf_counter()
     settings = settings or getattr(store, "settings", None) or Settings()
-    hits = list(hits) + _more_evidence(question, hits, store, settings)
     # a still wider pool is read for copies only: a snippet and its planted copy that differ in the answer are a
     # conflict wherever retrieval ranked them, while a stray answer that far down is mostly noise
-    wide = _more_evidence(question, hits, store, settings, settings.disagree_copy_k)
+    more, wide = _more_evidence(question, hits, store, settings)
+    hits = list(hits) + more
     hits += _parallel_evidence(hits, store)
     for h in wide:
         near = _parallel_evidence([h], store, known=hits)

@@ -305,12 +305,19 @@ def counterfactual_set(limit: int | None = None, cache: Path = CACHE_DIR) -> Eva
             iid = f"cf-{pair.id}-{twin}"
             meta = [{"title": pair.title, "source": f"site {k + 1}", "kind": "other"} for k in range(len(docs))]
             per[iid] = _own_corpus(cache / "counterfactual", iid, list(zip(docs, meta)))
-            items.append(Item(id=iid, question=pair.question, type="swapped" if conflict else "twin",
-                              answers=(pair.answer,), wrong_answers=(pair.replacement,) if conflict else (),
-                              disagreement=conflict, tags=("misinfo",) if conflict else (),
-                              split="dev" if pair.index % 2 == 0 else "test"))
+            items.append(_twin_item(iid, pair.question, "swapped" if conflict else "twin", pair.answer,
+                                    pair.replacement, conflict, pair.index))
     first = next(iter(per.values()))
     return EvalSet("counterfactual", items, first[0], first[1], per_item=per)
+
+
+def _twin_item(iid: str, question: str, kind: str, answer: str, replacement: str, conflict: bool, index: int
+               ) -> Item:
+    """One question of a counterfactual pair: over the swapped documents (a conflict, the replacement a planted wrong
+    value) or over their clean twin (none); the pairs alternate between the dev and test splits."""
+    return Item(id=iid, question=question, type=kind, answers=(answer,),
+                wrong_answers=(replacement,) if conflict else (), disagreement=conflict,
+                tags=("misinfo",) if conflict else (), split="dev" if index % 2 == 0 else "test")
 
 
 def planted_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
@@ -328,10 +335,8 @@ def planted_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
         for twin, ds, conflict in (("planted", docs + [copy], True), ("clean", docs, False)):
             iid = f"pl-{p.id}-{twin}"
             per[iid] = _own_corpus(cache / "planted", iid, ds)
-            items.append(Item(id=iid, question=p.question, type="planted" if conflict else "clean",
-                              answers=(p.answer,), wrong_answers=(p.replacement,) if conflict else (),
-                              disagreement=conflict, tags=("misinfo",) if conflict else (),
-                              split="dev" if p.index % 2 == 0 else "test"))
+            items.append(_twin_item(iid, p.question, "planted" if conflict else "clean", p.answer, p.replacement,
+                                    conflict, p.index))
     first = next(iter(per.values()))
     return EvalSet("planted", items, first[0], first[1], per_item=per)
 

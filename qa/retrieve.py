@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
@@ -225,11 +226,16 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
     questions), at most settings.max_per_doc per document: best first, or, on judgement/list/multi-source
     questions, each relevant publisher's best first."""
     settings = settings or store.settings
+    return retrieve_sizes(question, store, settings, [settings.k_evidence], k)[0]
+
+
+def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int], k: int | None = None
+                   ) -> list[list[Hit]]:
+    """``retrieve`` for each evidence size of ``sizes`` (a k_evidence, plus LIST_EXTRA on list questions; ``k``
+    overrides it), from one scoring of the sentences: a wider pool costs no second search."""
     shape = question_shape(question)
-    # a list question gets more slots, unless the caller asked for a number of hits
-    k = k or settings.k_evidence + (LIST_EXTRA if shape.listing else 0)
     if not store.chunks:
-        return []
+        return [[] for _ in sizes]
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(
         shape, kind=_asked_kind(part), how_long=bool(_HOW_LONG.search(part)))) for part in shape.parts]
     merged = ranked[0] if len(ranked) == 1 else interleave(ranked)
@@ -237,7 +243,9 @@ def retrieve(question: str, store, settings: Settings | None = None, k: int | No
     if shape.sides:
         docs = store.docs
         publisher = {h.doc_id: (getattr(docs.get(h.doc_id), "source", "") or h.doc_id) for h in merged}
-    return select(merged, k, settings.max_per_doc, publisher, lists=shape.listing)
+    # a list question gets more slots, unless the caller asked for a number of hits
+    return [select(merged, k or size + (LIST_EXTRA if shape.listing else 0), settings.max_per_doc, publisher,
+                   lists=shape.listing) for size in sizes]
 
 
 ALIAS_CHUNKS = 10  # chunks read for abbreviation definitions: the question's best BM25 chunks, and as many per

@@ -31,9 +31,59 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
     return [h for h in statements[:max_sentences] if h.score >= ratio * top]
 
 
-def extractive_answer(hits: list[Hit], docs: dict[str, Document]) -> tuple[str, list[Citation]]:
-    """(text with [n] markers, citations) built from the chosen evidence sentences."""
+def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document],
+                         max_sentences: int = MAX_SENTENCES + 1) -> list[Hit]:
+    """On a question asking for a list: each retrieved sentence that lists items ("including A, B, C and D") and
+    stands right before or after a chosen one joins it, whatever its own score, since it carries the chosen
+    sentence's items ("the offices of major UN organizations" / "This action ... affects UNDP, UNHCR, UNICEF and
+    ICMPD"). Up to ``max_sentences`` in all, in the order chosen (pure)."""
+    from qa.retrieve import list_items
+
+    out = list(chosen)
+    for h in chosen:
+        text = docs[h.doc_id].text if h.doc_id in docs else ""
+        for o in hits:
+            if len(out) >= max_sentences:
+                return out
+            if o in out or o.doc_id != h.doc_id or not list_items(o.text):
+                continue
+            gap = text[h.end:o.start] if o.start >= h.end else text[o.end:h.start]
+            if not gap.strip():  # nothing but white space between them: the sentence before or after
+                out.insert(out.index(h) + (o.start >= h.end), o)
+    return out
+
+
+_ITEM_KEY = re.compile(r"[A-Z][\w'’-]*|\d[\d.,/-]*\d|\d")
+
+
+def items_missing(answer: str, sentence: str) -> tuple[int, int]:
+    """(items the answer leaves out, items listed) of a sentence that lists items. An item's keys are its names and
+    numbers of three characters or more (the sentence's first word is no key: it is capitalised as a first word);
+    it is given when the answer has its acronym ("UNDP") or half of its keys ("Development Program") (pure)."""
+    from qa.retrieve import item_texts
+
+    said = set(re.findall(r"[\w'’-]+", answer))
+    first = re.match(r"\W*([\w'’-]+)", sentence)
+    out = [0, 0]
+    for item in item_texts(sentence):
+        keys = [k for k in _ITEM_KEY.findall(item) if len(k) >= 3]
+        if item is not None and first and keys and sentence.lstrip().startswith(item) and keys[0] == first.group(1):
+            keys = keys[1:]
+        if not keys:
+            continue
+        given = any(k.isupper() and k in said for k in keys) or 2 * sum(k in said for k in keys) >= len(keys)
+        out[0] += not given
+        out[1] += 1
+    return out[0], out[1]
+
+
+def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False
+                      ) -> tuple[str, list[Citation]]:
+    """(text with [n] markers, citations) built from the chosen evidence sentences; on a question asking for a
+    list, with the item-listing sentences beside them (``with_list_neighbours``)."""
     chosen = pick(hits)
+    if listing:
+        chosen = with_list_neighbours(chosen, hits, docs)
     citations = [citation_at(docs[h.doc_id], h.start, h.end, n=i + 1, score=h.score) for i, h in enumerate(chosen)]
     text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
     return text, citations

@@ -407,12 +407,17 @@ def evidence_budget(settings: Any, chat_model: Any = None) -> Budget:
 
 def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_PASSAGES,
                    passage_chars: int = PASSAGE_CHARS, total_chars: int = TOTAL_CHARS,
-                   min_score_ratio: float = MIN_SCORE_RATIO) -> list[Passage]:
+                   min_score_ratio: float = MIN_SCORE_RATIO, listing: bool = False) -> list[Passage]:
     """Number the hits [1]..[k]: each is the hit sentence plus neighbouring whole sentences within a budget.
 
     Weak hits (below ``min_score_ratio`` of the best score) are left out once two passages exist: every passage
-    costs prompt tokens, which cost time on a CPU, and distract a small model.
+    costs prompt tokens, which cost time on a CPU, and distract a small model. On a question asking for a list
+    (``listing``), a neighbouring sentence that lists items joins its passage while the whole budget has room,
+    even past ``passage_chars``: "the offices of major UN organisations" is answered by the next sentence's
+    "UNDP, UNHCR, UNICEF and ICMPD".
     """
+    from qa.retrieve import list_items
+
     passages: list[Passage] = []
     used = 0
     top = max((h.score for h in hits), default=0.0)
@@ -442,7 +447,8 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
             for j in (hi + 1, lo - 1):
                 if 0 <= j < len(spans):
                     new = max(spans[hi][1], spans[j][1]) - min(spans[lo][0], spans[j][0])
-                    if new <= budget:
+                    if new <= budget or (listing and new <= total_chars - used
+                                         and list_items(doc.text[spans[j][0]:spans[j][1]])):
                         lo, hi, grew = min(lo, j), max(hi, j), True
         # sentences that address the model are data, never instructions: they are not shown to it at all
         window = tuple(sp for sp in spans[lo:hi + 1] if not looks_like_instruction(doc.text[sp[0]:sp[1]]))
@@ -623,12 +629,15 @@ def _stream(chat_model: Any, messages: list[dict[str, str]], timeout: float,
 def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, settings: Any,
                on_token: Callable[[str], None] | None = None) -> GeneratedAnswer:
     """Answer from the hits with the chat model, every sentence verified; never raises for model faults."""
+    from qa.retrieve import question_shape
+
     t0 = time.perf_counter()
     timings: dict[str, float] = {}
     budget = evidence_budget(settings, chat_model)
     passages = build_passages(hits, store, max_passages=budget.max_passages, passage_chars=budget.passage_chars,
                               total_chars=budget.total_chars,
-                              min_score_ratio=float(getattr(settings, "min_score_ratio", MIN_SCORE_RATIO)))
+                              min_score_ratio=float(getattr(settings, "min_score_ratio", MIN_SCORE_RATIO)),
+                              listing=question_shape(question).listing)
     if not passages:
         return GeneratedAnswer(abstained=True, notes=(Note(kind=NoteKind.NO_EVIDENCE,
                                                            text="No evidence was found for this question."),),

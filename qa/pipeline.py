@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 # fewer letters and digits than this share of its non-space characters, or a mean word this long in a text this long
 MIN_LETTER_SHARE = 0.4
 MAX_MEAN_WORD, LONG_TEXT = 25, 60
+LIST_MISSING_MIN = 2  # a list sentence is quoted after a model's answer that leaves out this many of its items
 NEAR_CHARS = 300  # off-focus check: a name counts as mentioned this close to a cited sentence (hand-set, seed dev)
 _COUNT = re.compile(r"(tokens|threads|calls)$")
 _stores: dict[tuple, object] = {}
@@ -225,8 +226,41 @@ def _model_answer(run: _Run) -> _Draft | None:
     elif gen.failed:
         run.note(NoteKind.FALLBACK, "The language model failed; this answer is the best evidence, quoted directly.")
     else:
-        return _Draft(gen.text, list(gen.citations), _model_name(run.chat_model))
+        text, citations = _with_listed_items(run, gen.text, list(gen.citations))
+        return _Draft(text, citations, _model_name(run.chat_model))
     return None
+
+
+def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
+    """On a question asking for a list, the model's answer and, quoted after it, a retrieved sentence that lists
+    items when the answer leaves out most of them (qa.answer.items_missing): a small model names one organisation of
+    the four a sentence lists. The sentence is the best hit, or stands right beside a better one ("the offices of
+    major UN organisations" / "This action ... affects UNDP, UNHCR, UNICEF and ICMPD"), among the hits strong enough
+    to be shown to the model; a list elsewhere is about something else more often than not."""
+    from qa.answer import items_missing
+    from qa.retrieve import list_items, question_shape
+
+    if not question_shape(run.search_q).listing or not run.hits:
+        return text, citations
+    top = max(h.score for h in run.hits)
+    shown = sorted((h for h in run.hits if h.score >= run.settings.min_score_ratio * top), key=lambda h: -h.score)
+    docs = run.store.docs
+
+    def beside(a: Hit, b: Hit) -> bool:
+        gap = docs[a.doc_id].text[a.end:b.start] if b.start >= a.end else docs[a.doc_id].text[b.end:a.start]
+        return a.doc_id == b.doc_id and a is not b and not gap.strip()
+
+    for h in shown:
+        if not list_items(h.text) or not (h is shown[0] or any(beside(h, o) and o.score >= h.score for o in shown)):
+            continue
+        if any(c.doc_id == h.doc_id and c.start < h.end and h.start < c.end for c in citations):
+            break  # the model cites it
+        missing, listed = items_missing(text, h.text)
+        if missing >= LIST_MISSING_MIN and 2 * missing > listed:
+            cit = citation_at(docs[h.doc_id], h.start, h.end, n=len(citations) + 1, score=h.score)
+            return f"{text} {' '.join(cit.quote.split())} [{cit.n}]", [*citations, cit]
+        break  # its items are told already
+    return text, citations
 
 
 def _in_parts(question: str) -> bool:
@@ -243,7 +277,9 @@ def _extractive(run: _Run) -> _Draft:
 
         text, citations = short_extractive(run.search_q, run.hits, run.store)
     if not text:
-        text, citations = extractive_answer(run.hits, run.store.docs)
+        from qa.retrieve import question_shape
+
+        text, citations = extractive_answer(run.hits, run.store.docs, question_shape(run.search_q).listing)
     if run.on_token:
         run.on_token(text)
     return _Draft(text, list(citations))

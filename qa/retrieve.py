@@ -198,9 +198,14 @@ _ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+")
 _ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
 
 
+def item_texts(text: str) -> list[str]:
+    """The stretches of a sentence between commas and "and"s that start with a name or are a number (pure)."""
+    return [seg.strip() for seg in _ITEM_SPLIT.split(text) if _ITEM_START.match(seg.strip())]
+
+
 def list_items(text: str) -> int:
     """How many names or numbers a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure)."""
-    n = sum(1 for seg in _ITEM_SPLIT.split(text) if _ITEM_START.match(seg.strip()))
+    n = len(item_texts(text))
     return n if n >= LIST_MIN_ITEMS else 0
 
 

@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: bumped whenever the layout of a saved index changes
-INDEX_FORMAT = 2  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies
+INDEX_FORMAT = 3  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies; 3: stems
+#                   fold a final -e and -ize into -ise (qa.text.stem), so saved terms change
 
 
 def _env(name: str, default):

@@ -103,3 +103,31 @@ def test_model_written_sentences_are_attributed_one_by_one(text, expected):
 ])
 def test_answer_sentences(text, expected):
     assert [(body, marks) for _, body, marks in answer_sentences(text)] == expected
+
+
+# ---- a list question: the item-listing sentence beside a chosen one joins it ------------------------------------
+
+_LIST_SENTENCES = {"decided": "The government decided to close the offices of major UN organisations.",
+                   "list": "This affects UNDP, UNHCR, UNICEF and ICMPD.", "told": "Staff were told in March.",
+                   "far": "Other bodies include WHO, ILO and FAO."}
+_LIST_DOC = " ".join(_LIST_SENTENCES.values())
+
+
+@pytest.mark.parametrize("chosen, others, expected", [
+    pytest.param(["decided"], ["list"], ["decided", "list"], id="list-after-the-chosen-sentence"),
+    pytest.param(["told"], ["list"], ["list", "told"], id="list-before-the-chosen-sentence"),
+    pytest.param(["decided"], ["far"], ["decided"], id="a-list-further-away-stays-out"),
+    pytest.param(["list"], ["told"], ["list"], id="a-neighbour-that-lists-nothing-stays-out"),
+])
+def test_with_list_neighbours(chosen, others, expected):
+    from qa.answer import with_list_neighbours
+    from qa.types import Document, Hit
+
+    doc = Document(doc_id="d", path="d", title="d", text=_LIST_DOC, content=[{"start": 0, "end": len(_LIST_DOC)}], sha256="x")
+    hits = []
+    for i, key in enumerate(chosen + others):
+        start = _LIST_DOC.index(_LIST_SENTENCES[key])
+        hits.append(Hit(doc_id="d", start=start, end=start + len(_LIST_SENTENCES[key]), text=_LIST_SENTENCES[key],
+                        chunk_id=0, score=0.9 - 0.1 * i))
+    got = with_list_neighbours(hits[:len(chosen)], hits, {"d": doc})
+    assert [h.text for h in got] == [_LIST_SENTENCES[k] for k in expected]

@@ -50,6 +50,25 @@ def test_window_crosses_chunk_edges(tiny_store):
     assert all(a[1] <= b[0] for a, b in zip(p.sentences, p.sentences[1:]))
 
 
+LIST_TEXT = ("The government decided to close the offices of several organisations. "
+             "This affects UNDP, UNHCR, UNICEF and the International Centre for Migration Policy Development. "
+             "Staff were told in March.")
+
+
+@pytest.mark.parametrize("listing, total_chars, has_list", [
+    pytest.param(False, 1000, False, id="not-a-list-question-keeps-the-passage-budget"),
+    pytest.param(True, 1000, True, id="a-list-question-takes-the-listing-neighbour"),
+    pytest.param(True, 120, False, id="only-while-the-whole-budget-has-room"),
+])
+def test_listing_neighbour_joins_past_the_passage_budget(listing, total_chars, has_list):
+    doc = Document(doc_id="d.txt", path="/d.txt", title="Closures", source="Example", text=LIST_TEXT,
+                   sha256=hashlib.sha256(LIST_TEXT.encode()).hexdigest(), content=(Span(start=0, end=len(LIST_TEXT)),))
+    store = SimpleNamespace(docs={doc.doc_id: doc}, chunks=chunk_document(doc, 80, 0))
+    hit = _hit(store, "The government decided")
+    [p] = build_passages([hit], store, passage_chars=90, total_chars=total_chars, listing=listing)
+    assert ("UNICEF" in p.text) is has_list
+
+
 @pytest.mark.parametrize("passage_chars, has_next, has_previous", [
     pytest.param(60, False, False, id="hit-alone-when-nothing-fits"),
     pytest.param(100, True, False, id="next-sentence-first"),

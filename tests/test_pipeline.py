@@ -278,3 +278,23 @@ def test_a_name_written_as_its_initials_states_the_subject(sentence, answered):
     off = _value_asked_of("How many vaccine-access resolutions did the Non-Aligned Movement push through in 2021?",
                           sentence)
     assert (off == []) is answered
+
+
+@pytest.mark.parametrize("reply, appended", [
+    pytest.param("The International Red Cross is among the organisations whose offices will be closed in Azerbaijan "
+                 "[1].", True, id="one-item-of-a-list-gets-the-listing-sentence"),
+    pytest.param("The offices of the UNDP, the UNHCR, UNICEF, the ICMPD and the International Red Cross will be closed "
+                 "in Azerbaijan [1].", False, id="every-item-given-adds-nothing"),
+])
+def test_a_list_answer_that_leaves_out_most_items_quotes_the_list(real_settings, real_store, reply, appended):
+    """A small model names one organisation of several: the sentence listing the others is quoted after it."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    model = FakeListChatModel(responses=[reply] * 4)
+    settings = real_settings.with_(disagreement_judge_calls=0)
+    a = ask("Which international organisations will have their offices in Azerbaijan closed?", settings,
+            store=real_store, llm=model)
+    _valid(a, real_store)
+    assert not a.abstained, a
+    listed = [c for c in a.citations if "UNICEF" in c.quote and "UNHCR" in c.quote]
+    assert bool(listed) is appended or (not appended and "UNICEF" in a.text), a.text

@@ -41,11 +41,13 @@ def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str,
 
     out = list(chosen)
     for h in chosen:
-        text = docs[h.doc_id].text if h.doc_id in docs else ""
+        if h.doc_id not in docs:
+            continue
+        text = docs[h.doc_id].text
         for o in hits:
             if len(out) >= max_sentences:
                 return out
-            if o in out or o.doc_id != h.doc_id or not list_items(o.text):
+            if o in out or o.doc_id != h.doc_id or (o.start < h.end and h.start < o.end) or not list_items(o.text):
                 continue
             gap = text[h.end:o.start] if o.start >= h.end else text[o.end:h.start]
             if not gap.strip():  # nothing but white space between them: the sentence before or after

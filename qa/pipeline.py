@@ -247,8 +247,10 @@ def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple
     docs = run.store.docs
 
     def beside(a: Hit, b: Hit) -> bool:
-        gap = docs[a.doc_id].text[a.end:b.start] if b.start >= a.end else docs[a.doc_id].text[b.end:a.start]
-        return a.doc_id == b.doc_id and a is not b and not gap.strip()
+        if a.doc_id != b.doc_id or a is b or a.doc_id not in docs or (a.start < b.end and b.start < a.end):
+            return False
+        text = docs[a.doc_id].text
+        return not (text[a.end:b.start] if b.start >= a.end else text[b.end:a.start]).strip()
 
     for h in shown:
         if not list_items(h.text) or not (h is shown[0] or any(beside(h, o) and o.score >= h.score for o in shown)):
@@ -256,7 +258,7 @@ def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple
         if any(c.doc_id == h.doc_id and c.start < h.end and h.start < c.end for c in citations):
             break  # the model cites it
         missing, listed = items_missing(text, h.text)
-        if missing >= LIST_MISSING_MIN and 2 * missing > listed:
+        if missing >= LIST_MISSING_MIN and 2 * missing > listed and h.doc_id in docs:
             cit = citation_at(docs[h.doc_id], h.start, h.end, n=len(citations) + 1, score=h.score)
             return f"{text} {' '.join(cit.quote.split())} [{cit.n}]", [*citations, cit]
         break  # its items are told already

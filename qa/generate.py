@@ -673,7 +673,7 @@ def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs
     """A bare "Yes [1] [2]" cannot be verified, so it is never shown; what the cited passages say about the
     question is: the sentence of each cited passage that covers most of the question's terms, verbatim (pure)."""
     from qa.retrieve import term_coverage
-    from qa.text import content_terms
+    from qa.text import content_terms, is_heading
 
     drafts = [d for d in parse_answer(raw) if not is_sentinel(d.text)]
     if not drafts or not all(_VERDICT.match(d.text) for d in drafts):
@@ -682,11 +682,19 @@ def _verdict_evidence(question: str, raw: str, passages: Sequence[Passage], docs
     cited = [by_n[m] for d in drafts for m in d.markers if m in by_n]
     qterms = content_terms(question)
     citations: list[Citation] = []
+    shown: set[tuple[str, int, int]] = set()
     for p in dict.fromkeys(cited):
         doc = docs[p.doc_id]
-        start, end = max(p.sentences, key=lambda sp: term_coverage(qterms, doc.text[sp[0]:sp[1]]))
+        # a heading ("Relations between Azerbaijan and the United Nations (UN)") says what a page is about, not
+        # what it says; a sentence two passages share is shown once
+        spans = [sp for sp in p.sentences if not is_heading(doc.text[sp[0]:sp[1]])
+                 and (p.doc_id, *sp) not in shown]
+        if not spans:
+            continue
+        start, end = max(spans, key=lambda sp: term_coverage(qterms, doc.text[sp[0]:sp[1]]))
         if term_coverage(qterms, doc.text[start:end]) < VERDICT_COVERAGE:
             continue  # the cited passage does not speak to the question: nothing to show from it
+        shown.add((p.doc_id, start, end))
         citations.append(citation_at(doc, start, end, n=len(citations) + 1, score=p.score))
     if not citations:
         return None

@@ -88,6 +88,17 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+#: a line this short with no closing punctuation is a heading, not a sentence
+HEADING_WORDS = 12
+
+
+def is_heading(text: str) -> bool:
+    """A title or heading line ("Relations between Azerbaijan and the United Nations (UN)"): at most HEADING_WORDS
+    words and no full stop, question or exclamation mark, colon or closing quote at its end (pure)."""
+    t = text.strip()
+    return bool(t) and len(t.split()) <= HEADING_WORDS and not re.search(r"[.!?…:;\"”’']\s*$", t)
+
+
 def content_terms(text: str) -> list[str]:
     """Stemmed tokens without stopwords: what BM25 and overlap scores compare."""
     return [stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]

@@ -614,6 +614,23 @@ def test_bare_verdicts_are_replaced_by_cited_evidence(store, passages, question,
         assert store.docs[c.doc_id].text[c.start:c.end] == c.quote
 
 
+def test_bare_verdict_evidence_skips_headings_and_shows_a_shared_sentence_once(store):
+    """Two passages holding the same sentence show it once; a page's title line is no evidence."""
+    from qa.generate import Passage, _verdict_evidence
+
+    doc = store.docs[MFA]
+    title = "Relations between Azerbaijan and the United Nations (UN)"
+    sentence = "The United Nations was established after the end of the World War II, on 24 October 1945."
+    t0, s0 = doc.text.index(title), doc.text.index(sentence)
+    spans = ((t0, t0 + len(title)), (s0, s0 + len(sentence)))
+    passages = [Passage(1, MFA, "MFA", title + " " + sentence, spans, 0.8),
+                Passage(2, MFA, "MFA", sentence, spans[1:], 0.7),
+                Passage(3, MFA, "MFA", title, spans[:1], 0.6)]
+    result = _verdict_evidence("Were the United Nations established after the World War II?", "Yes [1] [2] [3]",
+                               passages, store.docs)
+    assert [c.quote for c in result.citations] == [sentence]
+
+
 @pytest.mark.parametrize("sentence", [
     pytest.param("Yes, it is a political message from Baku.", id="yes"),
     pytest.param("The closure is a political message from Baku.", id="statement"),

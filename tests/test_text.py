@@ -136,3 +136,16 @@ def test_source_sentences_use_abbreviations(prose, sentences):
 ])
 def test_reply_sentences_use_reply_abbreviations(reply, n):
     assert len(parse_answer(reply)) == n
+
+
+@pytest.mark.parametrize("text, heading", [
+    pytest.param("Relations between Azerbaijan and the United Nations (UN)", True, id="title-line"),
+    pytest.param("Azerbaijan joined the UN in 1992.", False, id="sentence"),
+    pytest.param("Why?", False, id="question"),
+    pytest.param('He said "no"', False, id="closing-quote"),
+    pytest.param("The ICRC acts as a neutral mediator in the exchange of prisoners, hostages and detainees in the "
+                 "region", False, id="long-line-without-a-stop"),
+    pytest.param("", False, id="empty"),
+])
+def test_is_heading(text, heading):
+    assert T.is_heading(text) is heading

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import re
 
-from qa.text import CLAIM_STOPWORDS, MONTH_NAMES, SUPPORT_STOPWORDS, is_question, looks_like_instruction
+from qa.text import CLAIM_STOPWORDS, MONTH_NAMES, SUPPORT_STOPWORDS, is_heading, is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
 from qa.verify import citation_at
 
@@ -28,6 +28,9 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
     if not statements:
         return []
     top = statements[0].score
+    # a heading ("Relations between Azerbaijan and the United Nations (UN)") names a page's subject and says
+    # nothing of it: it answers only when nothing better does
+    statements = statements[:1] + [h for h in statements[1:] if not is_heading(h.text)]
     return [h for h in statements[:max_sentences] if h.score >= ratio * top]
 
 

@@ -131,3 +131,16 @@ def test_with_list_neighbours(chosen, others, expected):
                         chunk_id=0, score=0.9 - 0.1 * i))
     got = with_list_neighbours(hits[:len(chosen)], hits, {"d": doc})
     assert [h.text for h in got] == [_LIST_SENTENCES[k] for k in expected]
+
+
+def test_a_heading_joins_the_extractive_answer_only_as_its_best_hit():
+    from qa.answer import pick
+    from qa.types import Hit
+
+    def hit(text: str, score: float, start: int) -> Hit:
+        return Hit(doc_id="d", start=start, end=start + len(text), text=text, chunk_id=0, score=score)
+
+    heading = "Relations between Azerbaijan and the United Nations (UN)"
+    sentence = "Azerbaijan has no issues with the UN, although isolated incidents do occur."
+    assert [h.text for h in pick([hit(sentence, 0.9, 100), hit(heading, 0.88, 0)])] == [sentence]
+    assert [h.text for h in pick([hit(heading, 0.9, 0)])] == [heading]  # nothing better: it stays

@@ -34,6 +34,15 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
     return [h for h in statements[:max_sentences] if h.score >= ratio * top]
 
 
+def beside(a: Hit, b: Hit, docs: dict[str, Document]) -> bool:
+    """True when two sentences of one document stand right next to each other, nothing but white space between
+    them (pure)."""
+    if a.doc_id != b.doc_id or a.doc_id not in docs or (a.start < b.end and b.start < a.end):
+        return False
+    text = docs[a.doc_id].text
+    return not (text[a.end:b.start] if b.start >= a.end else text[b.end:a.start]).strip()
+
+
 def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document],
                          max_sentences: int = MAX_SENTENCES + 1) -> list[Hit]:
     """On a question asking for a list: each retrieved sentence that lists items ("including A, B, C and D") and
@@ -44,16 +53,10 @@ def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str,
 
     out = list(chosen)
     for h in chosen:
-        if h.doc_id not in docs:
-            continue
-        text = docs[h.doc_id].text
         for o in hits:
             if len(out) >= max_sentences:
                 return out
-            if o in out or o.doc_id != h.doc_id or (o.start < h.end and h.start < o.end) or not list_items(o.text):
-                continue
-            gap = text[h.end:o.start] if o.start >= h.end else text[o.end:h.start]
-            if not gap.strip():  # nothing but white space between them: the sentence before or after
+            if o not in out and beside(h, o, docs) and list_items(o.text):
                 out.insert(out.index(h) + (o.start >= h.end), o)
     return out
 

@@ -237,7 +237,7 @@ def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple
     the four a sentence lists. The sentence is the best hit, or stands right beside a better one ("the offices of
     major UN organisations" / "This action ... affects UNDP, UNHCR, UNICEF and ICMPD"), among the hits strong enough
     to be shown to the model; a list elsewhere is about something else more often than not."""
-    from qa.answer import items_missing
+    from qa.answer import beside, items_missing
     from qa.retrieve import list_items, question_shape
 
     if not question_shape(run.search_q).listing or not run.hits:
@@ -246,14 +246,9 @@ def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple
     shown = sorted((h for h in run.hits if h.score >= run.settings.min_score_ratio * top), key=lambda h: -h.score)
     docs = run.store.docs
 
-    def beside(a: Hit, b: Hit) -> bool:
-        if a.doc_id != b.doc_id or a is b or a.doc_id not in docs or (a.start < b.end and b.start < a.end):
-            return False
-        text = docs[a.doc_id].text
-        return not (text[a.end:b.start] if b.start >= a.end else text[b.end:a.start]).strip()
-
     for h in shown:
-        if not list_items(h.text) or not (h is shown[0] or any(beside(h, o) and o.score >= h.score for o in shown)):
+        if not list_items(h.text) or not (h is shown[0] or any(beside(h, o, docs) and o.score >= h.score
+                                                                for o in shown)):
             continue
         if any(c.doc_id == h.doc_id and c.start < h.end and h.start < c.end for c in citations):
             break  # the model cites it

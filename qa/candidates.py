@@ -1523,6 +1523,7 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
     have_raw = {w for t in texts for w in re.findall(r"[\w.]+", t)}
     # "Armenian" is mentioned where "Armenia" is: a name word matches a text word sharing all but its last two letters
     have_starts = {w[:k] for w in have_words for k in range(DEMONYM_MIN, len(w) + 1)}
+    spelled = {a for t in texts for a in run_initials(t)}
     out = []
     for name in question_names(question):
         ws = [w for w in words(name) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS and not w.isdigit()]
@@ -1530,9 +1531,23 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
             continue
         initials = "".join(w[0] for w in _name_words(name)).upper()
         if any(match_stem(w) in have_words or (len(w) - 2 >= DEMONYM_MIN and w[:len(w) - 2] in have_starts)
-               for w in ws) or (len(initials) >= 2 and initials in have_raw):
-            continue
+               for w in ws) or (len(initials) >= 2 and initials in have_raw) or (
+                re.fullmatch(r"[A-Z]{3,}", name.strip()) and name.strip() in spelled):
+            continue  # ... or the question's acronym ("the MFA") spells a name the texts write out
         out.append(name)
+    return out
+
+
+_CAPITAL_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on|in|de|&)\s+)*[A-Z][\w'’-]*)+")
+
+
+def run_initials(text: str) -> set[str]:
+    """The initials of every run of capitalised words in the text, and of each run within it, small words skipped:
+    "Ministry of Foreign Affairs of the Republic" gives "MFA", "MFAR", "FA" ... (pure)."""
+    out = set()
+    for run in _CAPITAL_RUN.findall(text):
+        caps = "".join(w[0] for w in run.split() if w[:1].isupper())
+        out |= {caps[i:j] for i in range(len(caps)) for j in range(i + 2, len(caps) + 1)}
     return out
 
 

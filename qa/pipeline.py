@@ -446,7 +446,8 @@ def _off_focus(question: str, citations, docs, store=None) -> list[str]:
     for c in citations:
         doc = docs.get(c.doc_id)
         if doc is not None:
-            texts += [doc.title, doc.text[max(0, c.start - NEAR_CHARS):c.end + NEAR_CHARS]]
+            # the publisher counts: "What does the MFA say about ...?" is answered by the ministry's own page
+            texts += [doc.title, doc.source, doc.text[max(0, c.start - NEAR_CHARS):c.end + NEAR_CHARS]]
     missing = missing_names(question, texts)
     if not missing or store is None:
         return missing

@@ -387,6 +387,12 @@ def test_a_long_name_put_for_a_short_one_in_the_same_place_of_a_copy():
     pytest.param("Did the Azerbaijani government close the offices?", ["Azerbaijan closed the offices."], [],
                  id="demonym-ending-in-i"),
     pytest.param("Did Austrian troops leave?", ["Australia sent troops."], ["Austrian"], id="another-country"),
+    pytest.param("What does the MFA say about missing persons?",
+                 ["Ministry of Foreign Affairs of the Republic of Azerbaijan", "Missing persons are sought."], [],
+                 id="acronym-of-a-name-written-out"),
+    pytest.param("What does the OSCE say about missing persons?",
+                 ["Ministry of Foreign Affairs", "Missing persons are sought."], ["OSCE"],
+                 id="acronym-of-another-name"),
 ])
 def test_missing_names(question, texts, missing):
     from qa.candidates import missing_names

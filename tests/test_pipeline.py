@@ -298,3 +298,11 @@ def test_a_list_answer_that_leaves_out_most_items_quotes_the_list(real_settings,
     assert not a.abstained, a
     listed = [c for c in a.citations if "UNICEF" in c.quote and "UNHCR" in c.quote]
     assert bool(listed) is appended or (not appended and "UNICEF" in a.text), a.text
+
+
+def test_a_question_naming_the_publisher_by_its_initials_is_answered(real_settings, real_store):
+    """"the MFA" is the ministry that publishes the page: its own page answers, the focus check does not abstain."""
+    a = ask("What does the MFA say about the ICRC and missing persons?", real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    assert not a.abstained, a.notes
+    assert any(c.doc_id.startswith("mfa-") and "missing" in c.quote for c in a.citations), a.text

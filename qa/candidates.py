@@ -488,8 +488,12 @@ def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
     does not say."""
     toks = tokens(sentence)
     want = match_stem(counted)
-    for t in toks:
-        if t.start < end and start < t.end and t.dep in ("nummod", "quantmod") and t.tag == "CD":
+    for i, t in enumerate(toks):
+        if not (t.start < end and start < t.end and t.tag == "CD"):
+            continue
+        # "7 seasons", or a number in parentheses after its noun: "the UN Member States (179)"
+        bracketed = t.dep == "appos" and i > 0 and sentence[toks[i - 1].start:toks[i - 1].end] == "("
+        if t.dep in ("nummod", "quantmod") or bracketed:
             head = toks[t.head]
             if head.tag.startswith("NN") and not (start <= head.start and head.end <= end):
                 return head.lemma != counted and match_stem(head.lemma) != want

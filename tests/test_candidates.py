@@ -266,6 +266,7 @@ def test_counted_noun(question, counted):
     ("Tidewater was renewed for 1 more season.", "1", True),
     ("Season 2 of Tidewater has 12 episodes.", "12", False),
     ("It ran for 12 in all.", "12", False),  # the parse names no counted noun: no judgement
+    ("The season was backed by the network's member stations (179) and aired in May.", "179", True),  # bracketed
 ])
 def test_a_number_that_counts_something_else(sentence, number, other):
     s = sentence.index(number)

@@ -337,28 +337,43 @@ def cue_phrase(text: str, cue: tuple[int, int] | None, max_words: int = 16) -> s
 
 
 def stance_pairs(question: str, units: list[_Unit], sim: list[list[float]], settings: Settings,
-                 embedded: bool) -> list[tuple[float, _Edge]]:
+                 embedded: bool, embed=None) -> list[tuple[float, _Edge]]:
     """Opinion conflicts read from the sources' wording, most convincing first: on a judgement question, a sentence
     of one publisher condemns (critical cues) while a sentence of another publisher, relevant to the same point,
     defends or denies (favourable or denial cues, no critical one). Both must be relevant to the question and to
-    each other. This reads tone, not meaning: a judge model, when there is one, confirms each pair."""
+    each other, and each must say something of what the question asks beyond its names (``speaks_to``): "Did
+    Azerbaijan join the UN in 1992?" is not answered by one page condemning the closures and another denying
+    distrust. This reads tone, not meaning: a judge model, when there is one, confirms each pair."""
     if not settings.stance_conflicts or not asks_judgement(question):
         return []
     min_rel = settings.stance_min_relevance if embedded else settings.stance_min_relevance_lexical
     min_sim = settings.stance_pair_sim if embedded else settings.stance_pair_sim_lexical
     tones = [tone(u.hit.text) for u in units]
+    speaks = speaks_to(question, [u.hit.text for u in units], embed)
     out = []
     for a, b in combinations(range(len(units)), 2):
         for x, y in ((a, b), (b, a)):
             ux, uy, tx, ty = units[x], units[y], tones[x], tones[y]
             if (not two_sources(ux.doc, uy.doc) or min(ux.relevance, uy.relevance) < min_rel or sim[x][y] < min_sim
-                    or tx.critical < 1 or ty.critical > 0 or ty.favourable + ty.denial < 1):
+                    or tx.critical < 1 or ty.critical > 0 or ty.favourable + ty.denial < 1
+                    or not (speaks[x] or speaks[y])):
                 continue
             score = (ux.relevance + uy.relevance + sim[x][y] + CRITICAL_WEIGHT * min(tx.critical, CRITICAL_CAP)
                      + DENIAL_WEIGHT * min(ty.denial, DENIAL_CAP))
             out.append((score, _Edge(ux.index, uy.index, "opinion", cue_phrase(ux.hit.text, tx.cue),
                                      cue_phrase(uy.hit.text, ty.cue))))
     return sorted(out, key=lambda p: -p[0])
+
+
+def speaks_to(question: str, texts: Sequence[str], embed=None) -> list[bool]:
+    """For each text, whether it states one of the question's own words beyond its names and numbers ("join",
+    "neutral", "message"), by stem or by a word of close meaning (``qa.candidates.with_related``); every text does
+    when the question has no such word."""
+    a = C.with_related(C.asked(question), question, list(texts), embed)
+    named = C._named_stems(a)
+    if not [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]:
+        return [True] * len(texts)
+    return [C.relation_share(a, t) > 0 for t in texts]
 
 
 def _ask(chat_model, system: str, human: str) -> str | None:
@@ -1165,7 +1180,9 @@ def analyse(question: str, hits: list[Hit], store, chat_model=None, settings: Se
     fact_sim = settings.disagree_fact_sim if embedded else settings.disagree_fact_sim_lexical
     edges = factual_edges(question, units, sim, fact_sim)
 
-    stance = [e for _, e in stance_pairs(question, units, sim, settings, embedded)]
+    embedder = getattr(store, "embedder", None)
+    stance = [e for _, e in stance_pairs(question, units, sim, settings, embedded,
+                                         embed=embedder.embed if embedder is not None else None)]
     budget = int(settings.disagreement_judge_calls)
     if chat_model is not None and budget > 0:
         # the judge sees the pairs whose wording clashes first; without its CONTRADICT no opinion note is made

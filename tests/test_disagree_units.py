@@ -310,6 +310,8 @@ ACCUSE = "The ICRC engaged in biased, hostile activities and its work on missing
     pytest.param((DEFEND, DEFEND.replace("vital", "valuable")), "What role has the ICRC played on missing persons?", 0,
                  id="both-favourable"),
     pytest.param((OPINION_A, "UNICEF runs schools for children."), Q_POL, 0, id="unrelated"),
+    pytest.param((OPINION_A, OPINION_B), "Did the UN admit Azerbaijan in 1992?", 0,
+                 id="a-yes-no-question-neither-side-speaks-to"),
 ])
 def test_stance_conflicts_without_model(texts, question, expected):
     store = _Store({"a.txt": ("Site A", texts[0]), "b.txt": ("Site B", texts[1])})
@@ -355,3 +357,17 @@ def test_a_changed_stretch_is_widened_to_the_whole_value(text, stretch, whole):
     s = text.index(stretch)
     a, b = _whole_values(text, s, s + len(stretch))
     assert text[a:b] == whole
+
+
+@pytest.mark.parametrize("question, texts, expected", [
+    pytest.param("Did the ICRC confirm the closure?",
+                 ["We demand the immediate reversal of this harmful decision.", "The ICRC confirmed the closure."],
+                 [False, True], id="relation-word-stated-or-not"),
+    pytest.param("Is the ICRC neutral?", ["The ICRC acts as a neutral mediator.", "The ICRC is pro-Armenian."],
+                 [True, False], id="judgement-word"),
+    pytest.param("Is the ICRC in Baku?", ["Anything at all."], [True], id="a-question-of-names-only-rules-nothing-out"),
+])
+def test_speaks_to(question, texts, expected):
+    from qa.disagree import speaks_to
+
+    assert speaks_to(question, texts) == expected

@@ -306,3 +306,11 @@ def test_a_question_naming_the_publisher_by_its_initials_is_answered(real_settin
     _valid(a, real_store)
     assert not a.abstained, a.notes
     assert any(c.doc_id.startswith("mfa-") and "missing" in c.quote for c in a.citations), a.text
+
+
+def test_a_yes_no_question_on_a_fact_gets_no_opinion_conflict_of_unrelated_stances(real_settings, real_store):
+    """The NGO condemning the closures and the interview denying distrust do not answer whether the ICRC confirmed
+    the closure: neither says "confirm" (qa.disagree.speaks_to)."""
+    a = ask("Did the ICRC confirm the closure?", real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    assert not [d for d in a.disagreements if d.kind == "opinion"], [d.summary for d in a.disagreements]

@@ -1531,8 +1531,8 @@ def missing_names(question: str, texts: Sequence[str]) -> list[str]:
     out = []
     for name in question_names(question):
         ws = [w for w in words(name) if len(w) >= 3 and w not in _GENERIC_NAME_WORDS and not w.isdigit()]
-        if not ws:
-            continue
+        if not ws or all(w in MONTHS for w in ws):
+            continue  # a date ("March 2021") is no name: the value check reads it
         initials = "".join(w[0] for w in _name_words(name)).upper()
         if any(match_stem(w) in have_words or (len(w) - 2 >= DEMONYM_MIN and w[:len(w) - 2] in have_starts)
                for w in ws) or (len(initials) >= 2 and initials in have_raw) or (

@@ -131,6 +131,35 @@ def pick_short(cands: Sequence[Scored], publisher: dict[str, str] | None = None,
     return [first]
 
 
+#: a name counts as mentioned this close to a sentence (the focus check's reach, qa.pipeline.NEAR_CHARS)
+FOCUS_CHARS = 300
+
+
+def names_missing(question: str, chosen: Sequence[Scored], docs: dict) -> list[str]:
+    """The names the question asks about that none of the chosen sentences mentions, nor their documents' titles
+    and publishers, nor the text within FOCUS_CHARS of them (qa.candidates.missing_names); [] without spaCy."""
+    try:
+        from qa.candidates import missing_names
+    except ImportError:  # without the name reader every choice stands
+        return []
+    texts = []
+    for c in chosen:
+        d = docs[c.doc_id]
+        texts += [d.title, getattr(d, "source", ""), d.text[max(0, c.start - FOCUS_CHARS):c.end + FOCUS_CHARS]]
+    return missing_names(question, texts)
+
+
+def on_focus(question: str, cands: Sequence[Scored], chosen: list[Scored], docs: dict, publisher: dict[str, str],
+             judgement: bool) -> list[Scored]:
+    """``chosen``, or, when it never mentions a name the question asks about and some candidate does, the short
+    pick among the candidates that do: the focus check would refuse the first ("Is the ICRC neutral ...?" is not
+    answered by "the UN adopted a number of resolutions on the Armenia-Azerbaijan conflict")."""
+    if not chosen or not names_missing(question, chosen, docs):
+        return chosen
+    about = [c for c in cands if not names_missing(question, [c], docs)]
+    return pick_short(about, publisher, judgement) if about else chosen
+
+
 def short_extractive(question: str, hits: Sequence[Hit], store: Any) -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations): the one or two sentences that best answer the question, verbatim."""
     from qa.disagree import asks_judgement
@@ -138,7 +167,8 @@ def short_extractive(question: str, hits: Sequence[Hit], store: Any) -> tuple[st
     docs = store.docs
     cands = score_candidates(question, hits, store)
     publisher = {c.doc_id: (getattr(docs[c.doc_id], "source", "") or c.doc_id) for c in cands}
-    chosen = pick_short(cands, publisher, asks_judgement(question))
+    judgement = asks_judgement(question)
+    chosen = on_focus(question, cands, pick_short(cands, publisher, judgement), docs, publisher, judgement)
     # in document order when both come from one document, so a sentence and its follow-on read as written
     if len(chosen) == 2 and chosen[0].doc_id == chosen[1].doc_id and chosen[1].start < chosen[0].start:
         chosen = [chosen[1], chosen[0]]

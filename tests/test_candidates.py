@@ -391,6 +391,8 @@ def test_a_long_name_put_for_a_short_one_in_the_same_place_of_a_copy():
     pytest.param("What does the MFA say about missing persons?",
                  ["Ministry of Foreign Affairs of the Republic of Azerbaijan", "Missing persons are sought."], [],
                  id="acronym-of-a-name-written-out"),
+    pytest.param("What happened at the council on 23 March 2021?", ["The council met and adopted a resolution."], [],
+                 id="a-date-is-no-name"),
     pytest.param("What does the OSCE say about missing persons?",
                  ["Ministry of Foreign Affairs", "Missing persons are sought."], ["OSCE"],
                  id="acronym-of-another-name"),

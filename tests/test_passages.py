@@ -170,3 +170,20 @@ def test_passages_from_real_hits_carry_the_answer(real_store):
                               passage_chars=budget.passage_chars, total_chars=budget.total_chars)
     assert any("137 states" in p.text for p in passages)
     assert sum(len(p.text) for p in passages) <= budget.total_chars + max(len(h.text) for h in hits)
+
+
+def test_the_short_answer_prefers_sentences_about_the_names_asked():
+    """The focus check would refuse a sentence that never mentions the ICRC: the fallback takes one that does."""
+    from qa.fallback import on_focus
+
+    text = ("The UN adopted a number of resolutions on the Armenia-Azerbaijan conflict. " + "x " * 200 +
+            "Since 2008, the ICRC has been collecting data on persons missing in the Armenia-Azerbaijan conflict.")
+    doc = Document(doc_id="d.txt", path="/d.txt", title="Cooperation", source="Ministry", text=text,
+                   sha256="0", content=(Span(start=0, end=len(text)),))
+    off = Scored("d.txt", 0, text.index(" x"), 0.9, frozenset(), 0.9)
+    on = Scored("d.txt", text.index("Since"), len(text), 0.7, frozenset(), 0.7)
+    question = "Is the ICRC neutral in the Armenia-Azerbaijan conflict?"
+    docs, publisher = {"d.txt": doc}, {"d.txt": "Ministry"}
+    assert on_focus(question, [off, on], [off], docs, publisher, True) == [on]
+    assert on_focus(question, [off], [off], docs, publisher, True) == [off]  # nothing about the ICRC: the check decides
+    assert on_focus(question, [on, off], [on], docs, publisher, True) == [on]

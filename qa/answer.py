@@ -71,18 +71,17 @@ def items_missing(answer: str, sentence: str) -> tuple[int, int]:
     from qa.retrieve import item_texts
 
     said = set(re.findall(r"[\w'’-]+", answer))
-    first = re.match(r"\W*([\w'’-]+)", sentence)
-    out = [0, 0]
+    first = sentence.lstrip()
+    missing = listed = 0
     for item in item_texts(sentence):
         keys = [k for k in _ITEM_KEY.findall(item) if len(k) >= 3]
-        if item is not None and first and keys and sentence.lstrip().startswith(item) and keys[0] == first.group(1):
-            keys = keys[1:]
-        if not keys:
-            continue
-        given = any(k.isupper() and k in said for k in keys) or 2 * sum(k in said for k in keys) >= len(keys)
-        out[0] += not given
-        out[1] += 1
-    return out[0], out[1]
+        if keys and first.startswith(item) and first.startswith(keys[0]):
+            keys = keys[1:]  # the sentence's first word
+        if keys:
+            listed += 1
+            given = any(k.isupper() and k in said for k in keys) or 2 * sum(k in said for k in keys) >= len(keys)
+            missing += not given
+    return missing, listed
 
 
 def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False

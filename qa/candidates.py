@@ -932,14 +932,17 @@ def names_only(a: Asked) -> Asked:
     return replace(a, subject=tuple(w for w in a.subject if w in named)) if named else a
 
 
-def relation_share(a: Asked, text: str) -> float:
-    """The share of the question's relation words (its subject less its names and numbers: "formed", "born",
-    "director") that the text states, by stem or a related word; 0.0 when the question has none (pure). "The
-    division was formed on ..." states "formed" of "When was the 24th Rifle Division formed?"; "In November 1918 it
-    was renamed as the 24th ... Division" does not."""
+def relation_words(a: Asked) -> list[str]:
+    """The question's relation words: its subject less its names and numbers ("formed", "born", "director") (pure)."""
     named = _named_stems(a)
-    rest = [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]
-    return _share_stated(a, rest, _stems_said(text))
+    return [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]
+
+
+def relation_share(a: Asked, text: str) -> float:
+    """The share of the question's relation words (``relation_words``) that the text states, by stem or a related
+    word; 0.0 when the question has none (pure). "The division was formed on ..." states "formed" of "When was the
+    24th Rifle Division formed?"; "In November 1918 it was renamed as the 24th ... Division" does not."""
+    return _share_stated(a, relation_words(a), _stems_said(text))
 
 
 def _stems_said(text: str) -> set[str]:
@@ -1517,6 +1520,21 @@ do does did un united nations international national republic state states gover
 
 #: the shortest stem compared when a name is matched without its ending ("Armeni-an" / "Armeni-a")
 DEMONYM_MIN = 5
+
+
+#: a name the question asks about counts as mentioned this close to a sentence an answer cites (hand-set, seed dev)
+FOCUS_CHARS = 300
+
+
+def near_texts(spans: Sequence, docs: dict) -> list[str]:
+    """What a focus check reads for each span (anything with doc_id, start and end): its document's title and
+    publisher, and the text within FOCUS_CHARS of it (pure)."""
+    texts: list[str] = []
+    for sp in spans:
+        d = docs.get(sp.doc_id)
+        if d is not None:
+            texts += [d.title, d.source, d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS]]
+    return texts
 
 
 def missing_names(question: str, texts: Sequence[str]) -> list[str]:

@@ -370,8 +370,7 @@ def speaks_to(question: str, texts: Sequence[str], embed=None) -> list[bool]:
     "neutral", "message"), by stem or by a word of close meaning (``qa.candidates.with_related``); every text does
     when the question has no such word."""
     a = C.with_related(C.asked(question), question, list(texts), embed)
-    named = C._named_stems(a)
-    if not [w for w in a.subject if w not in named and not any(ch.isdigit() for ch in w)]:
+    if not C.relation_words(a):
         return [True] * len(texts)
     return [C.relation_share(a, t) > 0 for t in texts]
 

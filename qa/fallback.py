@@ -131,22 +131,15 @@ def pick_short(cands: Sequence[Scored], publisher: dict[str, str] | None = None,
     return [first]
 
 
-#: a name counts as mentioned this close to a sentence (the focus check's reach, qa.pipeline.NEAR_CHARS)
-FOCUS_CHARS = 300
-
-
 def names_missing(question: str, chosen: Sequence[Scored], docs: dict) -> list[str]:
     """The names the question asks about that none of the chosen sentences mentions, nor their documents' titles
-    and publishers, nor the text within FOCUS_CHARS of them (qa.candidates.missing_names); [] without spaCy."""
+    and publishers, nor the text near them (the focus check's reading, qa.candidates.near_texts); [] without
+    spaCy."""
     try:
-        from qa.candidates import missing_names
+        from qa.candidates import missing_names, near_texts
     except ImportError:  # without the name reader every choice stands
         return []
-    texts = []
-    for c in chosen:
-        d = docs[c.doc_id]
-        texts += [d.title, getattr(d, "source", ""), d.text[max(0, c.start - FOCUS_CHARS):c.end + FOCUS_CHARS]]
-    return missing_names(question, texts)
+    return missing_names(question, near_texts(chosen, docs))
 
 
 def on_focus(question: str, cands: Sequence[Scored], chosen: list[Scored], docs: dict, publisher: dict[str, str],

@@ -42,7 +42,6 @@ log = logging.getLogger(__name__)
 MIN_LETTER_SHARE = 0.4
 MAX_MEAN_WORD, LONG_TEXT = 25, 60
 LIST_MISSING_MIN = 2  # a list sentence is quoted after a model's answer that leaves out this many of its items
-NEAR_CHARS = 300  # off-focus check: a name counts as mentioned this close to a cited sentence (hand-set, seed dev)
 _COUNT = re.compile(r"(tokens|threads|calls)$")
 _stores: dict[tuple, object] = {}
 _stores_lock = threading.Lock()
@@ -438,16 +437,12 @@ def _off_focus(question: str, citations, docs, store=None) -> list[str]:
     """Names the question asks about that no cited sentence, its neighbourhood or its document's title mentions,
     in the form asked or in another form the corpus defines ("the International Red Cross" for "the ICRC")."""
     from qa.aliases import states
-    from qa.candidates import missing_names
+    from qa.candidates import missing_names, near_texts
     from qa.retrieve import corpus_aliases
     from qa.text import content_terms
 
-    texts = []
-    for c in citations:
-        doc = docs.get(c.doc_id)
-        if doc is not None:
-            # the publisher counts: "What does the MFA say about ...?" is answered by the ministry's own page
-            texts += [doc.title, doc.source, doc.text[max(0, c.start - NEAR_CHARS):c.end + NEAR_CHARS]]
+    # the publisher counts: "What does the MFA say about ...?" is answered by the ministry's own page
+    texts = near_texts(citations, docs)
     missing = missing_names(question, texts)
     if not missing or store is None:
         return missing

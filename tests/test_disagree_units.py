@@ -310,8 +310,6 @@ ACCUSE = "The ICRC engaged in biased, hostile activities and its work on missing
     pytest.param((DEFEND, DEFEND.replace("vital", "valuable")), "What role has the ICRC played on missing persons?", 0,
                  id="both-favourable"),
     pytest.param((OPINION_A, "UNICEF runs schools for children."), Q_POL, 0, id="unrelated"),
-    pytest.param((OPINION_A, OPINION_B), "Did the UN admit Azerbaijan in 1992?", 0,
-                 id="a-yes-no-question-neither-side-speaks-to"),
 ])
 def test_stance_conflicts_without_model(texts, question, expected):
     store = _Store({"a.txt": ("Site A", texts[0]), "b.txt": ("Site B", texts[1])})

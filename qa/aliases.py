@@ -194,6 +194,23 @@ def with_initials(text: str, names: Sequence[str]) -> str:
     return text
 
 
+def with_acronyms(text: str, names: Sequence[str]) -> str:
+    """The text with each acronym among ``names`` ("NAM") written in parentheses after the run of capitalised words
+    that spells it ("the Non-Aligned Movement (NAM)"; each part of a hyphenated word counts), when the text never
+    writes the acronym: a page may spell out what a question abbreviates without defining it (pure)."""
+    for name in names:
+        if not re.fullmatch(r"[A-Z]{2,8}", name) or re.search(r"(?<![\w-])" + name + r"(?![\w-])", text):
+            continue
+        for m in _NAME_RUN.finditer(text):
+            parts = [p for w in m.group().split() for p in w.split("-") if p[:1].isupper()]
+            while parts and parts[0].lower() in STOPWORDS:  # "The Ministry of ..." at a sentence's start
+                parts = parts[1:]
+            if "".join(p[0] for p in parts).startswith(name) and len(parts) >= len(name):
+                text = f"{text[:m.end()]} ({name}){text[m.end():]}"
+                break
+    return text
+
+
 def spelled_out(question: str, aliases: list[Alias]) -> str:
     """The question with each abbreviation it writes followed by its long forms in parentheses, for the embedder,
     which reads "ICRC" poorly and "International Committee of the Red Cross" well. An abbreviation the corpus

@@ -120,7 +120,9 @@ def question_names(question: str) -> list[str]:
     for i, m in enumerate(toks):
         w = m.group()
         lower_glue = w.lower() in {"of", "the", "de", "da", "van", "von", "la", "del", "and"}
-        if (w[0].isupper() or w[0].isdigit() and run) and not (i == 0 and w.lower() in _WH_WORDS):
+        opener = i == 0 and (w.lower() in _WH_WORDS or w.lower() in _OPENERS and not (
+            i + 1 < len(toks) and toks[i + 1].group()[:1].isupper()))  # "According to ...", not "Will Smith"
+        if (w[0].isupper() or w[0].isdigit() and run) and not opener:
             owner = re.sub(r"['’]s?$", "", w)
             follows = toks[i + 1].group() if i + 1 < len(toks) else ""
             if owner != w and not follows[:1].isupper():
@@ -142,6 +144,12 @@ def question_names(question: str) -> list[str]:
 
 _WH_WORDS = {"who", "whom", "whose", "when", "where", "what", "which", "how", "why", "is", "are", "was", "were", "do",
              "does", "did", "in", "on", "at", "for", "name", "list", "tell"}
+
+
+# a question's first word that opens a clause, not a name, when a lower-case word follows it
+_OPENERS = {"according", "given", "besides", "apart", "as", "after", "before", "since", "during", "from", "by", "with",
+            "among", "between", "despite", "under", "if", "should", "could", "would", "can", "will", "has", "have",
+            "had", "besides", "beyond", "outside", "within", "apart", "aside"}
 
 
 def _flush(run: list[str], out: list[str]) -> None:
@@ -1527,13 +1535,14 @@ FOCUS_CHARS = 300
 
 
 def near_texts(spans: Sequence, docs: dict) -> list[str]:
-    """What a focus check reads for each span (anything with doc_id, start and end): its document's title and
-    publisher, and the text within FOCUS_CHARS of it (pure)."""
+    """What a focus check reads for each span (anything with doc_id, start and end): its document's title,
+    publisher and kind ("How does the NGO describe ...?"), and the text within FOCUS_CHARS of it (pure)."""
     texts: list[str] = []
     for sp in spans:
         d = docs.get(sp.doc_id)
         if d is not None:
-            texts += [d.title, d.source, d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS]]
+            texts += [d.title, d.source, getattr(d, "kind", "") or "",
+                      d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS]]
     return texts
 
 
@@ -1565,10 +1574,11 @@ _CAPITAL_RUN = re.compile(r"[A-Z][\w'’-]*(?:\s+(?:(?:of|the|and|for|on|in|de|&
 
 def run_initials(text: str) -> set[str]:
     """The initials of every run of capitalised words in the text, and of each run within it, small words skipped:
-    "Ministry of Foreign Affairs of the Republic" gives "MFA", "MFAR", "FA" ... (pure)."""
+    "Ministry of Foreign Affairs of the Republic" gives "MFA", "MFAR", "FA" ..., "Non-Aligned Movement" "NAM" (pure)."""
     out = set()
     for run in _CAPITAL_RUN.findall(text):
-        caps = "".join(w[0] for w in run.split() if w[:1].isupper())
+        # each capitalised part of a hyphenated word counts: "Non-Aligned Movement" spells "NAM"
+        caps = "".join(p[0] for w in run.split() for p in w.split("-") if p[:1].isupper())
         out |= {caps[i:j] for i in range(len(caps)) for j in range(i + 2, len(caps) + 1)}
     return out
 

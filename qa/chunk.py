@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from qa.text import ABBREVIATIONS
+from qa.text import ABBREVIATIONS, STOPWORDS
 from qa.types import Chunk, Document, Span
 
 # a candidate end: terminal punctuation, optional closing quotes/brackets, then whitespace
@@ -37,6 +37,20 @@ def _is_abbreviation(text: str, dot: int) -> bool:
     if len(word) == 1 and word.isupper():  # an initial: "J. Smith"
         return True
     return word.lower().rstrip(".") in ABBREVIATIONS
+
+
+#: abbreviations that also end sentences ("... health regulations, etc. The participation ..."), unlike titles
+_CAN_END = frozenset({"etc", "inc", "ltd", "co", "corp", "al", "a.m", "p.m", "u.s", "u.k", "e.u", "u.n"})
+
+
+def _ends_here(text: str, dot: int, nxt: str) -> bool:
+    """True when the abbreviation before ``dot`` can end a sentence and the next word opens one: a capitalised
+    function word ("The", "It", "In"), which no name after "Inc." or "etc." would be."""
+    m = re.search(r"([A-Za-z][A-Za-z.]*)$", text[max(0, dot - _ABBREV_LOOKBACK):dot])
+    if not m or m.group(1).lower().rstrip(".") not in _CAN_END:
+        return False
+    first = re.match(r"[\"'“‘]?([A-Z][a-z]*)\b", nxt)
+    return bool(first) and first.group(1).lower() in STOPWORDS
 
 
 def _cap(start: int, end: int, text: str) -> Iterable[tuple[int, int]]:
@@ -60,9 +74,10 @@ def split_sentences(text: str, span: Span | None = None) -> list[Span]:
     segment = text[lo:hi]
     for m in _END.finditer(segment):
         end = lo + m.end()
-        if _is_abbreviation(text, lo + m.start()) and m.end() - m.start() == 1:
-            continue
         nxt = text[end:hi].lstrip()
+        if _is_abbreviation(text, lo + m.start()) and m.end() - m.start() == 1 and not _ends_here(text, lo + m.start(),
+                                                                                                  nxt):
+            continue
         if nxt and nxt[0].islower():  # "e.g. the" or "... 5 p.m. and": not a sentence end
             continue
         out.extend(_trimmed(text, start, end))

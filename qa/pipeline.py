@@ -404,7 +404,7 @@ def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
     """For a question asking for a date, number, amount or share: ["a date"...] when no sentence the answer cites
     (read with the sentence before it) states one about the question's subject; [] otherwise. A name counts in either
     form the corpus defines, and as its initials ("NAM" for "the Non-Aligned Movement")."""
-    from qa.aliases import with_both_forms, with_initials
+    from qa.aliases import with_acronyms, with_both_forms, with_initials
     from qa.candidates import asked, preceding, states_value
     from qa.retrieve import corpus_aliases, split_parts
 
@@ -423,7 +423,7 @@ def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
     aliases = corpus_aliases(question, store) if store is not None else []
 
     def read(text: str) -> str:
-        return with_initials(with_both_forms(text, aliases), a.names)
+        return with_acronyms(with_initials(with_both_forms(text, aliases), a.names), a.names)
 
     for c in citations:
         doc = docs.get(c.doc_id)

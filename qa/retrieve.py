@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 
 from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
 from qa.settings import Settings
+from qa.sources import scope_of
 from qa.text import STOPWORDS, content_terms, is_question
 from qa.types import Hit
 
@@ -54,6 +55,7 @@ LIST_MIN_ITEMS = 3  # a sentence "lists" when it names at least this many items
 # best max(FUSED_MIN, k_chunks * FUSED_PER_K) after fusion have their sentences scored
 POOL_MIN, POOL_PER_K = 30, 3
 FUSED_MIN, FUSED_PER_K = 12, 2
+SCOPED_POOL = 4  # a question that names its source searches this many times as many chunks, then keeps that source's
 NEAR_DUPLICATE = 0.8  # two sentences whose content terms overlap more than this (Jaccard) count as one
 # relevance(): each name of the question that the corpus never uses takes this share of the question's terms off the
 # best score (one missing name of two terms halves it)
@@ -238,11 +240,15 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
                    ) -> list[list[Hit]]:
     """``retrieve`` for each evidence size of ``sizes`` (a k_evidence, plus LIST_EXTRA on list questions; ``k``
     overrides it), from one scoring of the sentences: a wider pool costs no second search."""
-    shape = question_shape(question)
     if not store.chunks:
         return [[] for _ in sizes]
+    # "according to the op-ed", "what does the IHR say": the evidence comes from the documents the question names,
+    # searched for without that naming
+    sc = scope_of(question, store.docs.values())
+    question, scope = sc.query, sc.docs
+    shape = question_shape(question)
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(
-        shape, kind=_asked_kind(part), how_long=bool(_HOW_LONG.search(part)))) for part in shape.parts]
+        shape, kind=_asked_kind(part), how_long=bool(_HOW_LONG.search(part))), scope=scope) for part in shape.parts]
     merged = ranked[0] if len(ranked) == 1 else interleave(ranked)
     publisher = None
     if shape.sides:
@@ -277,10 +283,12 @@ def corpus_aliases(question: str, store, lexical: list[tuple[int, float]] | None
     return question_aliases(question, texts)
 
 
-def score_sentences(question: str, store, settings: Settings, shape: Shape | None = None) -> list[Hit]:
-    """Every sentence of the best chunks scored for the question, each read in its window, best first."""
+def score_sentences(question: str, store, settings: Settings, shape: Shape | None = None,
+                    scope: frozenset[str] = frozenset()) -> list[Hit]:
+    """Every sentence of the best chunks scored for the question, each read in its window, best first; with
+    ``scope`` (document ids), only the chunks of those documents, from a search SCOPED_POOL times as wide."""
     shape = shape or Shape(parts=(question,))
-    pool = max(POOL_MIN, settings.k_chunks * POOL_PER_K)
+    pool = max(POOL_MIN, settings.k_chunks * POOL_PER_K) * (SCOPED_POOL if scope else 1)
     lexical = store.search_lexical(question, pool)
     aliases = corpus_aliases(question, store, lexical)
     qvec = store.embedder.embed([spelled_out(question, aliases)])[0]
@@ -288,6 +296,9 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
     expanded = expanded_query(question, aliases)
     if expanded != question:
         lexical = store.search_lexical(expanded, pool)
+    if scope:
+        dense, lexical = ([(cid, s) for cid, s in ranking if store.chunks[cid].doc_id in scope]
+                          for ranking in (dense, lexical))
     fused = rrf(dense, lexical)
     best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * FUSED_PER_K, FUSED_MIN)]
     if not best:
@@ -418,6 +429,9 @@ def relevance(hits: list[Hit], question: str | None = None, store=None) -> float
     best = max((h.score for h in hits), default=0.0)
     if question is None or store is None:
         return best
+    docs = getattr(store, "docs", None)
+    if docs:
+        question = scope_of(question, docs.values()).query  # a source it names is no term to look for
     terms = list(dict.fromkeys(content_terms(question)))
     named = named_terms(question)
     missing = [t for t in unknown_terms(question, store) if t in named]

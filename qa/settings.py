@@ -15,8 +15,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: bumped whenever the layout of a saved index changes
-INDEX_FORMAT = 3  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies; 3: stems
-#                   fold a final -e and -ize into -ise (qa.text.stem), so saved terms change
+INDEX_FORMAT = 4  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies; 3: stems
+#                   fold a final -e and -ize into -ise (qa.text.stem), so saved terms change; 4: an acronym in
+#                   capitals is a term though its lower case is a stopword ("WHO", "US": qa.text.content_terms)
 
 
 def _env(name: str, default):

@@ -100,8 +100,21 @@ def is_heading(text: str) -> bool:
 
 
 def content_terms(text: str) -> list[str]:
-    """Stemmed tokens without stopwords: what BM25 and overlap scores compare."""
-    return [stem(w) for w in tokens(text) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    """Stemmed tokens without stopwords: what BM25 and overlap scores compare. An acronym written in capitals is no
+    stopword ("How long has WHO operated ...?", "the US"), unless it stands in a run of capitals ("ABOUT US")."""
+    raw = [re.sub(r"'s$", "", w, flags=re.I) for w in _WORD.findall(
+        unicodedata.normalize("NFKC", text).replace("’", "'").replace("‘", "'"))]
+    caps = [len(w) >= 2 and w.isupper() for w in raw]
+    out = []
+    for i, w in enumerate(raw):
+        low = w.lower()
+        if not low or not (len(low) > 1 or low.isdigit()):
+            continue
+        if low in STOPWORDS and not (caps[i] and not (i > 0 and caps[i - 1])
+                                     and not (i + 1 < len(raw) and caps[i + 1])):
+            continue
+        out.append(stem(low))
+    return out
 
 
 # ---- stems -----------------------------------------------------------------------------------------------------

@@ -157,3 +157,19 @@ def test_with_initials(text, expected):
     from qa.aliases import with_initials
 
     assert with_initials(text, ["Non-Aligned Movement"]) == expected
+
+
+@pytest.mark.parametrize("text, names, expected", [
+    pytest.param("Most members are in the Non-Aligned Movement. It holds 55%.", ["NAM"],
+                 "Most members are in the Non-Aligned Movement (NAM). It holds 55%.", id="hyphenated-run-spells-it"),
+    pytest.param("The Ministry of Foreign Affairs of the Republic said so.", ["MFA"],
+                 "The Ministry of Foreign Affairs of the Republic (MFA) said so.", id="leading-the-and-longer-run"),
+    pytest.param("The NAM met.", ["NAM"], "The NAM met.", id="acronym-written-already"),
+    pytest.param("The National Museum met.", ["NAM"], "The National Museum met.", id="run-spells-another"),
+    pytest.param("The Non-Aligned Movement met.", ["Non-Aligned Movement"], "The Non-Aligned Movement met.",
+                 id="names-that-are-no-acronym"),
+])
+def test_with_acronyms(text, names, expected):
+    from qa.aliases import with_acronyms
+
+    assert with_acronyms(text, names) == expected

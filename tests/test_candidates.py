@@ -396,6 +396,11 @@ def test_a_long_name_put_for_a_short_one_in_the_same_place_of_a_copy():
     pytest.param("What does the OSCE say about missing persons?",
                  ["Ministry of Foreign Affairs", "Missing persons are sought."], ["OSCE"],
                  id="acronym-of-another-name"),
+    pytest.param("What share of the world lives in NAM countries?",
+                 ["Most UN members are represented by the Non-Aligned Movement.", "It holds 55% of them."], [],
+                 id="acronym-of-a-hyphenated-name"),
+    pytest.param("What does the NAA say?", ["The Non-Aligned Movement met."], ["NAA"],
+                 id="acronym-a-hyphenated-name-does-not-spell"),
 ])
 def test_missing_names(question, texts, missing):
     from qa.candidates import missing_names

@@ -17,6 +17,11 @@ def sentences(text: str) -> list[str]:
     pytest.param("The UN was founded in 1945. Azerbaijan joined in 1992.",
                  ["The UN was founded in 1945.", "Azerbaijan joined in 1992."], id="two-sentences"),
     pytest.param("Dr. Aliyev spoke. He left.", ["Dr. Aliyev spoke.", "He left."], id="title-abbreviation"),
+    # an abbreviation that can end a sentence ends it before a capitalised function word, not before a name
+    pytest.param("It covers vaccines, etc. The WHO chief came.", ["It covers vaccines, etc.", "The WHO chief came."],
+                 id="etc-ends-a-sentence"),
+    pytest.param("Apple Inc. Tim Cook spoke.", ["Apple Inc. Tim Cook spoke."], id="inc-before-a-name"),
+    pytest.param("Dr. The Smith spoke.", ["Dr. The Smith spoke."], id="title-never-ends"),
     pytest.param("The letter was signed by J. Smith in Baku. It arrived.",
                  ["The letter was signed by J. Smith in Baku.", "It arrived."], id="initial"),
     pytest.param("Agencies, e.g. the UNDP, stayed. Others left.",

@@ -126,6 +126,14 @@ def test_answer_about_something_else_abstains(real_settings, real_store):
     assert not b.abstained and "2 March 1992" in b.text
 
 
+def test_an_acronym_the_page_spells_out_is_on_focus(real_settings, real_store):
+    """The op-ed writes "the Non-Aligned Movement", then "It holds 55% of the global population"; a question that
+    says "NAM" is answered by it (it abstained: neither the focus check nor the value check read "NAM" there)."""
+    a = ask("What percentage of the world population lives in NAM countries?", real_settings, store=real_store,
+            llm="none")
+    assert not a.abstained and "55%" in a.text, a.text
+
+
 def test_copy_with_a_changed_fact_is_a_conflict_where_the_change_is(tmp_path):
     """A planted copy changes the answer in a sentence that names the subject only by a pronoun ("It was designed
     by ..."): retrieval ranks it low, yet the two copies disagree on the question's answer."""

@@ -119,6 +119,8 @@ def _texts(hits):
                  "822, 853, 874 and 884", id="resolution-numbers-next-to-the-demand"),
     pytest.param("How long has the International Federation of Red Cross and Red Crescent Societies operated in "
                  "Azerbaijan?", "operating in Azerbaijan since 1993", id="since-year-for-how-long"),
+    pytest.param("How long has WHO operated in Azerbaijan?", "operating in our country since 1994",
+                 id="acronym-that-is-a-stopword"),
 ])
 def test_answer_sentence_is_retrieved(real_store, question, needle):
     hits = retrieve(question, real_store)

@@ -22,6 +22,11 @@ def test_tokens(raw, expected):
 @pytest.mark.parametrize("raw, expected", [
     pytest.param("What did the organisations say about closing offices?", ["organis", "clos", "offic"], id="question"),
     pytest.param("a 5 b", ["5"], id="single-letters-out-digits-kept"),
+    # an acronym in capitals is a term though its lower case is a stopword; not in a run of capitals
+    pytest.param("How long has WHO operated?", ["long", "who", "operat"], id="acronym-kept"),
+    pytest.param("Who operated the WHO's office?", ["operat", "who", "offic"], id="acronym-possessive"),
+    pytest.param("WHO WE ARE", [], id="capitals-run-stopwords-out"),
+    pytest.param("The Council’s SECRETARY", ["council", "secretary"], id="curly-possessive"),
 ])
 def test_content_terms(raw, expected):
     assert T.content_terms(raw) == expected

@@ -1,0 +1,139 @@
+"""A question that names the source it asks about: which documents it means (pure).
+
+"According to the op-ed, ...", "What does the IHR demand?", "How does the NGO describe ...?", "Who wrote the op-ed?":
+the question asks what one source says, so its evidence comes from that source's documents alone. A source is named
+by its publisher, the manifest's ``source``: "Institute for Human Rights (IHR)" by its name, by "IHR", by "the
+institute"; "Ministry of Foreign Affairs of the Republic of Azerbaijan" by "the Ministry of Foreign Affairs", "MFA",
+"the ministry"; "Dr. Vasif Huseynov (op-ed)" by "Huseynov"; a site by its whole name ("Caliber.az"), never by a word
+of it ("mlb" of "www.mlb.com" is what questions about baseball say). Or by its kind: "the NGO", "the op-ed".
+
+A name is read as the source only where the question frames it as one: after "according to", or after "in" / "by" /
+"from" where the name ends the phrase ("in the op-ed, ...", not "in mlb history"), before a verb of saying ("does
+the NGO describe", "the IHR say"), or after "wrote" / "author of". "Why did the government close the offices?" asks
+about an actor, not about what the government's pages say, and is not scoped; nor is a question whose framed source
+is every document, or none.
+
+Left out: titles ("the statement"), which name a document too loosely to scope a search by.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from qa.text import content_terms, stem
+
+# verbs of saying, judging and writing (general English), by stem; the irregular past forms as written
+_SAY = frozenset(stem(w) for w in """say state claim argue describe call characterise characterize demand explain
+    mention note report stress emphasise emphasize warn write think believe view see suggest assert insist allege
+    condemn criticise criticize accuse praise propose recommend urge announce acknowledge admit deny reject blame
+    portray present tell cite highlight conclude predict consider feel frame position statement opinion account
+    argument stance assessment perspective""".split()) | {"said", "told", "wrote", "written", "thought", "saw",
+                                                          "seen", "felt", "says"}
+_BEFORE = r"(?:according\s+to|\bin|\bby|\bfrom|\bwrote|\bwrites|\bwritten|\bauthor\s+of|\bauthors\s+of)"
+# ... and where the name ends a phrase: "in the op-ed, ...", "by the IHR?", "in the IHR's view", but not "in mlb history"
+_AFTER = r"(?=\s*(?:[,;:?.!)]|$|['’]s\b|\s(?:about|on|regarding|concerning)\b))"
+_KINDS_SKIPPED = frozenset({"", "other"})
+_TITLES = re.compile(r"^(?:dr|mr|mrs|ms|prof|sir|professor)\.?\s+", re.I)
+_MIN_FORM = 3  # shorter forms ("UN") name too much to scope by
+
+
+def _head(source: str) -> str:
+    """The publisher's name without a bracketed aside or what follows a comma ("Institute for Human Rights (IHR)"
+    -> "Institute for Human Rights")."""
+    return re.split(r"\s*[(,]", source, maxsplit=1)[0].strip()
+
+
+def source_forms(source: str, kind: str = "") -> set[str]:
+    """The ways a question can name this publisher and kind of document (lower-case)."""
+    forms: set[str] = set()
+    if kind.strip().lower() not in _KINDS_SKIPPED:
+        k = kind.strip().lower()
+        forms |= {k, k.replace("-", " "), k.replace("-", "")}
+    source = source.strip()
+    if not source:
+        return {f for f in forms if len(f) >= _MIN_FORM}
+    head = _head(source)
+    short = re.split(r"\s+of\s+the\s+", head, maxsplit=1)[0]  # "Ministry of Foreign Affairs (of the Republic ...)"
+    forms |= {head.lower(), short.lower(), _TITLES.sub("", head).lower()}
+    for aside in re.findall(r"\(([^)]{2,40})\)", source):  # "(IHR)", "(op-ed)"
+        forms.add(aside.strip().lower())
+    if _TITLES.match(head):  # a person: "Dr. Vasif Huseynov" is also "Huseynov"
+        forms.add(head.split()[-1].lower())
+    else:
+        caps = [w for w in short.split() if w[:1].isupper()]
+        if len(caps) >= 2:
+            forms.add("".join(w[0] for w in caps).lower())  # "MFA", "IHR"
+            forms.add("the " + caps[0].lower())  # "the ministry", "the institute"
+    return {f for f in forms if len(f.replace("the ", "")) >= _MIN_FORM}
+
+
+def _framed(question: str, form: str) -> bool:
+    """True when the question names ``form`` as a source: after "according to"/"in"/"by"/"wrote", or before a verb
+    of saying (one word, an adverb or an auxiliary, may stand between)."""
+    name = r"(?<![\w-])" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])"
+    low = question.lower()
+    if re.search(_BEFORE + r"\s+(?:the\s+|this\s+|that\s+)?" + name + _AFTER, low):
+        return True
+    for m in re.finditer(name + r"(?:['’]s)?", low):
+        after = re.findall(r"[a-z]+", low[m.end():])[:2]
+        if any(w in _SAY or stem(w) in _SAY for w in after):
+            return True
+    return False
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The documents a question names as its source, and the question with that naming taken out (what is searched
+    for: no sentence of the op-ed says "op-ed"). No documents: the question names no source, or names every one."""
+
+    docs: frozenset[str] = frozenset()
+    query: str = ""
+
+
+def _without(question: str, form: str) -> str:
+    """The question without the phrase that names the source ("According to the op-ed, why ...?" -> "why ...?")."""
+    name = r"(?:(?:the|this|that)\s+)?" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])(?:['’]s)?"
+    out = re.sub(r"(?i)\b(?:according\s+to|in|by|from)\s+" + name + r"\s*,?\s*", "", question)
+    out = re.sub(r"(?i)(?<![\w-])" + name + r"\s*", "", out)
+    out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
+    return out[:1].upper() + out[1:] if out else out
+
+
+def _asks_author(question: str, form: str) -> bool:
+    """True when the question asks who wrote the document it names ("Who wrote the op-ed?", "Who is the author of
+    the statement?")."""
+    name = r"(?:(?:the|this|that)\s+)?" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])"
+    return bool(re.search(r"(?i)^\W*who\b.*\b(?:wrote|writes|authored|penned|author\s+of|authors\s+of)\s+"
+                          + name, question))
+
+
+def scope_of(question: str, docs: Iterable) -> Scope:
+    """The documents the question names as its source (by publisher or kind), and the question to search with."""
+    docs = list(docs)
+    if len(docs) < 2:
+        return Scope(query=question)
+    out, forms_used = set(), set()
+    for d in docs:
+        framed = {f for f in source_forms(getattr(d, "source", "") or "", getattr(d, "kind", "") or "")
+                  if _framed(question, f)}
+        if framed:
+            out.add(d.doc_id)
+            forms_used |= framed
+    if not out or len(out) == len(docs):
+        return Scope(query=question)
+    query = question
+    authored = any(_asks_author(question, f) for f in forms_used)
+    for f in sorted(forms_used, key=len, reverse=True):  # the longest first: "the Institute for Human Rights"
+        query = _without(query, f)
+    heads = sorted({_head(getattr(d, "source", "") or "") for d in docs if d.doc_id in out} - {""})
+    if authored and len(heads) == 1:
+        # "Who wrote the op-ed?" is answered by the sentences that name its author: search for them by name
+        query = re.sub(r"(?i)^\W*who\b", heads[0], query, count=1)
+    return Scope(docs=frozenset(out), query=query if content_terms(query) else question)
+
+
+def scoped_docs(question: str, docs: Iterable) -> frozenset[str]:
+    """The ids of the documents the question names as its source; empty when it names none, or every one."""
+    return scope_of(question, docs).docs

@@ -69,8 +69,15 @@ def typed_score(question: str, sentence: str, context: str = "") -> float | None
     kinds = [a.kind] + (["date"] if how_long and a.kind != "date" else [])  # "since 1993" answers "how long"
     found = [(s, sp) for k in kinds for s, sp in sentence_candidates(replace(a, kind=k), sentence, context)]
     if how_long:  # a duration or a starting point, not any number ("one of the main components")
-        found = [(s, sp) for s, sp in found if _SINCE.search(sentence[:sp.start]) or _UNIT.match(sentence[sp.end:])]
+        found = [(s, sp) for s, sp in found if _SINCE.search(sentence[:_value_start(sp)]) or _UNIT.match(
+            sentence[sp.end:])]
     return max((s for s, _ in found), default=0.0)
+
+
+def _value_start(sp) -> int:
+    """Where a span's value starts: the NER's date "since 1992" holds its "since" (a starting point for "how long")."""
+    v = getattr(sp, "value", None)
+    return v.start if v is not None and sp.start <= v.start < sp.end else sp.start
 
 
 def score_candidates(question: str, hits: Sequence[Hit], store: Any) -> list[Scored]:

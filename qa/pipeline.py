@@ -260,9 +260,12 @@ def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple
 
 
 def _in_parts(question: str) -> bool:
+    """A question in several parts ("how long ... and what will it cost"), or about several names it joins ("How long
+    had UNHCR and UNICEF been working ...?"): each part or name may be answered where the whole is not."""
+    from qa.candidates import joined_names, question_names
     from qa.retrieve import split_parts
 
-    return len(split_parts(question)) > 1
+    return len(split_parts(question)) > 1 or bool(joined_names(question, question_names(question)))
 
 
 def _extractive(run: _Run) -> _Draft:

@@ -152,6 +152,30 @@ def split_parts(question: str) -> list[str]:
     return out
 
 
+_JOIN = re.compile(r"\s*,\s*(?:(?:and|or)\s+)?|\s+(?:and|or)\s+")
+
+
+def name_variants(question: str) -> list[str]:
+    """The question once for each name it joins with "and" / "or" ("How long had UNHCR and UNICEF been working?" ->
+    "How long had UNHCR been working?", "How long had UNICEF been working?"); [] when it joins none. Only names of
+    one word are split: a quoted title ("Pride and Prejudice") or a run of longer names ("the Federation of Red Cross
+    and Red Crescent Societies") is one name (pure)."""
+    try:
+        from qa.candidates import question_names
+    except ImportError:
+        return []
+    quoted = {m.group(1) for m in re.finditer(r"[\"“]([^\"”]{2,80})[\"”]", question)}
+    out = []
+    for name in question_names(question):
+        if name in quoted or name not in question:
+            continue
+        items = [i for i in _JOIN.split(name) if i]
+        # single words only: "the International Federation of Red Cross and Red Crescent Societies" is one name
+        if len(items) >= 2 and all(i[:1].isupper() and " " not in i for i in items):
+            out += [question.replace(name, i, 1) for i in items]
+    return out
+
+
 def _asked_kind(question: str) -> str:
     try:
         from qa.candidates import asked
@@ -249,6 +273,10 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
     shape = question_shape(question)
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(
         shape, kind=_asked_kind(part), how_long=bool(_HOW_LONG.search(part))), scope=scope) for part in shape.parts]
+    if len(shape.parts) == 1:
+        # "How long had UNHCR and UNICEF been working ...?": each name's best sentences, taken in turn with the
+        # whole question's, so one name's strong matches cannot crowd out the other's answer
+        ranked += [score_sentences(v, store, settings, shape, scope=scope) for v in name_variants(question)]
     merged = ranked[0] if len(ranked) == 1 else interleave(ranked)
     publisher = None
     if shape.sides:

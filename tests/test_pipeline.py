@@ -232,6 +232,20 @@ def test_model_outcomes(real_settings, real_store, reply, fallback_relevance, ab
     assert "Showing the extractive answer instead." not in a.notes and ABSTAIN_TEXT not in a.notes, a.notes
 
 
+def test_unverified_answer_to_joined_names_quotes_the_evidence(real_settings, real_store):
+    """A question about two names it joins ("UNHCR and UNICEF") is answered in parts like one in two clauses: when
+    nothing the model wrote verifies, the short extractive answer is shown even on evidence below the fallback bar."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    model = FakeListChatModel(responses=[UNVERIFIABLE] * 4)
+    settings = real_settings.with_(fallback_relevance=1.0, disagreement_judge_calls=0)
+    a = ask("How long had UNHCR and UNICEF been working in Azerbaijan before their offices were shut?", settings,
+            store=real_store, llm=model)
+    _valid(a, real_store)
+    assert not a.abstained and a.mode == "extractive", a
+    assert any("since 1992" in c.quote for c in a.citations), a.text
+
+
 def _value_asked_of(question: str, sentence: str) -> list[str]:
     """qa.pipeline._no_value_asked for a question over one document holding ``sentence`` as the answer's one
     citation."""

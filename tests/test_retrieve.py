@@ -182,6 +182,31 @@ def test_named_terms(question, named):
     assert named_terms(question) == named
 
 
+@pytest.mark.parametrize("question, variants", [
+    pytest.param("How long had UNHCR and UNICEF been working?",
+                 ["How long had UNHCR been working?", "How long had UNICEF been working?"], id="two-acronyms"),
+    pytest.param("Did Tampa and Glendale host it?", ["Did Tampa host it?", "Did Glendale host it?"], id="and"),
+    pytest.param('Who wrote "Pride and Prejudice"?', [], id="quoted-title"),
+    pytest.param("How long has the International Federation of Red Cross and Red Crescent Societies operated?", [],
+                 id="a-long-name-with-and"),
+    pytest.param("When did Azerbaijan join the UN?", [], id="no-joined-names"),
+])
+def test_name_variants(question, variants):
+    from qa.retrieve import name_variants
+
+    assert name_variants(question) == variants
+
+
+def test_each_joined_name_gets_its_evidence(real_store):
+    """UNHCR's sentences outscore UNICEF's for the whole question: each name is also searched on its own."""
+    hits = retrieve("How long had UNHCR and UNICEF been working in Azerbaijan before their offices were shut?",
+                    real_store)
+    # the sentence introducing UNICEF, whose neighbour says "since 1993"
+    assert any("Azerbaijan cooperates is the United Nations International Children" in h.text for h in hits), \
+        _texts(hits)
+    assert any("UNHCR" in h.text and "since 1992" in h.text for h in hits), _texts(hits)
+
+
 class _Vocab:
     """The two things relevance() asks of a store: that it has chunks, and which terms its corpus uses."""
 

@@ -737,3 +737,22 @@ def test_a_question_in_one_passage_is_never_half_of_a_pair(store):
     out = verify_answer("Yes, it is a political message from Baku [1].", ps, docs,
                         question="Is shutting down the UN offices a political message from Baku?")
     assert not out.citations and out.dropped
+
+
+def test_title_words_are_no_support():
+    """A title's ordinary words vouch for nothing: the 1.5B model wrote the WHO sentence about UNHCR, and the words
+    "cooperation", "international", "social", "sphere" of the page's title lifted it past the overlap bar."""
+    from qa.generate import question_frame
+
+    sentence = ("The relationship between Azerbaijan and UNHCR is of particular importance in cooperation in the field "
+                "of health, which is an important part of international cooperation in the social sphere.")
+    quote = ("For many years, the Republic of Azerbaijan has cooperated with various international organisations, in "
+             "particular the United Nations High Commissioner for Refugees (UNHCR), to address the social problems of "
+             "IDPs.")
+    extra = ("Ministry of Foreign Affairs of the Republic of Azerbaijan",
+             "International Cooperation: Multilateral cooperation in the humanitarian and social spheres")
+    frame = question_frame("What is the relationship between Azerbaijan and UNHCR?")
+    assert not check_support(sentence, quote, extra_names=extra, frame=frame).ok
+    # the label still vouches for the names it holds
+    assert check_support("According to the Ministry of Foreign Affairs, Azerbaijan has cooperated with UNHCR.", quote,
+                         extra_names=extra, frame=frame).ok

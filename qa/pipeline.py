@@ -189,9 +189,22 @@ def _retrieve(run: _Run, history, k: int | None, on_evidence) -> None:
     with run.timed("retrieve"):
         if k is None and run.chat_model is not None and not _is_local(run.chat_model):
             k = max(run.settings.k_evidence, run.settings.hosted_max_passages)  # a hosted model reads more evidence
-        run.hits = retrieve(run.search_q, run.store, run.settings, k=k)
+        run.hits = retrieve(run.search_q, run.store, run.settings, k=k, scope=_follow_up_scope(run))
     if on_evidence is not None:  # the page shows the evidence while the answer is written
         on_evidence(evidence_from_hits(run.hits, run.store.docs))
+
+
+def _follow_up_scope(run: _Run):
+    """A follow-up that names its own source ("And what does the government say?") is searched in that source
+    alone, never in one the last question named and the rewrite carried over; None otherwise (the search question
+    decides)."""
+    if run.search_q == run.question:
+        return None
+    from qa.sources import Scope, scope_of
+
+    docs = run.store.docs.values()
+    own = scope_of(run.question, docs)
+    return Scope(docs=own.docs, query=scope_of(run.search_q, docs).query) if own.docs else None
 
 
 def _answer(run: _Run) -> _Draft:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, replace
 
 from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
 from qa.settings import Settings
-from qa.sources import scope_of
+from qa.sources import Scope, scope_of
 from qa.text import STOPWORDS, content_terms, is_question
 from qa.types import Hit
 
@@ -252,23 +252,25 @@ def window(values: list[float], i: int, share: float | None = None) -> float:
 
 # ---- retrieval -----------------------------------------------------------------------------------------------------
 
-def retrieve(question: str, store, settings: Settings | None = None, k: int | None = None) -> list[Hit]:
+def retrieve(question: str, store, settings: Settings | None = None, k: int | None = None,
+             scope: Scope | None = None) -> list[Hit]:
     """Best evidence sentences for the question (k, default settings.k_evidence, plus LIST_EXTRA on list
     questions), at most settings.max_per_doc per document: best first, or, on judgement/list/multi-source
-    questions, each relevant publisher's best first."""
+    questions, each relevant publisher's best first. ``scope``: the documents to search and the query, when the
+    caller knows them better than the question does (a follow-up that names its own source)."""
     settings = settings or store.settings
-    return retrieve_sizes(question, store, settings, [settings.k_evidence], k)[0]
+    return retrieve_sizes(question, store, settings, [settings.k_evidence], k, scope=scope)[0]
 
 
-def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int], k: int | None = None
-                   ) -> list[list[Hit]]:
+def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int], k: int | None = None,
+                   scope: Scope | None = None) -> list[list[Hit]]:
     """``retrieve`` for each evidence size of ``sizes`` (a k_evidence, plus LIST_EXTRA on list questions; ``k``
     overrides it), from one scoring of the sentences: a wider pool costs no second search."""
     if not store.chunks:
         return [[] for _ in sizes]
     # "according to the op-ed", "what does the IHR say": the evidence comes from the documents the question names,
     # searched for without that naming
-    sc = scope_of(question, store.docs.values())
+    sc = scope or scope_of(question, store.docs.values())
     question, scope = sc.query, sc.docs
     shape = question_shape(question)
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(

@@ -31,7 +31,8 @@ _SAY = frozenset(stem(w) for w in """say state claim argue describe call charact
     portray present tell cite highlight conclude predict consider feel frame position statement opinion account
     argument stance assessment perspective""".split()) | {"said", "told", "wrote", "written", "thought", "saw",
                                                           "seen", "felt", "says"}
-_BEFORE = r"(?:according\s+to|\bin|\bby|\bfrom|\bwrote|\bwrites|\bwritten|\bauthor\s+of|\bauthors\s+of)"
+_BEFORE = (r"(?:according\s+to|\bin|\bby|\bfrom|\bwrote|\bwrites|\bwritten|\bauthor\s+of|\bauthors\s+of"
+           r"|^\W*(?:and\s+)?(?:what|how)\s+about)")  # "What about the op-ed?": a follow-up turning to a source
 # ... and where the name ends a phrase: "in the op-ed, ...", "by the IHR?", "in the IHR's view", but not "in mlb history"
 _AFTER = r"(?=\s*(?:[,;:?.!)]|$|['’]s\b|\s(?:about|on|regarding|concerning)\b))"
 _KINDS_SKIPPED = frozenset({"", "other"})

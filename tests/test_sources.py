@@ -48,6 +48,8 @@ def test_source_forms(source, kind, present, absent):
     ("What did Caliber.az report about the UN?", {"press.txt"}),
     ("Who wrote the op-ed?", {"oped.txt"}),
     ("In the IHR's view, is the closure political?", {"ngo.txt"}),
+    ("What about the op-ed?", {"oped.txt"}),  # a follow-up turning to another source
+    ("And how about the IHR?", {"ngo.txt"}),
     # an actor, not a source: no verb of saying, no "according to"
     ("Why did the government close the offices?", set()),
     ("Does Azerbaijan's government respect human rights?", set()),
@@ -128,3 +130,13 @@ def test_scoped_questions_are_answered(real_store, question, needle):
     assert any(needle in c.quote for c in a.citations)
     for c in a.citations:
         assert real_store.docs[c.doc_id].text[c.start:c.end] == c.quote
+
+
+def test_a_follow_up_naming_its_own_source_is_searched_there_alone(real_store):
+    """Without a model the follow-up is rewritten with the last question's terms ("IHR demand: And what does the
+    government say?"), which named the IHR as a source too: the evidence comes from the source the follow-up names."""
+    history = [{"role": "user", "content": "What does the IHR demand?"},
+               {"role": "assistant", "content": "The IHR demands the immediate reversal of the decision [1]."}]
+    a = ask("And what does the government say?", real_store.settings, store=real_store, llm="none", history=history)
+    government = {d for d, doc in real_store.docs.items() if doc.kind == "government"}
+    assert {c.doc_id for c in a.citations} <= government, a.text

@@ -97,9 +97,13 @@ def test_prompt_lookup_writes_what_greedy_decoding_writes_past_512_tokens(real_s
     batches without that copy)."""
     from qa.retrieve import retrieve
 
+    from qa.sources import Scope
+
     question = "What does the Institute for Human Rights call on UN member states to do?"
     settings = real_settings.with_(llm_timeout=120.0)
-    hits = retrieve(question, real_store, settings)
+    # searched over every source (the question names its own, qa.sources, whose evidence alone makes too short a
+    # prompt to reach the region)
+    hits = retrieve(question, real_store, settings, scope=Scope(query=question))
     assert local_model.lookup > 0  # the default drafts
     drafted = llm_answer(question, hits, real_store, local_model, settings)
     greedy = make_llm("local", Settings(llm_timeout=120.0, lookup=0))

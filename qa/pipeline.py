@@ -202,7 +202,7 @@ def _follow_up_scope(run: _Run):
         return None
     from qa.sources import Scope, scope_of
 
-    docs = run.store.docs.values()
+    docs = run.store.docs
     own = scope_of(run.question, docs)
     return Scope(docs=own.docs, query=scope_of(run.search_q, docs).query) if own.docs else None
 

@@ -270,7 +270,7 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
         return [[] for _ in sizes]
     # "according to the op-ed", "what does the IHR say": the evidence comes from the documents the question names,
     # searched for without that naming
-    sc = scope or scope_of(question, store.docs.values())
+    sc = scope or scope_of(question, store.docs)
     question, scope = sc.query, sc.docs
     shape = question_shape(question)
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(
@@ -461,7 +461,7 @@ def relevance(hits: list[Hit], question: str | None = None, store=None) -> float
         return best
     docs = getattr(store, "docs", None)
     if docs:
-        question = scope_of(question, docs.values()).query  # a source it names is no term to look for
+        question = scope_of(question, docs).query  # a source it names is no term to look for
     terms = list(dict.fromkeys(content_terms(question)))
     named = named_terms(question)
     missing = [t for t in unknown_terms(question, store) if t in named]

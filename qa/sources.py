@@ -19,8 +19,9 @@ Left out: titles ("the statement"), which name a document too loosely to scope a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 from qa.text import content_terms, stem
 
@@ -46,7 +47,8 @@ def _head(source: str) -> str:
     return re.split(r"\s*[(,]", source, maxsplit=1)[0].strip()
 
 
-def source_forms(source: str, kind: str = "") -> set[str]:
+@lru_cache(maxsize=4096)
+def source_forms(source: str, kind: str = "") -> frozenset[str]:
     """The ways a question can name this publisher and kind of document (lower-case)."""
     forms: set[str] = set()
     if kind.strip().lower() not in _KINDS_SKIPPED:
@@ -54,7 +56,7 @@ def source_forms(source: str, kind: str = "") -> set[str]:
         forms |= {k, k.replace("-", " "), k.replace("-", "")}
     source = source.strip()
     if not source:
-        return {f for f in forms if len(f) >= _MIN_FORM}
+        return frozenset(f for f in forms if len(f) >= _MIN_FORM)
     head = _head(source)
     short = re.split(r"\s+of\s+the\s+", head, maxsplit=1)[0]  # "Ministry of Foreign Affairs (of the Republic ...)"
     forms |= {head.lower(), short.lower(), _TITLES.sub("", head).lower()}
@@ -67,7 +69,7 @@ def source_forms(source: str, kind: str = "") -> set[str]:
         if len(caps) >= 2:
             forms.add("".join(w[0] for w in caps).lower())  # "MFA", "IHR"
             forms.add("the " + caps[0].lower())  # "the ministry", "the institute"
-    return {f for f in forms if len(f.replace("the ", "")) >= _MIN_FORM}
+    return frozenset(f for f in forms if len(f.replace("the ", "")) >= _MIN_FORM)
 
 
 def _framed(question: str, form: str) -> bool:
@@ -110,25 +112,49 @@ def _asks_author(question: str, form: str) -> bool:
                           + name, question))
 
 
+_last: list = []  # [the mapping last grouped, its size then, its groups]: held, so its id is never another's
+
+
+def _publishers(docs: Iterable) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(source, kind) -> the ids of its documents; kept for the last mapping of documents seen (a store's ``docs``)
+    while its size stays the same, so a corpus of many documents is grouped once, not once per question."""
+    mapping = isinstance(docs, Mapping)
+    if mapping and _last and _last[0] is docs and _last[1] == len(docs):
+        return _last[2]
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for d in (docs.values() if mapping else docs):
+        grouped.setdefault((getattr(d, "source", "") or "", getattr(d, "kind", "") or ""), []).append(d.doc_id)
+    out = {k: tuple(v) for k, v in grouped.items()}
+    if mapping:
+        _last[:] = [docs, len(docs), out]
+    return out
+
+
 def scope_of(question: str, docs: Iterable) -> Scope:
-    """The documents the question names as its source (by publisher or kind), and the question to search with."""
-    docs = list(docs)
-    if len(docs) < 2:
+    """The documents the question names as its source (by publisher or kind), and the question to search with.
+    ``docs``: the documents, or a mapping of id -> document (grouped once while it stays the same)."""
+    groups = _publishers(docs)
+    total = sum(len(ids) for ids in groups.values())
+    if total < 2:
         return Scope(query=question)
-    out, forms_used = set(), set()
-    for d in docs:
-        framed = {f for f in source_forms(getattr(d, "source", "") or "", getattr(d, "kind", "") or "")
-                  if _framed(question, f)}
+    low = question.lower()
+    out: set[str] = set()
+    forms_used: set[str] = set()
+    heads: set[str] = set()
+    for (source, kind), ids in groups.items():
+        # a form the question does not hold as text cannot frame it: the regexes run for the few that it does
+        framed = {f for f in source_forms(source, kind) if f.replace("the ", "", 1) in low and _framed(question, f)}
         if framed:
-            out.add(d.doc_id)
+            out.update(ids)
             forms_used |= framed
-    if not out or len(out) == len(docs):
+            heads.add(_head(source))
+    if not out or len(out) == total:
         return Scope(query=question)
     query = question
     authored = any(_asks_author(question, f) for f in forms_used)
     for f in sorted(forms_used, key=len, reverse=True):  # the longest first: "the Institute for Human Rights"
         query = _without(query, f)
-    heads = sorted({_head(getattr(d, "source", "") or "") for d in docs if d.doc_id in out} - {""})
+    heads = sorted(heads - {""})
     if authored and len(heads) == 1:
         # "Who wrote the op-ed?" is answered by the sentences that name its author: search for them by name
         query = re.sub(r"(?i)^\W*who\b", heads[0], query, count=1)

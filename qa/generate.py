@@ -210,7 +210,8 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
     # ordinary words ("International Cooperation: ... in the humanitarian and social spheres") would lift a sentence
     # the quote does not say to the overlap bar
     known_extra = content_words(extra)
-    matched |= {w for w in names_in(sentence) & words
+    capitalised = {word_stem(t) for t in _tokens(sentence) if t[:1].isupper()}  # the first word too: "Frank wrote"
+    matched |= {w for w in capitalised & words
                 if any(_same(w, k) for k in known_extra) or w in _initials(_tokens(extra))}
     # a name written out ("United Nations") whose acronym the quote uses ("UN") counts as present
     quote_lower = {t.lower() for t in quote_tokens}

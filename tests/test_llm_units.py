@@ -753,6 +753,10 @@ def test_title_words_are_no_support():
              "International Cooperation: Multilateral cooperation in the humanitarian and social spheres")
     frame = question_frame("What is the relationship between Azerbaijan and UNHCR?")
     assert not check_support(sentence, quote, extra_names=extra, frame=frame).ok
-    # the label still vouches for the names it holds
+    # the label still vouches for the names it holds, a sentence's capitalised first word among them
     assert check_support("According to the Ministry of Foreign Affairs, Azerbaijan has cooperated with UNHCR.", quote,
                          extra_names=extra, frame=frame).ok
+    assert check_support("Frank wrote Capitalism and Underdevelopment in Latin America.",
+                         "Perhaps his most notable work is Capitalism and Underdevelopment in Latin America.",
+                         extra_names=("Andre Gunder Frank",),
+                         frame=question_frame("who wrote capitalism and underdevelopment in latin america")).ok

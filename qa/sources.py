@@ -13,7 +13,8 @@ the NGO describe", "the IHR say"), or after "wrote" / "author of". "Why did the 
 about an actor, not about what the government's pages say, and is not scoped; nor is a question whose framed source
 is every document, or none.
 
-Left out: titles ("the statement"), which name a document too loosely to scope a search by.
+Left out: titles ("the statement"), which name a document too loosely to scope a search by; a server-backed store
+(Milvus), whose documents are fetched on demand and would all be read to group them by publisher.
 """
 
 from __future__ import annotations
@@ -119,6 +120,12 @@ def _publishers(docs: Iterable) -> dict[tuple[str, str], tuple[str, ...]]:
     """(source, kind) -> the ids of its documents; kept for the last mapping of documents seen (a store's ``docs``)
     while its size stays the same, so a corpus of many documents is grouped once, not once per question."""
     mapping = isinstance(docs, Mapping)
+    if mapping and not isinstance(docs, dict):
+        # a server-backed store's documents (qa.store_milvus) are read on demand: reading every one to group them
+        # would cost a round of fetches per question, so such a store scopes by what it can list cheaply, or not at
+        # all
+        listed = getattr(docs, "publishers", None)
+        return listed() if callable(listed) else {}
     if mapping and _last and _last[0] is docs and _last[1] == len(docs):
         return _last[2]
     grouped: dict[tuple[str, str], list[str]] = {}

@@ -140,3 +140,21 @@ def test_a_follow_up_naming_its_own_source_is_searched_there_alone(real_store):
     a = ask("And what does the government say?", real_store.settings, store=real_store, llm="none", history=history)
     government = {d for d, doc in real_store.docs.items() if doc.kind == "government"}
     assert {c.doc_id for c in a.citations} <= government, a.text
+
+
+def test_a_store_that_fetches_documents_on_demand_is_not_read_whole():
+    """A Mapping that is no dict (qa.store_milvus's documents) is never iterated: no scope, the question as asked."""
+    from collections.abc import Mapping
+
+    class OnDemand(Mapping):
+        def __getitem__(self, key):
+            raise AssertionError("read")
+
+        def __iter__(self):
+            raise AssertionError("listed")
+
+        def __len__(self):
+            return 5
+
+    sc = scope_of("According to the op-ed, why?", OnDemand())
+    assert sc.docs == frozenset() and sc.query == "According to the op-ed, why?"

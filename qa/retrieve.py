@@ -460,7 +460,7 @@ def relevance(hits: list[Hit], question: str | None = None, store=None) -> float
     if question is None or store is None:
         return best
     docs = getattr(store, "docs", None)
-    if docs:
+    if docs is not None:
         question = scope_of(question, docs).query  # a source it names is no term to look for
     terms = list(dict.fromkeys(content_terms(question)))
     named = named_terms(question)

@@ -5,7 +5,8 @@ the question asks what one source says, so its evidence comes from that source's
 by its publisher, the manifest's ``source``: "Institute for Human Rights (IHR)" by its name, by "IHR", by "the
 institute"; "Ministry of Foreign Affairs of the Republic of Azerbaijan" by "the Ministry of Foreign Affairs", "MFA",
 "the ministry"; "Dr. Vasif Huseynov (op-ed)" by "Huseynov"; a site by its whole name ("Caliber.az"), never by a word
-of it ("mlb" of "www.mlb.com" is what questions about baseball say). Or by its kind: "the NGO", "the op-ed".
+of it ("mlb" of "www.mlb.com" is what questions about baseball say). Or by its kind: "the NGO", "the op-ed", and the
+words readers use for a press piece ("the interview", "the article") or an op-ed ("the opinion piece").
 
 A name is read as the source only where the question frames it as one: after "according to", or after "in" / "by" /
 "from" where the name ends the phrase ("in the op-ed, ...", not "in mlb history"), before a verb of saying ("does
@@ -38,6 +39,9 @@ _BEFORE = (r"(?:according\s+to|\bin|\bby|\bfrom|\bwrote|\bwrites|\bwritten|\baut
 # ... and where the name ends a phrase: "in the op-ed, ...", "by the IHR?", "in the IHR's view", but not "in mlb history"
 _AFTER = r"(?=\s*(?:[,;:?.!)]|$|['’]s\b|\s(?:about|on|regarding|concerning)\b))"
 _KINDS_SKIPPED = frozenset({"", "other"})
+# the words a reader uses for the manifest's kinds of document (qa.types.Document.kind), beside the kind itself
+_KIND_WORDS = {"press": ("interview", "article", "news article", "news report"),
+               "op-ed": ("opinion piece", "column", "commentary")}
 _TITLES = re.compile(r"^(?:dr|mr|mrs|ms|prof|sir|professor)\.?\s+", re.I)
 _MIN_FORM = 3  # shorter forms ("UN") name too much to scope by
 
@@ -54,7 +58,7 @@ def source_forms(source: str, kind: str = "") -> frozenset[str]:
     forms: set[str] = set()
     if kind.strip().lower() not in _KINDS_SKIPPED:
         k = kind.strip().lower()
-        forms |= {k, k.replace("-", " "), k.replace("-", "")}
+        forms |= {k, k.replace("-", " "), k.replace("-", ""), *_KIND_WORDS.get(k, ())}
     source = source.strip()
     if not source:
         return frozenset(f for f in forms if len(f) >= _MIN_FORM)

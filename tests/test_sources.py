@@ -49,6 +49,8 @@ def test_source_forms(source, kind, present, absent):
     ("Who wrote the op-ed?", {"oped.txt"}),
     ("In the IHR's view, is the closure political?", {"ngo.txt"}),
     ("What about the op-ed?", {"oped.txt"}),  # a follow-up turning to another source
+    ("In the interview, what did the experts say about the UN?", {"press.txt"}),  # a reader's word for the kind
+    ("What does the opinion piece argue?", {"oped.txt"}),
     ("And how about the IHR?", {"ngo.txt"}),
     # an actor, not a source: no verb of saying, no "according to"
     ("Why did the government close the offices?", set()),

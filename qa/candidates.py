@@ -147,9 +147,9 @@ _WH_WORDS = {"who", "whom", "whose", "when", "where", "what", "which", "how", "w
 
 
 # a question's first word that opens a clause, not a name, when a lower-case word follows it
-_OPENERS = {"according", "given", "besides", "apart", "as", "after", "before", "since", "during", "from", "by", "with",
-            "among", "between", "despite", "under", "if", "should", "could", "would", "can", "will", "has", "have",
-            "had", "besides", "beyond", "outside", "within", "apart", "aside"}
+_OPENERS = {"according", "given", "besides", "apart", "aside", "as", "after", "before", "since", "during", "from", "by",
+            "with", "among", "between", "despite", "under", "beyond", "outside", "within", "if", "should", "could",
+            "would", "can", "will", "has", "have", "had"}
 
 
 def _flush(run: list[str], out: list[str]) -> None:

@@ -55,7 +55,7 @@ LIST_MIN_ITEMS = 3  # a sentence "lists" when it names at least this many items
 # best max(FUSED_MIN, k_chunks * FUSED_PER_K) after fusion have their sentences scored
 POOL_MIN, POOL_PER_K = 30, 3
 FUSED_MIN, FUSED_PER_K = 12, 2
-SCOPED_POOL = 4  # a question that names its source searches this many times as many chunks, then keeps that source's
+SCOPED_POOL = 4  # a question naming its source searches this many times as many chunks, then keeps that source's
 NEAR_DUPLICATE = 0.8  # two sentences whose content terms overlap more than this (Jaccard) count as one
 # relevance(): each name of the question that the corpus never uses takes this share of the question's terms off the
 # best score (one missing name of two terms halves it)

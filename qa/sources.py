@@ -77,10 +77,15 @@ def source_forms(source: str, kind: str = "") -> frozenset[str]:
     return frozenset(f for f in forms if len(f.replace("the ", "")) >= _MIN_FORM)
 
 
+def _name(form: str) -> str:
+    """The pattern of a form as a question writes it: its words apart by spaces or hyphens ("op ed", "op-ed")."""
+    return r"[\s-]+".join(map(re.escape, form.split()))
+
+
 def _framed(question: str, form: str) -> bool:
     """True when the question names ``form`` as a source: after "according to"/"in"/"by"/"wrote", or before a verb
     of saying (one word, an adverb or an auxiliary, may stand between)."""
-    name = r"(?<![\w-])" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])"
+    name = r"(?<![\w-])" + _name(form) + r"(?![\w-])"
     low = question.lower()
     if re.search(_BEFORE + r"\s+(?:the\s+|this\s+|that\s+)?" + name + _AFTER, low):
         return True
@@ -102,7 +107,7 @@ class Scope:
 
 def _without(question: str, form: str) -> str:
     """The question without the phrase that names the source ("According to the op-ed, why ...?" -> "why ...?")."""
-    name = r"(?:(?:the|this|that)\s+)?" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])(?:['’]s)?"
+    name = r"(?:(?:the|this|that)\s+)?" + _name(form) + r"(?![\w-])(?:['’]s)?"
     out = re.sub(r"(?i)\b(?:according\s+to|in|by|from)\s+" + name + r"\s*,?\s*", "", question)
     out = re.sub(r"(?i)(?<![\w-])" + name + r"\s*", "", out)
     out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
@@ -112,7 +117,7 @@ def _without(question: str, form: str) -> str:
 def _asks_author(question: str, form: str) -> bool:
     """True when the question asks who wrote the document it names ("Who wrote the op-ed?", "Who is the author of
     the statement?")."""
-    name = r"(?:(?:the|this|that)\s+)?" + r"[\s-]+".join(map(re.escape, form.split())) + r"(?![\w-])"
+    name = r"(?:(?:the|this|that)\s+)?" + _name(form) + r"(?![\w-])"
     return bool(re.search(r"(?i)^\W*who\b.*\b(?:wrote|writes|authored|penned|author\s+of|authors\s+of)\s+"
                           + name, question))
 
@@ -125,11 +130,9 @@ def _publishers(docs: Iterable) -> dict[tuple[str, str], tuple[str, ...]]:
     while its size stays the same, so a corpus of many documents is grouped once, not once per question."""
     mapping = isinstance(docs, Mapping)
     if mapping and not isinstance(docs, dict):
-        # a server-backed store's documents (qa.store_milvus) are read on demand: reading every one to group them
-        # would cost a round of fetches per question, so such a store scopes by what it can list cheaply, or not at
-        # all
-        listed = getattr(docs, "publishers", None)
-        return listed() if callable(listed) else {}
+        # a server-backed store's documents (qa.store_milvus) are read on demand: grouping them would fetch every
+        # one, per question, so such a store names no sources
+        return {}
     if mapping and _last and _last[0] is docs and _last[1] == len(docs):
         return _last[2]
     grouped: dict[tuple[str, str], list[str]] = {}

@@ -202,7 +202,10 @@ def asked(question: str) -> Asked:
                       rest)
         ws = re.findall(r"[a-z-]+", rest)
         lead = ws[0] if ws and ws[0] not in ("is", "was", "are", "were", "does", "did", "do", "has", "had") else ""
-        known = next((w for w in ws[:5] if _singular(w) in _FOCUS_OF), "")
+        # "what did the UN General Assembly adopt": after do-support the wh-word is the verb's object, and the nouns
+        # that follow are its subject ("general" names no answer type there)
+        known = "" if ws and ws[0] in ("does", "did", "do", "has", "had", "have") else next(
+            (w for w in ws[:5] if _singular(w) in _FOCUS_OF), "")
         # "what sport does X play": the word after "what" is the focus; "which international organisations": the
         # first answer-type noun within a few words; "what is the birth date": the same
         written = lead if _singular(lead) in _FOCUS_OF else known or lead or (mm.group(1) if mm else "")
@@ -216,7 +219,7 @@ def asked(question: str) -> Asked:
             kind = "person"
     elif wh == "how":
         kind = "other"
-    plural = (bool(written) and written != focus and written.endswith("s")) or bool(
+    plural = (bool(written) and (written != focus and written.endswith("s") or _tagged_plural(q, written))) or bool(
         re.search(r"\b(?:who|what|which) (?:are|were)\b|\blist\b|\ball the\b", low))
     skip = set(QUESTION_STOPWORDS) | set(wh.split()) | {"name", "called", "known"}
     skip |= {focus} if focus in GENERIC_FOCUS else set()
@@ -224,6 +227,13 @@ def asked(question: str) -> Asked:
     return Asked(kind=kind, focus=focus, subject=subject, names=names, plural=plural,
                  slot=question_slot(q) if kind in _SLOT_KINDS else ("", ""),
                  counted=counted_noun(q) if wh == "how many" else "", joined=joined_names(q, names))
+
+
+def _tagged_plural(question: str, word: str) -> bool:
+    """True when the parse tags ``word`` in the question a plural noun ("Which resolutions ...": a noun
+    no answer type lists, so its plural is read from the tag, not the spelling: "which genus" is one)."""
+    low = question.lower()
+    return any(t.tag == "NNS" for t in tokens(question) if low[t.start:t.end] == word)
 
 
 def joined_names(question: str, names: Sequence[str]) -> tuple[tuple[tuple[str, ...], ...], ...]:

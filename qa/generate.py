@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
@@ -514,11 +514,14 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
     citations: list[Citation] = []
     out_sentences: list[str] = []
     dropped: list[tuple[str, str]] = []
-    claims = [DraftSentence(_ACCORDING.sub("", s.text, count=1).strip(), s.markers) for s in claims]
-    claims = [DraftSentence(s.text[:1].upper() + s.text[1:], s.markers) for s in claims if s.text]
+    claims = [replace(s, text=_ACCORDING.sub("", s.text, count=1).strip()) for s in claims]
+    claims = [replace(s, text=s.text[:1].upper() + s.text[1:]) for s in claims if s.text]
     for sent in claims:
         if _META.search(sent.text):
             dropped.append((sent.text, "talks about the passages, not the question"))
+            continue
+        if sent.stand_in:  # "... on human rights: [3] and [4]." says nothing once its markers are taken out
+            dropped.append((sent.text, "its references stand in for the words of the answer"))
             continue
         cited = [by_n[m] for m in sent.markers if m in by_n]
         pool = cited or list(passages)

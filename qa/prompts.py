@@ -59,6 +59,13 @@ class DraftSentence:
 
     text: str
     markers: tuple[int, ...] = ()
+    stand_in: bool = False  # a marker stands for words of the answer ("two resolutions: [3] and [4]")
+
+
+# a marker in the place of words: after a colon ("the resolutions are: [3]"), or joined to another by "and" / "or"
+# inside the sentence ("[3] and [4] were adopted"); at its end, "closed [1] and [2]." lists two sources
+_STAND_IN = re.compile(r":\s*" + _MARK.pattern + r"|" + _MARK.pattern + r"\s+(?:and|or|&)\s+" + _MARK.pattern, re.I)
+_SOURCES_AT_END = re.compile(r"(" + _MARK.pattern + r")\s+(?:and|&)\s+(?=" + _MARK.pattern + r"[\s.!?\"'”’)]*$)", re.I)
 
 
 def parse_markers(text: str) -> tuple[int, ...]:
@@ -85,6 +92,7 @@ def parse_answer(raw: str) -> list[DraftSentence]:
     pieces.append(text[start:])
     out: list[DraftSentence] = []
     for piece in pieces:
+        piece = _SOURCES_AT_END.sub(r"\1 ", piece)
         markers = parse_markers(piece)
         body = re.sub(r"^(?:[-*•]|\d+[.)])\s+", "", squash(_MARK.sub(" ", piece)))
         body = re.sub(r"\s+([.,;:!?])", r"\1", body)
@@ -93,7 +101,7 @@ def parse_answer(raw: str) -> list[DraftSentence]:
                 prev = out.pop()
                 out.append(DraftSentence(prev.text, prev.markers + tuple(m for m in markers if m not in prev.markers)))
             continue
-        out.append(DraftSentence(body, markers))
+        out.append(DraftSentence(body, markers, stand_in=bool(_STAND_IN.search(piece))))
     return out
 
 

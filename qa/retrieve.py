@@ -55,6 +55,9 @@ LIST_MIN_ITEMS = 3  # a sentence "lists" when it names at least this many items
 # best max(FUSED_MIN, k_chunks * FUSED_PER_K) after fusion have their sentences scored
 POOL_MIN, POOL_PER_K = 30, 3
 FUSED_MIN, FUSED_PER_K = 12, 2
+# ... and each search's own best few always: fusion ranks a chunk one search puts first below every chunk both
+# searches hold ("the UN High Commissioner for Human Rights called for ...": BM25's first, outside the dense 30)
+EACH_TOP = 2
 SCOPED_POOL = 4  # a question naming its source searches this many times as many chunks, then keeps that source's
 NEAR_DUPLICATE = 0.8  # two sentences whose content terms overlap more than this (Jaccard) count as one
 # relevance(): each name of the question that the corpus never uses takes this share of the question's terms off the
@@ -273,6 +276,8 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
     sc = scope or scope_of(question, store.docs)
     question, scope = sc.query, sc.docs
     shape = question_shape(question)
+    if scope and _reported_elsewhere(question, sc, store, settings, shape):
+        scope = frozenset()
     ranked = [score_sentences(part, store, settings, shape if len(shape.parts) == 1 else replace(
         shape, kind=_asked_kind(part), how_long=bool(_HOW_LONG.search(part))), scope=scope) for part in shape.parts]
     if len(shape.parts) == 1:
@@ -287,6 +292,17 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
     # a list question gets more slots, unless the caller asked for a number of hits
     return [select(merged, k or size + (LIST_EXTRA if shape.listing else 0), settings.max_per_doc, publisher,
                    lists=shape.listing) for size in sizes]
+
+
+def _reported_elsewhere(question: str, sc: Scope, store, settings: Settings, shape: Shape) -> bool:
+    """True when another document reports what the named source does better than the source's own pages answer:
+    "Why did the Azerbaijani government criticise the UNDP?" is answered by the NGO's "The Azerbaijani government
+    has particularly criticized the UNDP, citing ...", not by a ministry page about UNDP programmes: a sentence outside
+    the scope that names the source as the question did outscores every sentence of the scope. "Does the op-ed
+    mention the ICRC?" stays with the op-ed: the better sentences elsewhere never name it."""
+    own = max((h.score for h in score_sentences(question, store, settings, shape, scope=sc.docs)), default=0.0)
+    return any(h.doc_id not in sc.docs and sc.named_in(h.text)
+               for h in score_sentences(question, store, settings, shape) if h.score > own)
 
 
 ALIAS_CHUNKS = 10  # chunks read for abbreviation definitions: the question's best BM25 chunks, and as many per
@@ -331,6 +347,8 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
                           for ranking in (dense, lexical))
     fused = rrf(dense, lexical)
     best = sorted(fused, key=fused.get, reverse=True)[: max(settings.k_chunks * FUSED_PER_K, FUSED_MIN)]
+    best += [cid for cid in dict.fromkeys(c for ranking in (lexical, dense) for c, _ in ranking[:EACH_TOP])
+             if cid not in best]
     if not best:
         return []
     top_fused = fused[best[0]]

@@ -103,6 +103,14 @@ class Scope:
 
     docs: frozenset[str] = frozenset()
     query: str = ""
+    forms: frozenset[str] = frozenset()  # the words that named the source ("the government", "ihr"), lower-case
+
+    def named_in(self, text: str) -> bool:
+        """True when ``text`` names the source by a form the question used ("The Azerbaijani government has
+        criticized the UNDP" for "Why did the government criticise the UNDP?") (pure)."""
+        low = text.lower()
+        return any(re.search(r"(?<![\w-])" + _name(f.replace("the ", "", 1)) + r"(?![\w-])", low)
+                   for f in self.forms)
 
 
 def _without(question: str, form: str) -> str:
@@ -172,7 +180,8 @@ def scope_of(question: str, docs: Iterable) -> Scope:
     if authored and len(heads) == 1:
         # "Who wrote the op-ed?" is answered by the sentences that name its author: search for them by name
         query = re.sub(r"(?i)^\W*who\b", heads[0], query, count=1)
-    return Scope(docs=frozenset(out), query=query if content_terms(query) else question)
+    return Scope(docs=frozenset(out), query=query if content_terms(query) else question,
+                 forms=frozenset(forms_used))
 
 
 def scoped_docs(question: str, docs: Iterable) -> frozenset[str]:

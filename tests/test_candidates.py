@@ -31,6 +31,20 @@ def test_asked_kind(question, kind):
     assert C.asked(question).kind == kind
 
 
+@pytest.mark.parametrize("question, kind, focus, plural", [
+    # after do-support the nouns are the verb's subject: "general" is no answer type there
+    ("What did the UN General Assembly adopt in 2006?", "name", "", False),
+    ("What does the prime minister of France do?", "name", "", False),
+    ("What sport does Tom Fielder play?", "name", "sport", False),
+    # a noun no answer type lists is plural by its tag: the question asks for several things
+    ("Which resolutions has Azerbaijan sponsored?", "name", "resolutions", True),
+    ("Which genus does the plant belong to?", "name", "genus", False),
+])
+def test_asked_focus_and_number(question, kind, focus, plural):
+    a = C.asked(question)
+    assert (a.kind, a.focus, a.plural) == (kind, focus, plural)
+
+
 def test_subject_keeps_role_nouns_and_names():
     a = C.asked("Who is the chief executive of Acme Corp?")
     assert {match_stem(w) for w in ("chief", "executive", "acme", "corp")} <= set(a.subject)

@@ -265,6 +265,8 @@ def passages(store, hits) -> list[Passage]:
                  id="commentary-about-the-passages"),
     pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1]. " + SENTINEL, 1, 0, False, False,
                  id="answer-then-sentinel"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1]. It joined two bodies: [1] and [2].",
+                 1, 1, False, False, id="markers-standing-in-for-words"),
     pytest.param(SENTINEL, 0, 0, True, False, id="sentinel"),
     pytest.param("zxcv qwer asdf [1]", 0, 1, False, True, id="garbage"),
     pytest.param("", 0, 0, False, True, id="empty"),

@@ -41,6 +41,23 @@ def test_parse_answer(raw, expected):
     assert [(s.text, s.markers) for s in parse_answer(raw)] == expected
 
 
+@pytest.mark.parametrize("raw, stand_in, text", [
+    pytest.param("Azerbaijan sponsored two resolutions: [3] and [4].", True, None, id="markers-after-a-colon"),
+    pytest.param("Resolutions [1] and [2] were adopted.", True, None, id="markers-joined-inside"),
+    pytest.param("The offices were closed [1] and [2].", False, "The offices were closed.", id="two-sources-at-end"),
+    pytest.param("UNDP [1] and UNICEF [2] work there.", False, "UNDP and UNICEF work there.", id="names-each-cited"),
+    pytest.param("It was founded in 1992 [1][2].", False, "It was founded in 1992.", id="adjacent-markers"),
+])
+def test_markers_standing_in_for_words(raw, stand_in, text):
+    """A marker put where the answer's words belong leaves a sentence that says nothing once markers are removed
+    ("... two resolutions: and."): it is flagged, and qa.generate drops it; "[1] and [2]" closing a sentence lists
+    its sources."""
+    (s,) = parse_answer(raw)
+    assert s.stand_in is stand_in
+    if text is not None:
+        assert s.text == text
+
+
 @pytest.mark.parametrize("text, expected", [
     pytest.param(SENTINEL, True, id="exact"),
     pytest.param("the sources do not say", True, id="lowercase-no-stop"),

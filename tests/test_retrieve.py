@@ -121,6 +121,9 @@ def _texts(hits):
                  "Azerbaijan?", "operating in Azerbaijan since 1993", id="since-year-for-how-long"),
     pytest.param("How long has WHO operated in Azerbaijan?", "operating in our country since 1994",
                  id="acronym-that-is-a-stopword"),
+    # BM25's first chunk, outside the dense search's thirty: fused below every chunk both searches hold
+    pytest.param("What did the UN High Commissioner for Human Rights call for?", "called for a 'fair' trial",
+                 id="one-search-alone-finds-it"),
 ])
 def test_answer_sentence_is_retrieved(real_store, question, needle):
     hits = retrieve(question, real_store)

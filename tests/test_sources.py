@@ -160,3 +160,24 @@ def test_a_store_that_fetches_documents_on_demand_is_not_read_whole():
 
     sc = scope_of("According to the op-ed, why?", OnDemand())
     assert sc.docs == frozenset() and sc.query == "According to the op-ed, why?"
+
+
+@pytest.mark.parametrize("question, text, named", [
+    ("Why did the Azerbaijani government criticise the UNDP?",
+     "The Azerbaijani government has particularly criticized the UNDP.", True),
+    ("What does the IHR demand?", "As the Institute for Human Rights (IHR), we condemn it.", True),
+    ("What does the IHR demand?", "The institute's rights work", False),  # "the institute" names it, "institute's" not
+    ("Does the op-ed mention the ICRC?", "The ICRC office will close.", False),
+])
+def test_a_sentence_names_the_source_as_the_question_did(question, text, named):
+    assert scope_of(question, DOCS).named_in(text) is named
+
+
+def test_a_source_whose_act_another_document_reports_is_searched_everywhere(real_store):
+    """The question frames "the government" before a verb of judging, but what it asks (why the government criticised
+    the UNDP) is reported by the NGO, in a sentence naming the government; the op-ed, which never mentions the ICRC,
+    keeps its scope however well other pages match."""
+    hits = retrieve("Why did the Azerbaijani government criticise the UNDP?", real_store)
+    assert any("has particularly criticized the UNDP" in h.text for h in hits)
+    hits = retrieve("Does the op-ed mention the ICRC?", real_store)
+    assert hits and {h.doc_id for h in hits} == {"oped-azerbaijan-non-aligned-movement.txt"}

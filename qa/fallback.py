@@ -100,7 +100,9 @@ def score_candidates(question: str, hits: Sequence[Hit], store: Any) -> list[Sco
     for doc_id, spans in groups:
         text = docs[doc_id].text
         sents = [text[s:e] for s, e in spans]
-        covs = [term_coverage(qterms, t) for t in sents]
+        # a question in the text ("Does this signify a political message from Baku ...?") restates the topic: it
+        # lends its words to no neighbour, or the sentence before it would pass for the answer
+        covs = [0.0 if is_question(t) else term_coverage(qterms, t) for t in sents]
         for i, (s, e) in enumerate(spans):
             sent = sents[i]
             if is_question(sent) or looks_like_instruction(sent):

@@ -15,9 +15,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 #: bumped whenever the layout of a saved index changes
-INDEX_FORMAT = 4  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies; 3: stems
+INDEX_FORMAT = 5  # 2: segments, memory-mapped vectors, HNSW above a size, term frequencies; 3: stems
 #                   fold a final -e and -ize into -ise (qa.text.stem), so saved terms change; 4: an acronym in
-#                   capitals is a term though its lower case is a stopword ("WHO", "US": qa.text.content_terms)
+#                   capitals is a term though its lower case is a stopword ("WHO", "US": qa.text.content_terms);
+#                   5: a word ending in -ss keeps its last s ("reassess", "access": qa.text.stem)
 
 
 def _env(name: str, default):

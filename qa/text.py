@@ -129,6 +129,8 @@ def stem(word: str) -> str:
     word = _IZE.sub("s", word)  # one spelling for -ise/-ize: "organizations" and "organisations" -> organis
     for suf in ("ational", "ations", "ation", "ments", "ment", "ings", "ing", "ies", "ied",
                 "es", "ed", "s"):
+        if suf == "s" and word.endswith("ss"):
+            break  # "reassess" is no plural: it stems as "reassessing" and "reassessed" do, to reassess
         if word.endswith(suf) and len(word) - len(suf) >= 3:
             return word[: -len(suf)] + ("y" if suf in ("ies", "ied") else "")
     # a silent final e goes, as it does before -es, -ed and -ing: office/offices, close/closed, state/states

@@ -154,6 +154,10 @@ def test_pick_short(cands, judgement, expected):
     # to "the 1951 UN Convention")
     pytest.param("How long had UNHCR and UNICEF been working in Azerbaijan before their offices were shut?",
                  "since 1992", id="since-inside-the-date-span"),
+    # the interview's own question ("Does this signify a political message from Baku ...?") lends its words to no
+    # neighbour: "He reminded that ... Armenia had ignored four resolutions" had passed for the answer
+    pytest.param("Is shutting down the UN offices a political message from Baku?", "perceived as a political message",
+                 id="a-question-in-the-text-lends-no-words"),
 ])
 def test_short_extractive_real(real_store, question, needle):
     hits = retrieve(question, real_store)

@@ -42,6 +42,10 @@ def test_content_terms(raw, expected):
     pytest.param(T.stem, "closed", "clos", id="stem-ed-of-e-word"),
     pytest.param(T.stem, "close", "clos", id="stem-e-word"),
     pytest.param(T.stem, "states", "stat", id="stem-es-of-e-word"),
+    # a word ending in -ss is no plural: it keeps the stem its -es/-ed/-ing forms have
+    pytest.param(T.stem, "reassess", "reassess", id="stem-ss-word"),
+    pytest.param(T.stem, "reassessing", "reassess", id="stem-ing-of-ss-word"),
+    pytest.param(T.stem, "processes", "process", id="stem-es-of-ss-word"),
     pytest.param(T.stem, "state", "stat", id="stem-e-word-2"),
     pytest.param(T.stem, "use", "use", id="stem-e-keeps-3"),
     # one spelling for -ise/-ize, and the singular like the plural

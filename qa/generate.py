@@ -271,12 +271,15 @@ def _tense_differs(sentence: str, quote: str) -> str:
     return ""
 
 
+_RUN_JOINERS = frozenset({"of", "the", "and", "for"})
+
+
 def _capital_runs(tokens: Sequence[str]) -> list[list[str]]:
     runs: list[list[str]] = [[]]
     for t in tokens:
         if t[:1].isupper():
             runs[-1].append(t)
-        elif t.lower() not in {"of", "the", "and", "for"}:
+        elif t.lower() not in _RUN_JOINERS:
             runs.append([])
     return [r for r in runs if len(r) >= 2]
 
@@ -554,8 +557,11 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
 
 
 # "According to passage 2, ..." is trimmed; a sentence still about "the passage" is commentary, not an answer
-_ACCORDING = re.compile(r"^(?:according to|as stated in|as per|based on)\s+(?:the\s+)?(?:passages?|sources?)"
-                        r"(?:\s*\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*", re.I)
+_ACCORDING = re.compile(r"^(?:(?:according to|as stated in|as per|based on)\s+(?:the\s+)?(?:passages?|sources?)"
+                        r"(?:\s*\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*"
+                        # "The sources explain that ...": the question asked how the sources explain it
+                        r"|(?:the\s+|these\s+|both\s+|all\s+|some\s+)*(?:passages?|sources?|documents?)\s+"
+                        r"(?:explain|say|state|indicate|suggest|show|note|report|mention|argue|claim)s?\s+that\s+)", re.I)
 _META = re.compile(r"\b(?:passages?|the sources?)\b", re.I)
 
 
@@ -587,9 +593,22 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict, frame: Fram
         d1, d2 = docs[p.doc_id], docs[p2.doc_id]
         joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
         sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title), frame=frame)
-        if sup2.ok:
+        if sup2.ok and not _name_stitched(sentence, d1.text[span[0]:span[1]], d2.text[span2[0]:span2[1]]):
             return _Choice(True, sup2, ((p, span), (p2, span2)))
     return best
+
+
+def _name_stitched(sentence: str, quote1: str, quote2: str) -> bool:
+    """True when a name of several words in the sentence is found in neither quote whole, only across both: "the
+    International Committee of the Red Cross and Red Crescent Societies" from one page's "International Federation
+    of the Red Cross and Red Crescent Societies" and another's "International Committee of the Red Cross" is a name
+    neither source gives (pure)."""
+    have = [{word_stem(t) for t in _tokens(q)} for q in (quote1, quote2)]
+    for run in _capital_runs([t for t in _tokens(sentence) if not t[0].isdigit()]):
+        stems = {word_stem(t) for t in run if t.lower() not in _RUN_JOINERS}
+        if not any(stems <= h for h in have) and stems <= have[0] | have[1]:
+            return True
+    return False
 
 
 def _describe(exc: BaseException) -> str:

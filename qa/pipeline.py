@@ -224,7 +224,10 @@ def _model_answer(run: _Run) -> _Draft | None:
     # when the model gave no answer the pipeline's own note says what is shown instead
     superseded = {NoteKind.SHOWING_EXTRACTIVE, NoteKind.MODEL_ABSTAINED} if unverified or gen.abstained else set()
     run.notes.extend(n for n in gen.notes if n.kind not in superseded)
-    strong = relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance
+    # "Who says the closure is politically motivated?" asks which source holds a view: the sentence that states it,
+    # quoted with its publisher, is the answer, though the small model declines to name who said it
+    strong = (relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance
+              or bool(_WHO_SAYS.search(run.search_q)))
     # a small model declines a question in parts ("which agencies ..., and when did they arrive?") when one part is
     # unanswered: the sentences that answer the others are still shown, checked like any answer (focus, values)
     if (unverified or gen.abstained) and not strong and not _in_parts(run.search_q):
@@ -241,6 +244,13 @@ def _model_answer(run: _Run) -> _Draft | None:
         text, citations = _with_listed_items(run, gen.text, list(gen.citations))
         return _Draft(text, citations, _model_name(run.chat_model))
     return None
+
+
+_WHO_SAYS = re.compile(r"^\W*(?:who|which\s+(?:\w+\s+)?(?:sources?|documents?|pages?|publishers?|sites?|experts?|"
+                       r"organi[sz]ations?|groups?))\s+(?:\w+ly\s+)?(?:says?|said|claims?|claimed|argues?|argued|"
+                       r"thinks?|thought|believes?|believed|describes?|described|states?|stated|considers?|"
+                       r"considered|views?|viewed|accuses?|accused|insists?|insisted|blames?|blamed|denies|denied)\b",
+                       re.I)
 
 
 def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
@@ -480,10 +490,11 @@ def _attributed(question: str, text: str, citations, disagreements, docs=None) -
 
     disputed = {c.citation.doc_id for d in disagreements for c in d.claims}
     judgement = asks_judgement(question)
+    speaker = bool(_WHO_SAYS.search(question))  # "Who says ...?" is answered by who says it: every sentence names it
 
     def judges(sentence: str) -> bool:
         t = tone(sentence)
-        return t.critical > 0 or (judgement and t.favourable + t.denial > 0)
+        return speaker or t.critical > 0 or (judgement and t.favourable + t.denial > 0)
 
     texts = [docs[c.doc_id].text for c in citations if docs and c.doc_id in docs]
 

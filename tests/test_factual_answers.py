@@ -119,6 +119,24 @@ def test_disputed_claims_name_their_publisher(real_settings, real_store, questio
                 assert who.lower() in body.lower(), (question, body, who)
 
 
+@pytest.mark.parametrize("question, who", [
+    ("Who says the closure is politically motivated?", "Institute for Human Rights"),
+    ("Which source calls the closure a deliberate effort to silence independent actors?", "Institute for Human Rights"),
+    # a sentence that reports rather than judges: only the question makes its publisher the answer
+    ("Who said the Red Cross engaged in pro-Armenian activities?", "Caliber.az"),
+])
+def test_a_question_asking_who_says_it_names_the_publisher_in_every_sentence(real_settings, real_store, question, who):
+    """"Who says ...?" is answered by who says it: each quoted sentence names its publisher, whether or not it judges."""
+    a = ask(question, real_settings, store=real_store, llm="none")
+    assert not a.abstained and a.citations
+    by_n = {c.n: c for c in a.citations}
+    for body, marks in _sentences(a.text):
+        for n in marks:
+            c = by_n[n]
+            assert (c.source or c.title).lower() in body.lower(), body
+    assert who in a.text
+
+
 def test_answer_about_something_else_abstains(real_settings, real_store):
     a = ask("When did Armenia join the United Nations?", real_settings, store=real_store, llm="none")
     assert a.abstained, a.text

@@ -780,5 +780,13 @@ def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: A
         except Exception:  # a failed rewrite is not worth failing the question for
             pass
     have = {t.lower() for t in re.findall(r"\w+", question)}
-    terms = [t for t in key_terms(pairs[-1][0]) if t.lower() not in have][:REWRITE_TERMS]
+    # the last question's terms; when it names nothing itself ("When was it established?" after "What is AIDA?"),
+    # the name it refers to comes from the question before, back to the one that names something
+    terms: list[str] = []
+    for user, _ in reversed(pairs[-HISTORY_TURNS:]):
+        found = key_terms(user)
+        terms += [t for t in found if t.lower() not in have and t not in terms]
+        if any(t[:1].isupper() for t in found):
+            break
+    terms = sorted(terms, key=lambda t: not t[:1].isupper())[:REWRITE_TERMS]  # names first
     return f"{' '.join(terms)}: {question}" if terms else question

@@ -34,6 +34,12 @@ _SAY = frozenset(stem(w) for w in """say state claim argue describe call charact
     portray present tell cite highlight conclude predict consider feel frame position statement opinion account
     argument stance assessment perspective""".split()) | {"said", "told", "wrote", "written", "thought", "saw",
                                                           "seen", "felt", "says"}
+# ... of which these only frame what a source says, and are left out of what is searched for ("What does the op-ed
+# author think about the UN?" looks for the op-ed's sentences about the UN, none of which says "think"); "demand",
+# "condemn", "propose" say what is asked and stay
+_FRAMING = frozenset(stem(w) for w in """say state think believe feel view consider write mention note claim argue
+    suggest assert explain describe report tell""".split()) | {"said", "told", "wrote", "written", "thought", "felt",
+                                                               "says"}
 _BEFORE = (r"(?:according\s+to|\bin|\bby|\bfrom|\bwrote|\bwrites|\bwritten|\bauthor\s+of|\bauthors\s+of"
            r"|^\W*(?:and\s+)?(?:what|how)\s+about)")  # "What about the op-ed?": a follow-up turning to a source
 # ... and where the name ends a phrase: "in the op-ed, ...", "by the IHR?", "in the IHR's view", but not "in mlb history"
@@ -115,7 +121,8 @@ class Scope:
 
 def _without(question: str, form: str) -> str:
     """The question without the phrase that names the source ("According to the op-ed, why ...?" -> "why ...?")."""
-    name = r"(?:(?:the|this|that)\s+)?" + _name(form) + r"(?![\w-])(?:['’]s)?"
+    # "the op-ed author", "the op-ed's writer": the person who wrote the document names it as well
+    name = r"(?:(?:the|this|that)\s+)?" + _name(form) + r"(?![\w-])(?:['’]s)?(?:\s+(?:author|writer)s?\b)?"
     out = re.sub(r"(?i)\b(?:according\s+to|in|by|from)\s+" + name + r"\s*,?\s*", "", question)
     out = re.sub(r"(?i)(?<![\w-])" + name + r"\s*", "", out)
     out = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", out)).strip(" ,")
@@ -180,6 +187,11 @@ def scope_of(question: str, docs: Iterable) -> Scope:
     if authored and len(heads) == 1:
         # "Who wrote the op-ed?" is answered by the sentences that name its author: search for them by name
         query = re.sub(r"(?i)^\W*who\b", heads[0], query, count=1)
+    elif not authored:
+        kept = re.sub(r"[A-Za-z]+", lambda m: "" if m.group().lower() in _FRAMING or stem(m.group().lower()) in _FRAMING
+                      else m.group(), query)
+        kept = re.sub(r"\s+([,?.!])", r"\1", re.sub(r"\s{2,}", " ", kept)).strip()
+        query = kept if content_terms(kept) else query
     return Scope(docs=frozenset(out), query=query if content_terms(query) else question,
                  forms=frozenset(forms_used))
 

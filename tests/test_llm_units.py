@@ -370,6 +370,9 @@ def test_llm_answer_without_hits_abstains(store):
                  "What did the Institute for Human Rights say about political prisoners in Azerbaijan?",
                  id="standalone-unchanged"),
     pytest.param("Why?", [], "Why?", id="no-history"),
+    # the last question names nothing itself: the name it refers to comes from the question before
+    pytest.param("What does it do?", [("What is AIDA?", "An agency [1]."), ("When was it established?", "In 2011 [1].")],
+                 "AIDA established: What does it do?", id="the-name-two-turns-back"),
 ])
 def test_rewrite_question_heuristic(question, history, expected):
     assert rewrite_question(question, history, None) == expected

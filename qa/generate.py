@@ -760,6 +760,26 @@ _PRONOUNS = re.compile(r"\b(it|its|they|them|their|this|that|these|those|he|she|
                        re.I)
 
 
+_ELLIPSIS = re.compile(r"^\W*(?:and|(?:what|how)\s+about|and\s+what\s+about)\s+(?:the\s+)?(.+?)\W*$", re.I)
+_NAME_RUN = re.compile(r"\b[A-Z][\w'’.-]*(?:\s+(?:(?:of|the|for|and)\s+)*[A-Z][\w'’.-]*)*")
+_ACRONYM = re.compile(r"[A-Z][A-Z0-9&-]{1,9}")
+
+
+def _elliptical(question: str, last: str) -> str:
+    """"And UNICEF?" / "What about the ICRC?" after "When did UNHCR start working in Azerbaijan?": the last question
+    asked again about the new acronym, put in place of the last question's one acronym; "" when the follow-up is no
+    such ellipsis, or the last question holds no acronym or several (which one it replaces is then a guess: neither
+    the word's shape nor the small NER model, which calls "Azerbaijan" a person, tells names apart reliably) (pure)."""
+    m = _ELLIPSIS.match(question)
+    if not m or not _ACRONYM.fullmatch(m.group(1)):
+        return ""
+    acronyms = [n for n in _NAME_RUN.finditer(last) if n.start() > 0 and _ACRONYM.fullmatch(n.group())]
+    if len(acronyms) != 1:
+        return ""
+    old = acronyms[0]
+    return last[:old.start()] + m.group(1) + last[old.end():]
+
+
 def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: Any = None) -> str:
     """A standalone version of a follow-up question; with no model, prepend the last question's key terms."""
     pairs = [p for p in _history_pairs(history) if p[0].strip()]
@@ -779,6 +799,9 @@ def rewrite_question(question: str, history: Iterable[Any] | None, chat_model: A
                 return text
         except Exception:  # a failed rewrite is not worth failing the question for
             pass
+    swapped = _elliptical(question, pairs[-1][0])
+    if swapped:
+        return swapped
     have = {t.lower() for t in re.findall(r"\w+", question)}
     # the last question's terms; when it names nothing itself ("When was it established?" after "What is AIDA?"),
     # the name it refers to comes from the question before, back to the one that names something

@@ -373,6 +373,11 @@ def test_llm_answer_without_hits_abstains(store):
     # the last question names nothing itself: the name it refers to comes from the question before
     pytest.param("What does it do?", [("What is AIDA?", "An agency [1]."), ("When was it established?", "In 2011 [1].")],
                  "AIDA established: What does it do?", id="the-name-two-turns-back"),
+    # "And UNICEF?": the last question asked again of the new acronym, in place of its one acronym
+    pytest.param("And UNICEF?", [("When did UNHCR start working in Azerbaijan?", "In 1992 [1].")],
+                 "When did UNICEF start working in Azerbaijan?", id="ellipsis-swaps-the-acronym"),
+    pytest.param("And the ICRC?", [("What does the IHR say about UNDP?", "It is targeted [1].")],
+                 "IHR UNDP: And the ICRC?", id="ellipsis-with-two-acronyms-is-not-guessed"),
 ])
 def test_rewrite_question_heuristic(question, history, expected):
     assert rewrite_question(question, history, None) == expected

@@ -23,7 +23,7 @@ from typing import Any, Callable, Iterable, Sequence
 
 from qa import prompts
 from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, negated_stems,
-                     squash, visible, word_stem)
+                     squash, stem, visible, word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.settings import Settings
 from qa.types import Citation, Hit, Note, NoteKind
@@ -189,11 +189,13 @@ def _month_day(ordinal: float) -> int:
     return d.month * 100 + d.day
 
 
-def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
+def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (), speakers: Iterable[str] = (),
                   min_overlap: float = MIN_OVERLAP, frame: Frame = Frame()) -> Support:
     """Content-word overlap >= min_overlap, and every number and name of the sentence found in the quote.
 
-    ``extra_names`` (the passage's source label and title, shown to the model) count as known words too. ``frame``
+    ``extra_names`` (the passage's title, shown to the model) count as known words too; so do ``speakers`` (its source
+    label), where the sentence names them as who says it ("According to the IHR, ...", "The IHR calls on ..."), not
+    as what it is about ("The IHR and the ICRC are being closed" rests on no quote). ``frame``
     (question_frame: the question's ordinary words) is left out of the overlap when the sentence has other words:
     "The UN refugee agency has been working ... since 1992" is judged on what it adds to the question.
     """
@@ -213,6 +215,11 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
     capitalised = {word_stem(t) for t in _tokens(sentence) if t[:1].isupper()}  # the first word too: "Frank wrote"
     matched |= {w for w in capitalised & words
                 if any(_same(w, k) for k in known_extra) or w in _initials(_tokens(extra))}
+    speakers = " ".join(speakers)
+    if speakers and _speaks(sentence, speakers):
+        known_speakers = content_words(speakers)
+        matched |= {w for w in capitalised & words
+                    if any(_same(w, k) for k in known_speakers) or w in _initials(_tokens(speakers))}
     # a name written out ("United Nations") whose acronym the quote uses ("UN") counts as present
     quote_lower = {t.lower() for t in quote_tokens}
     sentence_tokens = [t for t in _tokens(sentence) if not t[0].isdigit()]
@@ -239,6 +246,23 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
         if moved:
             reasons.append(f"the quote states '{moved}' in another tense")
     return Support(not reasons, overlap, missing_numbers, missing_names, "; ".join(reasons))
+
+
+def _speaks(sentence: str, speakers: str) -> bool:
+    """True when the sentence names a source as who says something: "according to" it, its name (or initials) with
+    a verb of saying within the next three words ("The IHR calls on ...", "the ministry's statement"), or "As X,"."""
+    if re.search(r"\baccording to\b", sentence, re.I):
+        return True
+    from qa.sources import _SAY  # verbs of saying, judging and writing (general English), by stem
+
+    toks = _tokens(sentence)
+    names = {t.lower() for t in _tokens(speakers)} | {i.lower() for i in _initials(_tokens(speakers))}
+    for i, t in enumerate(toks):
+        if t[:1].isupper() and t.lower().removesuffix("'s").removesuffix("’s") in names:
+            after = [x.lower() for x in toks[i + 1:i + 4]]
+            if any(x in _SAY or stem(x) in _SAY for x in after):
+                return True
+    return False
 
 
 def _polarity_differs(sentence: str, quote: str, claim: set[str]) -> bool:
@@ -285,13 +309,13 @@ def _capital_runs(tokens: Sequence[str]) -> list[list[str]]:
 
 
 def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str, *,
-                 extra_names: Iterable[str] = (), max_run: int = 2, frame: Frame = Frame()
-                 ) -> tuple[tuple[int, int], Support]:
+                 extra_names: Iterable[str] = (), speakers: Iterable[str] = (), max_run: int = 2,
+                 frame: Frame = Frame()) -> tuple[tuple[int, int], Support]:
     """The run of 1..max_run adjacent whole sentences (document offsets) that best supports the sentence.
 
     A supporting run beats a non-supporting one; among supporting runs the shorter, then the higher overlap.
     """
-    extra_names = tuple(extra_names)
+    extra_names, speakers = tuple(extra_names), tuple(speakers)
     best = None
     for i in range(len(spans)):
         for length in range(1, max_run + 1):
@@ -299,13 +323,15 @@ def select_quote(sentence: str, spans: Sequence[tuple[int, int]], doc_text: str,
             if j >= len(spans):
                 break
             start, end = spans[i][0], spans[j][1]
-            sup = check_support(sentence, doc_text[start:end], extra_names=extra_names, frame=frame)
+            sup = check_support(sentence, doc_text[start:end], extra_names=extra_names, speakers=speakers,
+                                frame=frame)
             stated = [doc_text[a:b] for a, b in spans[i:j + 1] if not is_question(doc_text[a:b])]
             if sup.ok and not stated:
                 # "Does this signify a political message?" asks; it supports neither yes nor no
                 sup = Support(False, sup.overlap, sup.missing_numbers, sup.missing_names, "the quote is a question")
             elif sup.ok and len(stated) < length:  # a question in the run: what it states must support it alone
-                alone = check_support(sentence, " ".join(stated), extra_names=extra_names, frame=frame)
+                alone = check_support(sentence, " ".join(stated), extra_names=extra_names, speakers=speakers,
+                                      frame=frame)
                 if not alone.ok:
                     sup = Support(False, alone.overlap, alone.missing_numbers, alone.missing_names,
                                   "only a question in the quote supports it")
@@ -577,7 +603,8 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict, frame: Fram
     scored = []
     for p in pool:
         doc = docs[p.doc_id]
-        span, sup = select_quote(sentence, p.sentences, doc.text, extra_names=(p.label, doc.title), frame=frame)
+        span, sup = select_quote(sentence, p.sentences, doc.text, extra_names=(doc.title,), speakers=(p.label,),
+                                 frame=frame)
         scored.append((sup.rank, p, span, sup))
     if not scored:
         return _Choice(False, Support(False, 0.0, (), (), "no passage"), ())
@@ -592,7 +619,8 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict, frame: Fram
     for _, p2, span2, _ in stating[1:1 + PAIR_PARTNERS]:
         d1, d2 = docs[p.doc_id], docs[p2.doc_id]
         joint = d1.text[span[0]:span[1]] + " " + d2.text[span2[0]:span2[1]]
-        sup2 = check_support(sentence, joint, extra_names=(p.label, p2.label, d1.title, d2.title), frame=frame)
+        sup2 = check_support(sentence, joint, extra_names=(d1.title, d2.title), speakers=(p.label, p2.label),
+                             frame=frame)
         if sup2.ok and not _name_stitched(sentence, d1.text[span[0]:span[1]], d2.text[span2[0]:span2[1]]):
             return _Choice(True, sup2, ((p, span), (p2, span2)))
     return best

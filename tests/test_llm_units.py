@@ -788,3 +788,19 @@ def test_title_words_are_no_support():
 def test_a_name_is_not_stitched_from_two_quotes(sentence, quote1, quote2, stitched):
     """A model sentence may rest on two passages together, but each name of several words must come whole from one."""
     assert _name_stitched(sentence, quote1, quote2) is stitched
+
+
+@pytest.mark.parametrize("sentence, ok", [
+    pytest.param("According to the Institute for Human Rights, the decision to close the offices of UN organizations "
+                 "and the ICRC is a deeply concerning move.", True, id="according-to-the-label"),
+    pytest.param("The IHR calls the decision to close the offices of UN organizations and the ICRC a deeply "
+                 "concerning move.", True, id="the-label-before-a-verb-of-saying"),
+    pytest.param("The Institute for Human Rights (IHR) and the ICRC offices are being closed.", False,
+                 id="the-label-as-what-the-claim-is-about"),
+])
+def test_a_source_label_vouches_for_a_name_only_as_who_says_it(sentence, ok):
+    """The passage's label is shown to the model so that it can say who says what; a claim about the labelled
+    source itself ("the IHR is being closed") rests on no quote."""
+    quote = ("The Azerbaijani government's recent decision to close the offices of major UN organizations and the "
+             "International Committee of the Red Cross (ICRC) is a deeply concerning move.")
+    assert check_support(sentence, quote, speakers=("Institute for Human Rights (IHR)",)).ok is ok

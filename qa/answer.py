@@ -29,9 +29,9 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
         return []
     top = statements[0].score
     # a heading ("Relations between Azerbaijan and the United Nations (UN)") names a page's subject and says
-    # nothing of it: it answers only when nothing better does
-    statements = statements[:1] + [h for h in statements[1:] if not is_heading(h.text)]
-    return [h for h in statements[:max_sentences] if h.score >= ratio * top]
+    # nothing of it: it answers only when no sentence close to it does ("azerbaijan un relations history")
+    said = [h for h in statements if not is_heading(h.text)][:max_sentences]
+    return [h for h in said if h.score >= ratio * top] or statements[:1]
 
 
 def beside(a: Hit, b: Hit, docs: dict[str, Document]) -> bool:

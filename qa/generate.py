@@ -25,6 +25,7 @@ from qa import prompts
 from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, looks_like_instruction, negated_stems,
                      squash, stem, visible, word_stem)
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
+from qa.sources import SAYING  # verbs of saying, judging and writing (general English), by stem
 from qa.settings import Settings
 from qa.types import Citation, Hit, Note, NoteKind
 from qa.verify import citation_at
@@ -253,14 +254,12 @@ def _speaks(sentence: str, speakers: str) -> bool:
     a verb of saying within the next three words ("The IHR calls on ...", "the ministry's statement"), or "As X,"."""
     if re.search(r"\baccording to\b", sentence, re.I):
         return True
-    from qa.sources import _SAY  # verbs of saying, judging and writing (general English), by stem
-
     toks = _tokens(sentence)
     names = {t.lower() for t in _tokens(speakers)} | {i.lower() for i in _initials(_tokens(speakers))}
     for i, t in enumerate(toks):
         if t[:1].isupper() and t.lower().removesuffix("'s").removesuffix("’s") in names:
             after = [x.lower() for x in toks[i + 1:i + 4]]
-            if any(x in _SAY or stem(x) in _SAY for x in after):
+            if any(x in SAYING or stem(x) in SAYING for x in after):
                 return True
     return False
 

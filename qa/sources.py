@@ -28,7 +28,7 @@ from functools import lru_cache
 from qa.text import content_terms, stem
 
 # verbs of saying, judging and writing (general English), by stem; the irregular past forms as written
-_SAY = frozenset(stem(w) for w in """say state claim argue describe call characterise characterize demand explain
+SAYING = frozenset(stem(w) for w in """say state claim argue describe call characterise characterize demand explain
     mention note report stress emphasise emphasize warn write think believe view see suggest assert insist allege
     condemn criticise criticize accuse praise propose recommend urge announce acknowledge admit deny reject blame
     portray present tell cite highlight conclude predict consider feel frame position statement opinion account
@@ -97,7 +97,7 @@ def _framed(question: str, form: str) -> bool:
         return True
     for m in re.finditer(name + r"(?:['’]s)?", low):
         after = re.findall(r"[a-z]+", low[m.end():])[:2]
-        if any(w in _SAY or stem(w) in _SAY for w in after):
+        if any(w in SAYING or stem(w) in SAYING for w in after):
             return True
     return False
 

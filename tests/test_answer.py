@@ -133,7 +133,7 @@ def test_with_list_neighbours(chosen, others, expected):
     assert [h.text for h in got] == [_LIST_SENTENCES[k] for k in expected]
 
 
-def test_a_heading_joins_the_extractive_answer_only_as_its_best_hit():
+def test_a_heading_joins_the_extractive_answer_only_when_no_sentence_is_close():
     from qa.answer import pick
     from qa.types import Hit
 
@@ -144,3 +144,6 @@ def test_a_heading_joins_the_extractive_answer_only_as_its_best_hit():
     sentence = "Azerbaijan has no issues with the UN, although isolated incidents do occur."
     assert [h.text for h in pick([hit(sentence, 0.9, 100), hit(heading, 0.88, 0)])] == [sentence]
     assert [h.text for h in pick([hit(heading, 0.9, 0)])] == [heading]  # nothing better: it stays
+    # a keyword query ("azerbaijan un relations history") ranks the heading first: the sentence below it answers
+    assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.85, 100)])] == [sentence]
+    assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.3, 100)])] == [heading]

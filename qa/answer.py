@@ -19,8 +19,9 @@ MAX_SENTENCES = 3
 KEEP_RATIO = 0.85  # a sentence joins the answer if it scores within 15% of the best one
 
 
-def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEEP_RATIO) -> list[Hit]:
-    """The hits the answer is made of: the best, then others close to it (pure)."""
+def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEEP_RATIO,
+         titles: dict[str, str] | None = None) -> list[Hit]:
+    """The hits the answer is made of: the best, then others close to it (pure). ``titles``: doc_id -> title."""
     # a sentence that asks a question restates it rather than answering it
     # and a sentence that addresses the model ("ignore previous instructions") is no answer at all
     statements = [h for h in hits if not is_question(h.text)
@@ -28,10 +29,15 @@ def pick(hits: list[Hit], max_sentences: int = MAX_SENTENCES, ratio: float = KEE
     if not statements:
         return []
     top = statements[0].score
-    # a heading ("Relations between Azerbaijan and the United Nations (UN)") names a page's subject and says
-    # nothing of it: it answers only when no sentence close to it does ("azerbaijan un relations history")
-    said = [h for h in statements if not is_heading(h.text)][:max_sentences]
-    return [h for h in said if h.score >= ratio * top] or statements[:1]
+    # a page's title line ("Relations between Azerbaijan and the United Nations (UN)") names its subject and says
+    # nothing of it: it answers only when no sentence close to it does ("azerbaijan un relations history"); a line
+    # that merely looks like a heading may be a cut sentence holding the answer ("Atkinson was elected as a Democrat
+    # to the Twenty-eighth, Twenty-ninth, and Thirtieth") and stays where it ranks
+    said = [h for h in statements if " ".join(h.text.split()) != " ".join((titles or {}).get(h.doc_id, "").split())]
+    if said and said[0] is not statements[0] and said[0].score >= ratio * top:
+        statements = said
+    statements = statements[:1] + [h for h in statements[1:] if not is_heading(h.text)]
+    return [h for h in statements[:max_sentences] if h.score >= ratio * top]
 
 
 def beside(a: Hit, b: Hit, docs: dict[str, Document]) -> bool:
@@ -88,7 +94,7 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
                       ) -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations) built from the chosen evidence sentences; on a question asking for a
     list, with the item-listing sentences beside them (``with_list_neighbours``)."""
-    chosen = pick(hits)
+    chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
     if listing:
         chosen = with_list_neighbours(chosen, hits, docs)
     citations = [citation_at(docs[h.doc_id], h.start, h.end, n=i + 1, score=h.score) for i, h in enumerate(chosen)]

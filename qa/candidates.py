@@ -489,6 +489,8 @@ def counted_noun(question: str) -> str:
         if low[t.start:t.end] == "many" and k and low[toks[k - 1].start:toks[k - 1].end] == "how":
             run = []
             for u in toks[k + 1:]:  # the noun that ends the phrase after "many": "40 point games"
+                if u.tag == "HYPH" and run:
+                    continue  # "vaccine-access resolutions": the hyphen joins a compound, the noun is still to come
                 if u.tag.startswith("NN"):
                     run.append(u)
                 elif u.tag in ("CD", "JJ", "HYPH") or u.dep in ("compound", "amod", "nummod"):

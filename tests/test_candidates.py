@@ -270,6 +270,7 @@ def test_a_makers_role_is_answered_after_by():
     ("How many episodes are in season 2 of Tidewater?", "episode"),
     ("How many 40 point games did Tom Reyes have?", "game"),
     ("How many times has Northport won the cup?", "time"),
+    ("How many vaccine-access resolutions did the group push through?", "resolution"),  # a hyphened compound
     ("When did Northport win the cup?", ""),
 ])
 def test_counted_noun(question, counted):

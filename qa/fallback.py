@@ -65,6 +65,10 @@ def typed_score(question: str, sentence: str, context: str = "") -> float | None
     a = asked(question)
     if a.kind not in TYPED_KINDS:
         return None
+    # a name the sentence writes as its initials ("NAM initiated two resolutions ...") is the question's name
+    from qa.aliases import with_acronyms, with_initials
+
+    sentence, context = (with_acronyms(with_initials(t, a.names), a.names) for t in (sentence, context))
     how_long = bool(_HOW_LONG.search(question))
     kinds = [a.kind] + (["date"] if how_long and a.kind != "date" else [])  # "since 1993" answers "how long"
     found = [(s, sp) for k in kinds for s, sp in sentence_candidates(replace(a, kind=k), sentence, context)]

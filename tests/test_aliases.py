@@ -51,7 +51,7 @@ DEFINING = ["The closure hits the International Committee of the Red Cross (ICRC
 
 @pytest.mark.parametrize("question, expect", [
     pytest.param("Is the ICRC neutral?", [("ICRC", {"icrc"})], id="short-form-asked"),
-    pytest.param("What role has the Red Cross played?", [("ICRC", {"red", "cros"})], id="long-form-part-asked"),
+    pytest.param("What role has the Red Cross played?", [("ICRC", {"red", "cross"})], id="long-form-part-asked"),
     pytest.param("When did Azerbaijan join the UN?", [("UN", {"un"})], id="two-letters"),
     pytest.param("When did Armenia join the United Nations?", [], id="whole-long-form-left-alone"),
     pytest.param("What role has the Blue Cross played?", [], id="other-name"),
@@ -63,7 +63,7 @@ def test_question_aliases(question, expect):
 
 
 ICRC_ASKED = Alias("ICRC", "International Committee of the Red Cross", frozenset({"icrc"}))
-RED_CROSS_ASKED = Alias("ICRC", "International Committee of the Red Cross", frozenset({"red", "cros"}))
+RED_CROSS_ASKED = Alias("ICRC", "International Committee of the Red Cross", frozenset({"red", "cross"}))
 
 
 @pytest.mark.parametrize("alias, text, stated", [
@@ -83,7 +83,7 @@ def test_expand_terms_and_coverage_count_the_other_form():
     plain = term_coverage(content_terms(q), text)
     aliased = term_coverage(content_terms(q), text, None, [RED_CROSS_ASKED])
     assert aliased > plain
-    assert {"red", "cros"} <= expand_terms(set(content_terms(text)), [RED_CROSS_ASKED])
+    assert {"red", "cross"} <= expand_terms(set(content_terms(text)), [RED_CROSS_ASKED])
     assert expand_terms(set(content_terms("Nothing here.")), [RED_CROSS_ASKED]) == set(content_terms("Nothing here."))
 
 

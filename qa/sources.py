@@ -12,7 +12,9 @@ A name is read as the source only where the question frames it as one: after "ac
 "from" where the name ends the phrase ("in the op-ed, ...", not "in mlb history"), before a verb of saying ("does
 the NGO describe", "the IHR say"), or after "wrote" / "author of". "Why did the government close the offices?" asks
 about an actor, not about what the government's pages say, and is not scoped; nor is a question whose framed source
-is every document, or none.
+is every document, or none. What is searched for leaves out the naming ("the op-ed", "the op-ed author") and the verbs
+that only frame what a source says ("think", "describe"); a scope that another page's report of the source's act
+outscores ("Why did the government criticise the UNDP?") is dropped by the search (qa.retrieve._reported_elsewhere).
 
 Left out: titles ("the statement"), which name a document too loosely to scope a search by; a server-backed store
 (Milvus), whose documents are fetched on demand and would all be read to group them by publisher.

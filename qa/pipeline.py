@@ -32,6 +32,7 @@ from qa.errors import BadQuestion, QAError
 from qa.prompts import ABSTAIN_TEXT
 from qa.retrieve import relevance, retrieve
 from qa.settings import Settings
+from qa.text import is_question
 from qa.types import Answer, Citation, Disagreement, Evidence, Hit, Note, NoteKind
 from qa.verify import citation_at, enforce, quote_is_valid
 
@@ -210,7 +211,43 @@ def _follow_up_scope(run: _Run):
 def _answer(run: _Run) -> _Draft:
     """Step 2: the model's verified answer, or quoted evidence when there is no model or its answer cannot stand."""
     draft = _model_answer(run) if run.chat_model is not None else None
-    return draft if draft is not None else _extractive(run)
+    draft = draft if draft is not None else _extractive(run)
+    return draft if draft.declined else _with_named_sources(run, draft)
+
+
+def _named_sources(question: str, docs) -> dict[str, set[str]]:
+    """The publishers a question names as its sources, when it names two or more ("What do the MFA and the interview
+    say about ...?"), each with its documents; {} otherwise."""
+    from qa.retrieve import named_publishers
+    from qa.sources import scope_of
+
+    if not isinstance(docs, dict):
+        return {}
+    pubs = named_publishers(scope_of(question, docs).docs, docs)
+    return pubs if len(pubs) > 1 else {}
+
+
+def _with_named_sources(run: _Run, draft: _Draft) -> _Draft:
+    """A question naming two or more sources gets each one's best evidence sentence, quoted after the answer, when
+    the answer cites none of that source's documents (the interview outscored the ministry's pages for "What do the
+    MFA and the interview say about UN aid?", and the focus check then refused the whole answer for want of the MFA)."""
+    docs = run.store.docs
+    pubs = _named_sources(run.question, docs)
+    if not pubs or not draft.citations:
+        return draft
+    text, citations = draft.text, list(draft.citations)
+    cited = {c.doc_id for c in citations}
+    for ids in pubs.values():
+        if cited & ids:
+            continue
+        h = next((h for h in run.hits if h.doc_id in ids and not is_question(h.text)), None)
+        if h is None:
+            continue
+        cit = citation_at(docs[h.doc_id], h.start, h.end, n=max((c.n for c in citations), default=0) + 1,
+                          score=h.score)
+        citations.append(cit)
+        text = f"{text} {' '.join(cit.quote.split())} [{cit.n}]"
+    return replace(draft, text=text, citations=citations)
 
 
 def _model_answer(run: _Run) -> _Draft | None:
@@ -490,7 +527,9 @@ def _attributed(question: str, text: str, citations, disagreements, docs=None) -
 
     disputed = {c.citation.doc_id for d in disagreements for c in d.claims}
     judgement = asks_judgement(question)
-    speaker = bool(_WHO_SAYS.search(question))  # "Who says ...?" is answered by who says it: every sentence names it
+    # "Who says ...?" is answered by who says it, "What do the MFA and the interview say?" by each: every sentence
+    # names its publisher
+    speaker = bool(_WHO_SAYS.search(question)) or bool(_named_sources(question, docs))
 
     def judges(sentence: str) -> bool:
         t = tone(sentence)

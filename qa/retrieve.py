@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
@@ -286,12 +286,23 @@ def retrieve_sizes(question: str, store, settings: Settings, sizes: Sequence[int
         ranked += [score_sentences(v, store, settings, shape, scope=scope) for v in name_variants(question)]
     merged = ranked[0] if len(ranked) == 1 else interleave(ranked)
     publisher = None
-    if shape.sides:
+    # "What do the MFA and the interview say about ...?": each source the question names gets its best sentence,
+    # however much better another's match
+    named = len(scope) > 1 and len(named_publishers(scope, store.docs)) > 1
+    if shape.sides or named:
         docs = store.docs
         publisher = {h.doc_id: (getattr(docs.get(h.doc_id), "source", "") or h.doc_id) for h in merged}
     # a list question gets more slots, unless the caller asked for a number of hits
     return [select(merged, k or size + (LIST_EXTRA if shape.listing else 0), settings.max_per_doc, publisher,
-                   lists=shape.listing) for size in sizes]
+                   side_ratio=0.0 if named else SIDE_RATIO, lists=shape.listing) for size in sizes]
+
+
+def named_publishers(doc_ids: Iterable[str], docs) -> dict[str, set[str]]:
+    """Publisher (the manifest's source, else the document id) -> the ids among ``doc_ids`` it published."""
+    out: dict[str, set[str]] = {}
+    for d in doc_ids:
+        out.setdefault(getattr(docs.get(d), "source", "") or d, set()).add(d)
+    return out
 
 
 def _reported_elsewhere(question: str, sc: Scope, store, settings: Settings, shape: Shape) -> bool:

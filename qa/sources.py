@@ -52,6 +52,7 @@ _KIND_WORDS = {"press": ("interview", "article", "news article", "news report"),
                "op-ed": ("opinion piece", "column", "commentary")}
 _TITLES = re.compile(r"^(?:dr|mr|mrs|ms|prof|sir|professor)\.?\s+", re.I)
 _MIN_FORM = 3  # shorter forms ("UN") name too much to scope by
+COORDINATED = 6  # words a second source's name may take after "and" before the verb of saying they share
 
 
 def _head(source: str) -> str:
@@ -90,18 +91,22 @@ def _name(form: str) -> str:
     return r"[\s-]+".join(map(re.escape, form.split()))
 
 
-def _framed(question: str, form: str) -> bool:
-    """True when the question names ``form`` as a source: after "according to"/"in"/"by"/"wrote", or before a verb
-    of saying (one word, an adverb or an auxiliary, may stand between)."""
+def _framed(question: str, form: str) -> int:
+    """1 when the question names ``form`` as a source: after "according to"/"in"/"by"/"wrote", or before a verb of
+    saying (one word, an adverb or an auxiliary, may stand between); 2 when only joined by "and" to what stands
+    before the verb ("the MFA and the interview say": a source only if what it is joined to is one too); else 0."""
     name = r"(?<![\w-])" + _name(form) + r"(?![\w-])"
     low = question.lower()
     if re.search(_BEFORE + r"\s+(?:the\s+|this\s+|that\s+)?" + name + _AFTER, low):
-        return True
+        return 1
+    joined = False
     for m in re.finditer(name + r"(?:['’]s)?", low):
-        after = re.findall(r"[a-z]+", low[m.end():])[:2]
-        if any(w in SAYING or stem(w) in SAYING for w in after):
-            return True
-    return False
+        after = re.findall(r"[a-z]+", low[m.end():])
+        if any(w in SAYING or stem(w) in SAYING for w in after[:2]):
+            return 1
+        if after[:1] and after[0] in ("and", "or"):
+            joined |= any(w in SAYING or stem(w) in SAYING for w in after[1:2 + COORDINATED])
+    return 2 if joined else 0
 
 
 @dataclass(frozen=True)
@@ -172,19 +177,30 @@ def scope_of(question: str, docs: Iterable) -> Scope:
     out: set[str] = set()
     forms_used: set[str] = set()
     heads: set[str] = set()
+    joined: list[tuple[tuple[str, ...], set[str], str]] = []  # sources framed only through "and" another one
     for (source, kind), ids in groups.items():
         # a form the question does not hold as text cannot frame it: the regexes run for the few that it does
-        framed = {f for f in source_forms(source, kind) if f.replace("the ", "", 1) in low and _framed(question, f)}
+        how = {f: _framed(question, f) for f in source_forms(source, kind) if f.replace("the ", "", 1) in low}
+        framed = {f for f, h in how.items() if h == 1}
         if framed:
             out.update(ids)
             forms_used |= framed
             heads.add(_head(source))
+        elif any(h == 2 for h in how.values()):
+            joined.append((ids, {f for f, h in how.items() if h == 2}, _head(source)))
+    if out:  # "the MFA and the interview say": the interview frames the MFA too; "the IHR and the experts say" not
+        for ids, framed, head in joined:
+            out.update(ids)
+            forms_used |= framed
+            heads.add(head)
     if not out or len(out) == total:
         return Scope(query=question)
     query = question
     authored = any(_asks_author(question, f) for f in forms_used)
     for f in sorted(forms_used, key=len, reverse=True):  # the longest first: "the Institute for Human Rights"
         query = _without(query, f)
+    # "What do the MFA and the interview say ...": the "and" that joined the two names goes with them
+    query = re.sub(r"(?i)\b(do|does|did|has|have|had)\s+(?:and|or)\s+", r"\1 ", query)
     heads = sorted(heads - {""})
     if authored and len(heads) == 1:
         # "Who wrote the op-ed?" is answered by the sentences that name its author: search for them by name

@@ -167,6 +167,20 @@ def test_a_store_that_fetches_documents_on_demand_is_not_read_whole():
     assert sc.docs == frozenset() and sc.query == "According to the op-ed, why?"
 
 
+@pytest.mark.parametrize("question, expected", [
+    # two sources joined by "and" share the verb of saying: both are searched
+    ("What do the MFA and the interview say about UN aid?", {"mfa1.txt", "mfa2.txt", "press.txt"}),
+    ("What do the ministry and the Institute for Human Rights say about the ICRC?", {"mfa1.txt", "mfa2.txt", "ngo.txt"}),
+    # joined to something that names no source ("the experts"), the IHR alone is not what the question asks about
+    ("What do the IHR and the Azerbaijani experts say about the closure?", set()),
+])
+def test_sources_joined_by_and_share_the_verb(question, expected):
+    sc = scope_of(question, DOCS)
+    assert set(sc.docs) == expected
+    if expected:
+        assert " and " not in sc.query
+
+
 @pytest.mark.parametrize("question, text, named", [
     ("Why did the Azerbaijani government criticise the UNDP?",
      "The Azerbaijani government has particularly criticized the UNDP.", True),
@@ -186,3 +200,16 @@ def test_a_source_whose_act_another_document_reports_is_searched_everywhere(real
     assert any("has particularly criticized the UNDP" in h.text for h in hits)
     hits = retrieve("Does the op-ed mention the ICRC?", real_store)
     assert hits and {h.doc_id for h in hits} == {"oped-azerbaijan-non-aligned-movement.txt"}
+
+
+def test_a_question_naming_two_sources_quotes_each(real_store):
+    """The interview outscored the ministry's pages for every slot, and the focus check then refused the whole answer
+    for want of the MFA: each named source now gives its best sentence, and each sentence names its publisher."""
+    a = ask("What do the MFA and the interview say about UN aid to Azerbaijan?", real_store.settings,
+            store=real_store, llm="none")
+    assert not a.abstained, a.text
+    kinds = {real_store.docs[c.doc_id].kind for c in a.citations}
+    assert {"government", "press"} <= kinds
+    for c in a.citations:
+        assert real_store.docs[c.doc_id].text[c.start:c.end] == c.quote
+        assert f"According to {c.source}" in a.text

@@ -586,7 +586,8 @@ _ACCORDING = re.compile(r"^(?:(?:according to|as stated in|as per|based on)\s+(?
                         r"(?:\s*\d+(?:\s*(?:,|and)\s*\d+)*)?\s*,\s*"
                         # "The sources explain that ...": the question asked how the sources explain it
                         r"|(?:the\s+|these\s+|both\s+|all\s+|some\s+)*(?:passages?|sources?|documents?)\s+"
-                        r"(?:explain|say|state|indicate|suggest|show|note|report|mention|argue|claim)s?\s+that\s+)", re.I)
+                        r"(?:explain|say|state|indicate|suggest|show|note|report|mention|argue|claim)s?\s+that\s+)",
+                        re.I)
 _META = re.compile(r"\b(?:passages?|the sources?)\b", re.I)
 
 

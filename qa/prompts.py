@@ -65,7 +65,8 @@ class DraftSentence:
 # a marker in the place of words: after a colon ("the resolutions are: [3]"), or joined to another by "and" / "or"
 # inside the sentence ("[3] and [4] were adopted"); at its end, "closed [1] and [2]." lists two sources
 _STAND_IN = re.compile(r":\s*" + _MARK.pattern + r"|" + _MARK.pattern + r"\s+(?:and|or|&)\s+" + _MARK.pattern, re.I)
-_SOURCES_AT_END = re.compile(r"(" + _MARK.pattern + r")\s+(?:and|&)\s+(?=" + _MARK.pattern + r"[\s.!?\"'”’)]*$)", re.I)
+_SOURCES_AT_END = re.compile(r"(" + _MARK.pattern + r")\s+(?:and|&)\s+(?=" + _MARK.pattern + r"[\s.!?\"'”’)]*$)",
+                             re.I)
 
 
 def parse_markers(text: str) -> tuple[int, ...]:

@@ -250,8 +250,8 @@ def check_support(sentence: str, quote: str, *, extra_names: Iterable[str] = (),
 
 
 def _speaks(sentence: str, speakers: str) -> bool:
-    """True when the sentence names a source as who says something: "according to" it, its name (or initials) with
-    a verb of saying within the next three words ("The IHR calls on ...", "the ministry's statement"), or "As X,"."""
+    """True when the sentence names a source as who says something: "according to" it, or its name (or initials)
+    with a verb of saying within the next three words ("The IHR calls on ...", "the ministry's statement")."""
     if re.search(r"\baccording to\b", sentence, re.I):
         return True
     toks = _tokens(sentence)

@@ -7,9 +7,8 @@ names each source and quotes its words). Left out: LLM answers
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import re
+from collections.abc import Sequence
 
 from qa.text import CLAIM_STOPWORDS, MONTH_NAMES, SUPPORT_STOPWORDS, is_heading, is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
@@ -109,7 +108,7 @@ def disagreement_answer(disagreements: Sequence[Disagreement]) -> tuple[str, lis
     parts, citations = [], []
     for i, claim in enumerate(disagreements[0].claims, 1):
         c = claim.citation.model_copy(update={"n": i})
-        who = c.source or c.title or c.doc_id
+        who = publisher(c)
         words = " ".join((claim.stance or c.quote).split())
         parts.append(f"{who} says “{words}” [{i}]")
         citations.append(c)
@@ -198,8 +197,27 @@ def _function_word(word: str, common=None, sentence: str = "") -> bool:
 
 
 def publisher(c: Citation) -> str:
-    """The name a claim is attributed to: the publisher, else the title, else the file."""
-    return " ".join((c.source or c.title or c.doc_id).split())
+    """The name a claim is attributed to: the publisher, else the title, else the file; with the person it quotes
+    when the quote is a quotation of someone the document names ("Rasim Musabayov (Caliber.az)")."""
+    base = " ".join((c.source or c.title or c.doc_id).split())
+    return f"{c.speaker} ({base})" if c.speaker and c.speaker.lower() not in base.lower() else base
+
+
+#: a sentence that opens by naming whom it reports ("According to Farid Shafiyev, ...", "As noted by X, ...")
+_OWN_SOURCE = re.compile(r"(?:according to|as (?:\w+ed|said|told|written) by)\s", re.I)
+
+
+def _named_in(name: str, body: str) -> bool:
+    """True when the sentence names who says it: the whole label, or the label without its bracketed part
+    ("Dr. Vasif Huseynov" of "Dr. Vasif Huseynov (op-ed)")."""
+    low = body.lower()
+    bare = re.sub(r"\s*\([^)]*\)", "", name).strip().lower()
+    return name.lower() in low or bool(bare) and bare in low
+
+
+def speaker_named(c: Citation, body: str) -> bool:
+    """True when the sentence names the person its quote quotes, by the last word of the name (pure)."""
+    return bool(c.speaker) and bool(re.search(rf"\b{re.escape(c.speaker.split()[-1])}\b", body, re.I))
 
 
 def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judges, common=None) -> str:
@@ -218,14 +236,20 @@ def attribute(text: str, citations: Sequence[Citation], disputed: set[str], judg
         if not cited or body.startswith(("The sources disagree", "Different things share")):
             out.append(sentence)
             continue
-        names = list(dict.fromkeys(publisher(c) for c in cited))
+        # a sentence naming the person it quotes ("... ," emphasized Musabayov.") gets the publisher alone
+        names = list(dict.fromkeys(publisher(c.model_copy(update={"speaker": ""}) if speaker_named(c, body) else c)
+                                   for c in cited))
         needs = any(c.doc_id in disputed for c in cited) or judges(body)
-        if not needs or all(n.lower() in body.lower() for n in names):
+        if not needs or all(_named_in(n, body) for n in names):
             out.append(sentence)
             continue
         first, _, rest = body.partition(" ")
         lead = first.lower() if _function_word(first, common, body) else first
         tail = " ".join(f"[{n}]" for n in marks)
+        if _OWN_SOURCE.match(body):  # "According to Farid Shafiyev, ...": the publisher reports whom it quotes
+            verb = "reports" if len(names) == 1 else "report"
+            out.append(f"{' and '.join(names)} {verb} that, {first.lower()}{(' ' + rest) if rest else ''} {tail}")
+            continue
         out.append(f"According to {' and '.join(names)}, {lead}{(' ' + rest) if rest else ''} {tail}")
     if text[last:].strip():  # words after the last marker are kept as written
         out.append(text[last:].strip())

@@ -282,7 +282,7 @@ _LABELS = {
     "other": {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "EVENT", "PRODUCT", "LANGUAGE"},
 }
 _VALUE_KINDS = {"date": ("time", "monthday"), "count": ("count", "times"), "amount": ("money",),
-                "percent": ("percent",)}
+                "percent": ("percent",), "ratio": ("times", "percent")}  # ratio: "how much more ... than"
 
 
 @dataclass(frozen=True)
@@ -1548,13 +1548,16 @@ FOCUS_CHARS = 300
 
 def near_texts(spans: Sequence, docs: dict) -> list[str]:
     """What a focus check reads for each span (anything with doc_id, start and end): its document's title,
-    publisher and kind ("How does the NGO describe ...?"), and the text within FOCUS_CHARS of it (pure)."""
+    publisher and kind ("How does the NGO describe ...?"), the text within FOCUS_CHARS of it, and who speaks it when
+    it lies in a quotation ("According to Musabayov, ...?" is answered by his quoted words, qa.speakers) (pure)."""
+    from qa.speakers import speaker_at
+
     texts: list[str] = []
     for sp in spans:
         d = docs.get(sp.doc_id)
         if d is not None:
             texts += [d.title, d.source, getattr(d, "kind", "") or "",
-                      d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS]]
+                      d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS], speaker_at(d.text, sp.start, sp.end)]
     return texts
 
 

@@ -393,10 +393,19 @@ def _name(doc: Document) -> str:
     return f"{who} ({doc.date})" if doc.date else who
 
 
+def _said_by(u: _Unit) -> str:
+    """Who says a unit's sentence: the person its document quotes there, with the publisher (qa.speakers), else
+    the publisher."""
+    from qa.speakers import speaker_at
+
+    who = speaker_at(u.doc.text, u.hit.start, u.hit.end)
+    return f"{who} ({_name(u.doc)})" if who else _name(u.doc)
+
+
 def judge_pair(question: str, ua: _Unit, ub: _Unit, chat_model, calls_left: int) -> tuple[_Edge | None, int]:
     """Ask the model about one pair; returns the accepted edge (or None) and the number of calls spent."""
-    human = (f"Question: {question}\n\nQuote A ({_name(ua.doc)}): \"{ua.hit.text.strip()}\"\n\n"
-             f"Quote B ({_name(ub.doc)}): \"{ub.hit.text.strip()}\"")
+    human = (f"Question: {question}\n\nQuote A ({_said_by(ua)}): \"{ua.hit.text.strip()}\"\n\n"
+             f"Quote B ({_said_by(ub)}): \"{ub.hit.text.strip()}\"")
     reply = _ask(chat_model, SYSTEM, human)
     parsed = _parse_judgment(reply) if reply else None
     if not parsed or parsed[0] != "CONTRADICT":
@@ -481,7 +490,7 @@ def _group(edges: list[_Edge], units: dict[int, _Unit]) -> list[Disagreement]:
         if len(sides) < 2:
             continue
         summary = "; ".join(
-            f"{' and '.join(_name(units[i].doc) for i in idx)} say{'s' if len(idx) == 1 else ''} "
+            f"{' and '.join(_said_by(units[i]) for i in idx)} say{'s' if len(idx) == 1 else ''} "
             f"“{_clipped(key, units[idx[0]].hit.text)}”" for key, idx in sides.items())
         out.append(Disagreement(summary=summary + ".", kind=kind, claims=tuple(claims)))
     return out

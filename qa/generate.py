@@ -27,6 +27,7 @@ from qa.text import (COUNT_WORDS, POLAR_AUX, SUPPORT_STOPWORDS, is_question, loo
 from qa.prompts import DraftSentence, is_sentinel, parse_answer, parse_markers
 from qa.sources import SAYING  # verbs of saying, judging and writing (general English), by stem
 from qa.settings import Settings
+from qa.speakers import speaker_at
 from qa.types import Citation, Hit, Note, NoteKind
 from qa.verify import citation_at
 
@@ -493,7 +494,10 @@ def build_passages(hits: Sequence[Hit], store: Any, *, max_passages: int = MAX_P
         if clip and len(text) > clip:
             text = text[:text.rfind(" ", 0, clip) if " " in text[:clip] else clip].rstrip(" ,;:") + " …"
         used += len(text)
-        passages.append(Passage(len(passages) + 1, hit.doc_id, _label(doc), text, window, hit.score))
+        # a quoted sentence is labelled with whom the document quotes: the model can say who said it
+        speaker = speaker_at(doc.text, hit.start, hit.end)
+        label = f"{_label(doc)}, quoting {speaker}" if speaker else _label(doc)
+        passages.append(Passage(len(passages) + 1, hit.doc_id, label, text, window, hit.score))
     return passages
 
 

@@ -264,7 +264,7 @@ def _model_answer(run: _Run) -> _Draft | None:
     # "Who says the closure is politically motivated?" asks which source holds a view: the sentence that states it,
     # quoted with its publisher, is the answer, though the small model declines to name who said it
     strong = (relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance
-              or bool(_WHO_SAYS.search(run.search_q)))
+              or _who_says(run.search_q))
     # a small model declines a question in parts ("which agencies ..., and when did they arrive?") when one part is
     # unanswered: the sentences that answer the others are still shown, checked like any answer (focus, values)
     if (unverified or gen.abstained) and not strong and not _in_parts(run.search_q):
@@ -283,11 +283,26 @@ def _model_answer(run: _Run) -> _Draft | None:
     return None
 
 
-_WHO_SAYS = re.compile(r"^\W*(?:who|which\s+(?:\w+\s+)?(?:sources?|documents?|pages?|publishers?|sites?|experts?|"
-                       r"organi[sz]ations?|groups?))\s+(?:\w+ly\s+)?(?:says?|said|claims?|claimed|argues?|argued|"
-                       r"thinks?|thought|believes?|believed|describes?|described|states?|stated|considers?|"
-                       r"considered|views?|viewed|accuses?|accused|insists?|insisted|blames?|blamed|denies|denied)\b",
-                       re.I)
+_WHO_SAYS_AT = re.compile(r"^\W*(?:who|which\s+(?:\w+\s+)?(?:sources?|documents?|pages?|publishers?|sites?|experts?|"
+                          r"organi[sz]ations?|groups?))\s+(?:\w+ly\s+)?(?P<verb>[a-z]+)\b", re.I)
+
+
+def _who_says(question: str) -> bool:
+    """True for "Who says / noted / believes ...?", "Which source claims ...?": a verb of saying after who (pure)."""
+    from qa.speakers import saying
+
+    m = _WHO_SAYS_AT.search(question)
+    if not m:
+        return False
+    verb = m.group("verb").lower()
+    if verb.startswith(("wr", "author")) and not re.match(r"\s+that\b", question[m.end():]):
+        return False  # "Who wrote the op-ed?" asks for its author; "Who wrote that ...?" who says it
+    return saying(verb) or verb in _WHO_BASE
+
+
+#: the plain forms that ask who says ("Which sources say ...?", "Who think ...?") beside the reporting forms
+_WHO_BASE = frozenset({"say", "claim", "argue", "think", "believe", "describe", "state", "consider", "view", "insist",
+                       "blame", "deny", "call", "note", "see", "suggest", "warn", "stress", "emphasise", "emphasize"})
 
 
 def _with_listed_items(run: _Run, text: str, citations: list[Citation]) -> tuple[str, list[Citation]]:
@@ -463,6 +478,10 @@ def _disagreements(run: _Run, judged: bool = True):
     return [d for d in found if _claims_valid(d, docs) and len({c.citation.doc_id for c in d.claims}) >= 2], readings
 
 
+#: a question comparing two quantities, answered by a ratio or a share as well as by an amount
+_COMPARED = re.compile(r"\bhow (?:much|many) (?:more|less|fewer|bigger|larger|greater|higher|lower|smaller)\b", re.I)
+
+
 def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
     """For a question asking for a date, number, amount or share: ["a date"...] when no sentence the answer cites
     (read with the sentence before it) states one about the question's subject; [] otherwise. A name counts in either
@@ -483,6 +502,8 @@ def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:
             kinds.append(p)
             if re.search(r"\bhow long\b", part, re.I):  # answered by a duration or by a start date ("since 1993")
                 kinds.append(replace(p, kind="date"))
+            if _COMPARED.search(part):  # "how much more aid ... than ...?" is answered by "5-10 times greater"
+                kinds.append(replace(p, kind="ratio"))
     aliases = corpus_aliases(question, store) if store is not None else []
 
     def read(text: str) -> str:
@@ -521,7 +542,7 @@ _ORDINARY_POS = frozenset({"ADP", "ADV", "DET", "CCONJ", "SCONJ", "PRON", "VERB"
 def _attributed(question: str, text: str, citations, disagreements, docs=None) -> str:
     """Claims that another retrieved source disputes, or that judge, name who makes them; on a question sources take
     sides on, a side the answer leaves out is added in its own words (qa.answer.attribute, disagreement_answer)."""
-    from qa.answer import attribute
+    from qa.answer import attribute, speaker_named
     from qa.candidates import first_pos
     from qa.disagree import asks_judgement, tone
 
@@ -529,7 +550,9 @@ def _attributed(question: str, text: str, citations, disagreements, docs=None) -
     judgement = asks_judgement(question)
     # "Who says ...?" is answered by who says it, "What do the MFA and the interview say?" by each: every sentence
     # names its publisher
-    speaker = bool(_WHO_SAYS.search(question)) or bool(_named_sources(question, docs))
+    # ... and so does "What did Musabayov say about ...?" answered from his quoted words (Citation.speaker)
+    speaker = _who_says(question) or bool(_named_sources(question, docs)) or any(
+        speaker_named(c, question) for c in citations)
 
     def judges(sentence: str) -> bool:
         t = tone(sentence)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, replace
 from qa.aliases import Alias, expand_terms, expanded_query, names_in, question_aliases, spelled_out
 from qa.settings import Settings
 from qa.sources import Scope, scope_of
+from qa.speakers import speaker_at
 from qa.text import STOPWORDS, content_terms, is_question
 from qa.types import Hit
 
@@ -377,10 +378,12 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
         sims = [float(x) for x in store.sentence_vectors(rows) @ qvec]
         srows = [store.sentence(r) for r in rows]
         texts = [store.text(r.doc_id, r.start, r.end) for r in srows]
-        covs = [term_coverage(qterms, t, idf, aliases) for t in texts]
         # the document's title is every sentence's context: a passage that never names its subject ("she ...")
-        # under the title "Safe Haven (2013 film)" is still about Safe Haven
+        # under the title "Safe Haven (2013 film)" is still about Safe Haven; a quoted sentence's speaker is its
+        # context too ("What did Musabayov say about ...?", qa.speakers)
         doc = store.docs.get(srows[0].doc_id) if srows else None
+        spoken = [speaker_at(doc.text, r.start, r.end) if doc is not None else "" for r in srows]
+        covs = [term_coverage(qterms, f"{t} {who}" if who else t, idf, aliases) for t, who in zip(texts, spoken)]
         title_cov = term_coverage(qterms, doc.title, idf, aliases) if doc is not None and doc.title else 0.0
         covs = [max(c, (1 - TITLE_SHARE) * c + TITLE_SHARE * title_cov) for c in covs]
         for i, row in enumerate(rows):

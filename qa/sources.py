@@ -30,12 +30,13 @@ from functools import lru_cache
 from qa.text import content_terms, stem
 
 # verbs of saying, judging and writing (general English), by stem; the irregular past forms as written
-SAYING = frozenset(stem(w) for w in """say state claim argue describe call characterise characterize demand explain
+SAYING_WORDS = tuple("""say state claim argue describe call characterise characterize demand explain
     mention note report stress emphasise emphasize warn write think believe view see suggest assert insist allege
     condemn criticise criticize accuse praise propose recommend urge announce acknowledge admit deny reject blame
     portray present tell cite highlight conclude predict consider feel frame position statement opinion account
-    argument stance assessment perspective""".split()) | {"said", "told", "wrote", "written", "thought", "saw",
-                                                          "seen", "felt", "says"}
+    argument stance assessment perspective""".split())
+SAYING = frozenset(stem(w) for w in SAYING_WORDS) | {"said", "told", "wrote", "written", "thought", "saw", "seen",
+                                                     "felt", "says"}
 # ... of which these only frame what a source says, and are left out of what is searched for ("What does the op-ed
 # author think about the UN?" looks for the op-ed's sentences about the UN, none of which says "think"); "demand",
 # "condemn", "propose" say what is asked and stay

@@ -74,6 +74,8 @@ class Citation(_Frozen):
     start: int
     end: int
     score: float = Field(default=0.0, description="retrieval score of the quote")
+    speaker: str = Field(default="", description="who the document quotes as saying it, when the quote lies in a "
+                                                 "quotation whose speaker the text names (qa.speakers)")
 
 
 class Claim(_Frozen):

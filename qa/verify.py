@@ -19,8 +19,11 @@ MARKER = re.compile(r"\s?\[(\d+(?:\s*,\s*\d+)*)\]")
 
 def citation_at(doc: Document, start: int, end: int, *, n: int, score: float = 0.0) -> Citation:
     """The citation of ``doc.text[start:end]`` numbered n, with the document's metadata: valid by construction."""
+    from qa.speakers import speaker_at
+
     return Citation(n=n, doc_id=doc.doc_id, title=doc.title, source=doc.source, date=doc.date,
-                    quote=doc.text[start:end], start=start, end=end, score=score)
+                    quote=doc.text[start:end], start=start, end=end, score=score,
+                    speaker=speaker_at(doc.text, start, end))
 
 
 def quote_is_valid(c: Citation, docs: dict[str, Document]) -> bool:

@@ -30,7 +30,7 @@ def _cit(n: int, doc_id: str, source: str, quote: str) -> Citation:
     pytest.param("May 2025 saw the offices close. [1]", "According to Rights Watch, May 2025 saw the offices close. [1]",
                  id="month-that-is-also-a-stopword"),
     pytest.param("According to the 2016 census, the town had 11,012 people. [1]",
-                 "According to Rights Watch, according to the 2016 census, the town had 11,012 people. [1]",
+                 "Rights Watch reports that, according to the 2016 census, the town had 11,012 people. [1]",
                  id="a-source-the-sentence-names-is-not-the-publisher"),
 ])
 def test_disputed_sentence_names_its_publisher(sentence, expected):

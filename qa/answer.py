@@ -7,8 +7,10 @@ names each source and quotes its words). Left out: LLM answers
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from qa.text import CLAIM_STOPWORDS, MONTH_NAMES, SUPPORT_STOPWORDS, is_heading, is_question, looks_like_instruction
 from qa.types import Citation, Disagreement, Document, Hit
@@ -89,16 +91,65 @@ def items_missing(answer: str, sentence: str) -> tuple[int, int]:
     return missing, listed
 
 
-def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False
+def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False, who: bool = False
                       ) -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations) built from the chosen evidence sentences; on a question asking for a
-    list, with the item-listing sentences beside them (``with_list_neighbours``)."""
+    list, with the item-listing sentences beside them (``with_list_neighbours``); on one asking who, with the
+    sentence that names whom a chosen sentence's pronoun stands for (``with_antecedents``)."""
     chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
     if listing:
         chosen = with_list_neighbours(chosen, hits, docs)
+    if who:
+        chosen = with_antecedents(chosen, docs)
     citations = [citation_at(docs[h.doc_id], h.start, h.end, n=i + 1, score=h.score) for i, h in enumerate(chosen)]
     text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
     return text, citations
+
+
+#: a sentence whose subject is a pronoun ("He reminded that ...", "It also countered ...") names who did it only in
+#: the sentence before; "It is crucial that ..." points at nothing
+_ANAPHOR = re.compile(r"^\W*(?:it(?!\s+(?:is|was|should|would|will|has|had|must|seems|appears|remains|may|might|"
+                     r"could|can)\b)|he|she|they)\b", re.I)
+#: a sentence shorter than this is no antecedent worth quoting (a heading, a byline)
+ANTECEDENT_MIN_CHARS = 40
+
+
+@lru_cache(maxsize=64)
+def _doc_sentences(text: str, content: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    from qa.chunk import split_sentences
+    from qa.types import Span
+
+    spans = [Span(start=s, end=e) for s, e in content] or [None]
+    return tuple((sp.start, sp.end) for c in spans for sp in split_sentences(text, c))
+
+
+def previous_sentence(doc: Document, start: int) -> tuple[int, int] | None:
+    """The content sentence that ends last before ``start``, (start, end) in the document; None if there is none."""
+    sents = _doc_sentences(doc.text, tuple((c.start, c.end) for c in doc.content))
+    i = bisect.bisect_right([e for _, e in sents], start) - 1
+    return sents[i] if i >= 0 else None
+
+
+def with_antecedents(chosen: list[Hit], docs: dict[str, Document]) -> list[Hit]:
+    """On a question asking who: each chosen sentence whose subject is a pronoun ("It also countered 'vaccine
+    nationalism'") comes after the sentence before it, which names who ("NAM was the first to take the global
+    lead ..."), unless that one is chosen already, is a heading or a question, or is too short (pure but for a
+    per-document sentence cache). Citations stay whole sentences. Measured on every question (any pronoun, any
+    question): seed extractive citation precision 0.515 -> 0.493 at the same recall and answer match, so only where
+    the pronoun stands for the answer."""
+    out = list(chosen)
+    for h in chosen:
+        doc = docs.get(h.doc_id)
+        if doc is None or not _ANAPHOR.match(h.text):
+            continue
+        prev = previous_sentence(doc, h.start)
+        if prev is None or any(o.doc_id == h.doc_id and o.start < prev[1] and prev[0] < o.end for o in out):
+            continue
+        text = doc.text[prev[0]:prev[1]]
+        if len(text) < ANTECEDENT_MIN_CHARS or is_heading(text) or is_question(text):
+            continue
+        out.insert(out.index(h), h.model_copy(update={"start": prev[0], "end": prev[1], "text": text}))
+    return out
 
 
 def disagreement_answer(disagreements: Sequence[Disagreement]) -> tuple[str, list[Citation]]:

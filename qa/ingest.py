@@ -148,6 +148,19 @@ def find_date(text: str) -> str:
     return ""
 
 
+def date_line(text: str, iso: str) -> tuple[int, int] | None:
+    """(start, end) of the short line near the top that gives the date ``iso`` (as ``find_date`` reads it), white
+    space trimmed; None when no such line does: the quote a question about the document's date is answered by."""
+    at = 0
+    for line in text.splitlines(keepends=True)[:DATE_LINES]:
+        s = line.strip()
+        if s and len(s) <= DATE_LINE_CHARS and (m := _DATE_LINE.search(s)) and _iso(m.group(0)) == iso:
+            start = at + line.index(s)
+            return start, start + len(s)
+        at += len(line)
+    return None
+
+
 def _iso(raw: str) -> str:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", raw):
         return raw

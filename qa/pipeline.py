@@ -152,7 +152,8 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     run = _start(clean_question(question), settings, store, llm, on_token)
     _retrieve(run, history, k, on_evidence)
     relevant = relevance(run.hits, run.search_q, run.store) >= settings.min_relevance
-    draft = _answer(run) if relevant else None  # too weak to answer from: finish abstains
+    # too weak to answer from: finish abstains; "When was the interview published?" is answered by its date line
+    draft = _dated(run) or (_answer(run) if relevant else None)
     text, citations, disagreements, abstained = _finish(run, draft)
     run.timings["total"] = time.perf_counter() - t0
     usage = {key: v for key, v in run.timings.items() if _COUNT.search(key)}  # counts are not seconds
@@ -160,6 +161,30 @@ def ask(question, settings: Settings | None = None, *, store=None, llm=None, his
     return Answer(question=run.question, text=text, citations=tuple(citations), disagreements=tuple(disagreements),
                   abstained=abstained, mode=draft.mode if draft else "extractive",
                   notes=tuple(n.text for n in run.notes), timings=seconds, usage=usage)
+
+
+def _dated(run: _Run) -> _Draft | None:
+    """For a question asking a document's own date ("When was the Caliber.az interview published?"): the line
+    of each named document that gives its date, quoted; None when the question asks something else or no document
+    it names writes its date (the usual search then answers or abstains)."""
+    from qa.ingest import date_line
+    from qa.sources import asks_date_of
+
+    named = asks_date_of(run.search_q, run.store.docs)
+    if not named:
+        return None
+    citations = []
+    for doc_id in sorted(named):
+        doc = run.store.docs.get(doc_id)
+        span = date_line(doc.text, doc.date) if doc is not None and doc.date else None
+        if span is not None:
+            citations.append(citation_at(doc, *span, n=len(citations) + 1))
+    if not citations:
+        return None
+    text = " ".join(f"{c.quote} [{c.n}]" for c in citations)
+    if run.on_token:
+        run.on_token(text)
+    return _Draft(text, citations)
 
 
 def _start(q: str, settings: Settings, store, llm, on_token) -> _Run:
@@ -351,9 +376,11 @@ def _extractive(run: _Run) -> _Draft:
 
         text, citations = short_extractive(run.search_q, run.hits, run.store)
     if not text:
+        from qa.candidates import asked
         from qa.retrieve import question_shape
 
-        text, citations = extractive_answer(run.hits, run.store.docs, question_shape(run.search_q).listing)
+        text, citations = extractive_answer(run.hits, run.store.docs, question_shape(run.search_q).listing,
+                                            who=asked(run.search_q).kind in ("person", "org"))
     if run.on_token:
         run.on_token(text)
     return _Draft(text, list(citations))

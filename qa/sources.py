@@ -145,6 +145,29 @@ def _asks_author(question: str, form: str) -> bool:
                           + name, question))
 
 
+#: "When was the interview published?", "What is the date of the IHR statement?": a question about a document's date
+_WHEN_PUBLISHED = re.compile(r"(?i)^\W*(?:when|on\s+what\s+(?:day|date)|what\s+(?:day|date|year)|which\s+(?:day|date|year)"
+                             r"|in\s+what\s+year)\b.*\b(?:published|posted|written|released|dated|issued|printed|"
+                             r"put\s+out|came\s+out|appeared)\W*$")
+_DATE_OF = re.compile(r"(?i)^\W*what\s+(?:is|was)\s+the\s+(?:publication\s+)?date\s+of\s+(?P<rest>.+?)\W*$")
+
+
+def asks_date_of(question: str, docs: Iterable) -> frozenset[str]:
+    """The documents whose own date the question asks ("When was the Caliber.az interview published?", "What is
+    the date of the op-ed?"), named by publisher or kind anywhere in it; empty when it asks about something else or
+    names no source (pure)."""
+    m = _DATE_OF.match(question)
+    if not (m or _WHEN_PUBLISHED.match(question)):
+        return frozenset()
+    text = (m.group("rest") if m else question).lower()
+    out: set[str] = set()
+    for (source, kind), ids in _publishers(docs).items():
+        if any(re.search(r"(?<![\w-])" + _name(f.replace("the ", "", 1)) + r"(?![\w-])", text)
+               for f in source_forms(source, kind)):
+            out.update(ids)
+    return frozenset(out)
+
+
 _last: list = []  # [the mapping last grouped, its size then, its groups]: held, so its id is never another's
 
 

@@ -8,7 +8,7 @@ import pytest
 
 from qa.chunk import chunk_document, document_sentences, split_sentences
 from qa.errors import CorpusError
-from qa.ingest import content_spans, decode, find_date, is_content_line, load_corpus, read_document
+from qa.ingest import content_spans, date_line, decode, find_date, is_content_line, load_corpus, read_document
 
 from .conftest import CORPUS, write
 
@@ -169,3 +169,16 @@ def test_a_short_note_without_prose_lines_is_still_read(tmp_path):
     write(tmp_path / "note.txt", "Harbour opened 1570\nKnights of Malta\n")
     doc = load_corpus(tmp_path).documents[0]
     assert [doc.text[s.start:s.end] for s in doc.content] == ["Harbour opened 1570", "Knights of Malta"]
+
+
+@pytest.mark.parametrize("text, iso, expected", [
+    pytest.param("Menu\nTitle of the piece\n\n05 March 2025 11:41\n\nBody text.", "2025-03-05", "05 March 2025 11:41",
+                 id="its-own-line"),
+    pytest.param("Menu\n  March 5, 2025  \nBody.", "2025-03-05", "March 5, 2025", id="trimmed"),
+    pytest.param("Menu\n05 March 2025\nBody.", "2024-03-05", None, id="another-date"),
+    pytest.param("On 05 March 2025 the minister met the director of the regional office.", "2025-03-05", None,
+                 id="a-date-inside-a-sentence"),
+])
+def test_the_line_that_gives_a_documents_date(text, iso, expected):
+    span = date_line(text, iso)
+    assert (text[span[0]:span[1]] if span else None) == expected

@@ -11,7 +11,7 @@ from qa import ask
 from qa.answer import publisher
 from qa.candidates import question_names
 from qa.retrieve import retrieve
-from qa.sources import scope_of, scoped_docs, source_forms
+from qa.sources import asks_date_of, scope_of, scoped_docs, source_forms
 
 DOCS = [SimpleNamespace(doc_id="ngo.txt", source="Institute for Human Rights (IHR)", kind="NGO"),
         SimpleNamespace(doc_id="mfa1.txt", source="Ministry of Foreign Affairs of the Republic of Azerbaijan",
@@ -214,3 +214,27 @@ def test_a_question_naming_two_sources_quotes_each(real_store):
     for c in a.citations:
         assert real_store.docs[c.doc_id].text[c.start:c.end] == c.quote
         assert publisher(c) in a.text  # the publisher, with the person it quotes where it does
+
+
+@pytest.mark.parametrize("question, expected", [
+    pytest.param("When was the Caliber.az interview published?", {"press.txt"}, id="when-published"),
+    pytest.param("What is the date of the op-ed?", {"oped.txt"}, id="date-of"),
+    pytest.param("When was the IHR statement issued?", {"ngo.txt"}, id="issued"),
+    pytest.param("What date was the article posted?", {"press.txt"}, id="kind-word"),
+    pytest.param("When did Azerbaijan join the UN?", set(), id="a-date-in-the-text-not-the-document's"),
+    pytest.param("When were the resolutions adopted?", set(), id="no-source-named"),
+    pytest.param("When was the AIDA established by the ministry?", set(), id="not-a-publication-verb"),
+])
+def test_a_question_asking_a_documents_own_date(question, expected):
+    assert asks_date_of(question, DOCS) == expected
+
+
+def test_the_date_a_document_gives_answers_when_it_was_published(real_settings, real_store):
+    """The interview's date line ("05 March 2025 11:41") is quoted; the op-ed writes no date, and the answer
+    abstains rather than give a date from its text."""
+    a = ask("When was the Caliber.az interview published?", real_settings, store=real_store, llm="none")
+    assert not a.abstained and a.citations
+    c = a.citations[0]
+    assert c.doc_id.startswith("caliber") and "March 2025" in c.quote
+    assert real_store.docs[c.doc_id].text[c.start:c.end] == c.quote
+    assert ask("What is the date of the op-ed?", real_settings, store=real_store, llm="none").abstained

@@ -150,3 +150,28 @@ def test_a_heading_joins_the_extractive_answer_only_when_no_sentence_is_close():
     assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.85, 100)], titles=titles)] == [sentence]
     assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.3, 100)], titles=titles)] == [heading]
     assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.85, 100)])] == [heading, sentence]
+
+
+_DOC_TEXT = ("Aliyev referred to the situation in the South Caucasus. He reminded that Armenia had ignored four "
+             "resolutions for nearly 30 years. It is crucial that the resolutions are carried out. Short line. "
+             "They were adopted in 1993.")
+
+
+@pytest.mark.parametrize("sentence, before", [
+    pytest.param("He reminded that Armenia had ignored four resolutions for nearly 30 years.",
+                 "Aliyev referred to the situation in the South Caucasus.", id="a-pronoun-subject-brings-its-antecedent"),
+    pytest.param("It is crucial that the resolutions are carried out.", None, id="expletive-it-points-at-nothing"),
+    pytest.param("They were adopted in 1993.", None, id="a-short-sentence-before-is-no-antecedent"),
+    pytest.param("Aliyev referred to the situation in the South Caucasus.", None, id="no-pronoun"),
+])
+def test_a_pronoun_subject_is_quoted_after_the_sentence_naming_it(sentence, before):
+    from qa.answer import with_antecedents
+    from qa.types import Document, Hit, Span
+
+    doc = Document(doc_id="d", path="d.txt", title="t", text=_DOC_TEXT, sha256="0",
+                   content=(Span(start=0, end=len(_DOC_TEXT)),))
+    i = _DOC_TEXT.index(sentence)
+    hit = Hit(doc_id="d", start=i, end=i + len(sentence), text=sentence, chunk_id=0, score=0.9)
+    out = with_antecedents([hit], {"d": doc})
+    assert [h.text for h in out] == ([before] if before else []) + [sentence]
+    assert all(_DOC_TEXT[h.start:h.end] == h.text for h in out)

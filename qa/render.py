@@ -17,6 +17,7 @@ import re
 import unicodedata
 from urllib.parse import quote as urlquote
 
+from qa.answer import publisher
 from qa.prompts import ABSTAIN_TEXT
 from qa.types import Answer, Citation, Disagreement, Document
 
@@ -73,6 +74,8 @@ def render_card(c: Citation, *, turn: int | None = None, label: str | None = Non
     """A quote card: the quote, the title, publisher and date; a link that opens the highlighted source."""
     ident = f' id="{card_id(turn, c.n)}"' if turn is not None else ""
     meta = [f'<cite class="qa-card-title">{esc_inline(c.title or c.doc_id)}</cite>']
+    if c.speaker:  # the person the document quotes here (qa.speakers)
+        meta.append(f'<span class="qa-card-speaker">quoting {esc_inline(c.speaker)}</span>')
     if c.source:
         meta.append(f'<span class="qa-card-source">{esc_inline(c.source)}</span>')
     meta.append(f'<span class="qa-card-date">{esc(c.date) if c.date else "undated"}</span>')
@@ -93,7 +96,7 @@ def render_disagreements(disagreements: tuple[Disagreement, ...] | list[Disagree
                      f' <span class="qa-dis-kind">({esc(d.kind)})</span></p><div class="qa-dis-claims">')
         for claim in d.claims:
             stance = f'<p class="qa-claim-stance">{esc_inline(claim.stance)}</p>' if claim.stance else ""
-            who = claim.citation.source or claim.citation.title or claim.citation.doc_id
+            who = publisher(claim.citation)
             parts.append(f'<div class="qa-claim">{stance}{render_card(claim.citation, label=who)}</div>')
         parts.append("</div></div>")
     parts.append("</section>")
@@ -199,7 +202,8 @@ def terminal_safe(text: str) -> str:
 
 
 def _terminal_cite(c: Citation, label: str) -> str:
-    meta = ", ".join(v for v in (c.title or c.doc_id, c.source, c.date or "undated") if v)
+    speaker = f"quoting {c.speaker}" if c.speaker else ""
+    meta = ", ".join(v for v in (c.title or c.doc_id, speaker, c.source, c.date or "undated") if v)
     quote = " ".join(c.quote.split())
     return f'  {label} "{quote}"\n      — {meta} ({c.doc_id}:{c.start}-{c.end})'
 
@@ -220,7 +224,7 @@ def render_terminal(answer: Answer) -> str:
         for d in answer.disagreements:
             lines.append(f"  * {' '.join(d.summary.split())} ({d.kind})")
             for claim in d.claims:
-                who = claim.citation.source or claim.citation.title or claim.citation.doc_id
+                who = publisher(claim.citation)
                 if claim.stance:
                     lines.append(f"    - {who}: {' '.join(claim.stance.split())}")
                 lines.append("  " + _terminal_cite(claim.citation, "-"))

@@ -76,9 +76,10 @@ def rrf(*rankings: list[tuple[int, float]], k: int = RRF_K) -> dict[int, float]:
 
 
 def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | None = None,
-                  aliases: list[Alias] | None = None) -> float:
+                  aliases: list[Alias] | None = None, loose: frozenset[str] = frozenset()) -> float:
     """IDF-weighted share of the question's content terms present in text, in [0, 1]; a term the text states in
-    another form the corpus defines ("ICRC" for "Red Cross") is present (pure)."""
+    another form the corpus defines ("ICRC" for "Red Cross") is present, and so is a term of ``loose`` that a word
+    of the text shares all but its last two letters with ("Armenia" in "pro-Armenian", ``derived``) (pure)."""
     if not question_terms:
         return 0.0
     present = set(content_terms(text))
@@ -86,7 +87,31 @@ def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | 
         present = expand_terms(present, aliases)
     weights = {t: (idf or {}).get(t, 1.0) for t in set(question_terms)}
     total = sum(weights.values())
-    return sum(w for t, w in weights.items() if t in present) / total if total else 0.0
+    return sum(w for t, w in weights.items() if t in present or (t in loose and derived(t, present))) / total \
+        if total else 0.0
+
+
+#: the shortest stem two forms of a word must share: "Armeni-a" / "Armeni-an", "priorit-y" / "priorit-ise"
+DERIVED_MIN = 5
+
+
+def derived(term: str, present: set[str]) -> bool:
+    """True when a word of ``present`` starts with ``term`` less its last two letters (at least DERIVED_MIN) or
+    ``term`` starts with the word less its last two: another form of the same word, a demonym, an adjective (pure)."""
+    head = term[:len(term) - 2]
+    return len(head) >= DERIVED_MIN and any(
+        w.startswith(head) or (len(w) - 2 >= DERIVED_MIN and term.startswith(w[:len(w) - 2])) for w in present)
+
+
+def loose_terms(question: str, terms: list[str]) -> frozenset[str]:
+    """The question's terms matched in their derived forms too (``derived``): its names ("Armenia", read in
+    "Armenian"), and its long words (eight letters or more: "priority" in "prioritise"); a short common word shares
+    its first letters with too many others ("general" / "generous")."""
+    named = named_terms(question)
+    return frozenset(t for t in terms if t in named or len(t) >= LOOSE_MIN_CHARS)
+
+
+LOOSE_MIN_CHARS = 8
 
 
 def _idf(store, terms: list[str]) -> dict[str, float]:
@@ -368,6 +393,7 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
     lex_of = dict(lexical)
     qterms = content_terms(question)
     idf = _idf(store, qterms)
+    loose = loose_terms(question, qterms)
     candidates: dict[int, Hit] = {}
     for cid in best:
         chunk_rank = fused[cid] / top_fused
@@ -383,8 +409,9 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
         # context too ("What did Musabayov say about ...?", qa.speakers)
         doc = store.docs.get(srows[0].doc_id) if srows else None
         spoken = [speaker_at(doc.text, r.start, r.end) if doc is not None else "" for r in srows]
-        covs = [term_coverage(qterms, f"{t} {who}" if who else t, idf, aliases) for t, who in zip(texts, spoken)]
-        title_cov = term_coverage(qterms, doc.title, idf, aliases) if doc is not None and doc.title else 0.0
+        covs = [term_coverage(qterms, f"{t} {who}" if who else t, idf, aliases, loose)
+                for t, who in zip(texts, spoken)]
+        title_cov = term_coverage(qterms, doc.title, idf, aliases, loose) if doc is not None and doc.title else 0.0
         covs = [max(c, (1 - TITLE_SHARE) * c + TITLE_SHARE * title_cov) for c in covs]
         for i, row in enumerate(rows):
             r, text = srows[i], texts[i]

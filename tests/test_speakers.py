@@ -101,3 +101,14 @@ def test_who_said_it_names_the_person_quoted(real_settings, real_store):
     assert not a.abstained and a.citations
     assert re.search(r"According to Rasim Musabayov \(Caliber\.az\)", a.text), a.text
     assert a.to_dict()["citations"][0]["speaker"] == "Rasim Musabayov"
+
+
+def test_the_quote_card_and_the_terminal_say_whom_the_document_quotes():
+    from qa.render import render_card, render_terminal
+    from qa.types import Answer
+
+    c = _cit(1, "It is an optimization.", "Farid Shafiyev")
+    assert "quoting Farid Shafiyev" in render_card(c)
+    assert "quoting Farid Shafiyev" not in render_card(_cit(1, "It is an optimization."))
+    text = render_terminal(Answer(question="q", text="It is an optimization. [1]", citations=(c,)))
+    assert "quoting Farid Shafiyev, Caliber.az" in text

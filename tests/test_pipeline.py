@@ -263,6 +263,7 @@ def _value_asked_of(question: str, sentence: str) -> list[str]:
 TWO_PARTS = "how long will it take to clear the minefields and what will it cost"
 JOINED = "How long had UNHCR and UNICEF been working in Freedonia before their offices were shut?"
 INITIALS = "How many vaccine-access resolutions did the Non-Aligned Movement push through in 2021?"
+COMPARED = "How much more aid does Freedonia give than the agencies give in the country?"
 
 
 @pytest.mark.parametrize("question, sentence, answered", [
@@ -278,6 +279,13 @@ INITIALS = "How many vaccine-access resolutions did the Non-Aligned Movement pus
     pytest.param(INITIALS, "NAM initiated two resolutions on vaccine access in 2021.", True,
                  id="the-name-by-its-initials"),
     pytest.param(INITIALS, "They initiated two resolutions on vaccine access in 2021.", False, id="no-name-at-all"),
+    # "how much more ... than ...": a ratio or a share compares the two, where an amount was asked
+    pytest.param(COMPARED, "Freedonia's own aid is 5-10 times greater than the aid the agencies give there.", True,
+                 id="a-ratio-answers-how-much-more"),
+    pytest.param(COMPARED, "Freedonia gives aid to its neighbours and the agencies give aid there.", False,
+                 id="no-ratio-no-amount"),
+    pytest.param("How much aid do the agencies give Freedonia?", "The agencies' aid to Freedonia is 5 times greater.",
+                 False, id="a-ratio-is-no-amount-when-no-comparison-is-asked"),
 ])
 def test_a_value_question_is_answered_by_a_cited_sentence_stating_it(question, sentence, answered):
     off = _value_asked_of(question, sentence)
@@ -318,3 +326,19 @@ def test_a_yes_no_question_on_a_fact_gets_no_opinion_conflict_of_unrelated_stanc
     a = ask("Did the ICRC confirm the closure?", real_settings, store=real_store, llm="none")
     _valid(a, real_store)
     assert not [d for d in a.disagreements if d.kind == "opinion"], [d.summary for d in a.disagreements]
+
+
+@pytest.mark.parametrize("question, who_says", [
+    pytest.param("Who says the closure is politically motivated?", True, id="says"),
+    pytest.param("Who noted that cooperation will be project-based?", True, id="a-reporting-verb"),
+    pytest.param("Which experts believe the UN should leave?", True, id="which-experts-believe"),
+    pytest.param("Who criticised the UNDP?", True, id="a-verb-of-judging"),
+    pytest.param("Who wrote that the closure is political?", True, id="wrote-that"),
+    pytest.param("Who wrote the op-ed?", False, id="wrote-asks-the-author"),
+    pytest.param("Who closed the offices?", False, id="an-act-is-no-saying"),
+    pytest.param("Who is Farid Shafiyev?", False, id="who-is"),
+])
+def test_a_question_asking_who_says_something(question, who_says):
+    from qa.pipeline import _who_says
+
+    assert _who_says(question) is who_says

@@ -268,3 +268,26 @@ def test_the_title_is_every_sentence_s_context(tmp_path):
     settings = Settings.from_env(corpus_dir=corpus, index_dir=tmp_path / "index", embedder="fake", llm="none")
     hits = retrieve("where did the movie safe haven take place", open_store(settings), settings)
     assert hits and hits[0].doc_id == "a.txt"
+
+
+@pytest.mark.parametrize("term, words, same", [
+    pytest.param("armenia", {"pro", "armenian"}, True, id="a-demonym"),
+    pytest.param("armenian", {"armenia"}, True, id="the-name-of-a-demonym"),
+    pytest.param("prioritis", {"priority", "area"}, True, id="a-verb-and-its-noun"),
+    pytest.param("azerbaijan", {"azerbaijani"}, True, id="an-adjective"),
+    pytest.param("un", {"unit"}, False, id="too-short-to-share-a-stem"),
+    pytest.param("armenia", {"army", "arm"}, False, id="a-shorter-prefix-is-another-word"),
+])
+def test_derived_forms_of_a_word(term, words, same):
+    from qa.retrieve import derived
+
+    assert derived(term, words) is same
+
+
+def test_loose_terms_are_the_names_and_the_long_words():
+    from qa.retrieve import loose_terms
+
+    q = "Is the ICRC neutral in the Armenia conflict, and will Baku prioritise general cooperation?"
+    loose = loose_terms(q, content_terms(q))
+    assert {"armenia", "prioritis"} <= loose
+    assert not {"neutral", "general"} & loose  # short common words share their first letters with too many

@@ -233,7 +233,7 @@ def without_values(text: str, states) -> str:
 
 
 _LOWER_FIRST = frozenset("the this that these those it its a an in on at for to by with from there their they its "
-                         "some many most all such our we yes".split()) | SUPPORT_STOPWORDS | CLAIM_STOPWORDS
+                         "some many most all such our we yes today now here".split()) | SUPPORT_STOPWORDS | CLAIM_STOPWORDS
 # function words only ("Although", "However", "Moreover"): a name is never a stopword, so it keeps its capital
 
 

@@ -91,6 +91,10 @@ def term_coverage(question_terms: list[str], text: str, idf: dict[str, float] | 
         if total else 0.0
 
 
+#: a request's opening verb ("List ...", "Name ...", "Tell me ..."): it says what to do, not what the text is about
+_IMPERATIVE = re.compile(r"^\W*(?:please\s+)?(?:list|name|give|show|tell\s+me|describe|explain|summari[sz]e)\b"
+                         r"(?:\s+(?:me|us))?\s*", re.I)
+
 #: the shortest stem two forms of a word must share: "Armeni-a" / "Armeni-an", "priorit-y" / "priorit-ise"
 DERIVED_MIN = 5
 
@@ -391,7 +395,7 @@ def score_sentences(question: str, store, settings: Settings, shape: Shape | Non
     top_fused = fused[best[0]]
     lex_max = max((s for _, s in lexical), default=0.0) or 1.0
     lex_of = dict(lexical)
-    qterms = content_terms(question)
+    qterms = content_terms(_IMPERATIVE.sub("", question))  # "List the UN bodies ...": "list" is no topic
     idf = _idf(store, qterms)
     loose = loose_terms(question, qterms)
     candidates: dict[int, Hit] = {}

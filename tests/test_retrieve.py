@@ -291,3 +291,18 @@ def test_loose_terms_are_the_names_and_the_long_words():
     loose = loose_terms(q, content_terms(q))
     assert {"armenia", "prioritis"} <= loose
     assert not {"neutral", "general"} & loose  # short common words share their first letters with too many
+
+
+@pytest.mark.parametrize("question, topic", [
+    pytest.param("List the UN bodies Azerbaijan will prioritise.", ["un", "body", "azerbaijan", "prioritis"],
+                 id="list"),
+    pytest.param("Tell me about the Baku Process.", ["baku", "process"], id="tell-me"),
+    pytest.param("Name a president whose name ends with son?", ["president", "nam", "end", "son"],
+                 id="name-first-only"),
+    pytest.param("Which list of members did the council publish?", ["list", "member", "council", "publish"],
+                 id="list-as-a-topic"),
+])
+def test_a_requests_opening_verb_is_no_search_term(question, topic):
+    from qa.retrieve import _IMPERATIVE
+
+    assert content_terms(_IMPERATIVE.sub("", question)) == topic

@@ -282,6 +282,14 @@ def _model_answer(run: _Run) -> _Draft | None:
     with run.timed("generate"):
         gen = llm_answer(run.question, run.hits, run.store, run.chat_model, run.settings, on_token=run.on_token)
     run.timings.update({f"llm_{key}": v for key, v in (gen.timings or {}).items()})
+    if gen.abstained and not gen.failed and run.settings.retry_declined and run.hits and (
+            relevance(run.hits, run.search_q, run.store) >= run.settings.fallback_relevance):
+        # the small model loses an answer among several passages ("Going forward, interaction with the UN will
+        # primarily take place through their headquarters" was there): the best passage alone, once
+        with run.timed("generate_retry"):
+            again = llm_answer(run.question, run.hits[:1], run.store, run.chat_model, run.settings)
+        if not again.abstained and not again.failed and again.citations:
+            gen = again
     unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
     # when the model gave no answer the pipeline's own note says what is shown instead
     superseded = {NoteKind.SHOWING_EXTRACTIVE, NoteKind.MODEL_ABSTAINED} if unverified or gen.abstained else set()

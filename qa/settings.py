@@ -59,6 +59,9 @@ class Settings:
     # below this relevance a model's "the sources do not say" (or an unverifiable answer) stands as an abstention;
     # above it the best evidence is quoted instead (calibrated on the dev split of eval/seed.jsonl)
     fallback_relevance: float = 0.62
+    # a model that says "the sources do not say" over strong evidence is asked once more with the best passage alone
+    # (a small model loses the answer among five passages); its verified answer then stands
+    retry_declined: bool = True
     disagreement_judge_calls: int = 3
     # the local 1.5B model as disagreement judge: off by default, its verdicts barely separate the seed set's
     # conflicts from agreeing sources (ROC AUC 0.65 / 0.53, bench/judge_separation.py); hosted models are judges

@@ -342,3 +342,28 @@ def test_a_question_asking_who_says_something(question, who_says):
     from qa.pipeline import _who_says
 
     assert _who_says(question) is who_says
+
+
+@pytest.mark.parametrize("second, retry, answered_by_model", [
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1].", True, True,
+                 id="the-best-passage-alone-gets-an-answer"),
+    pytest.param("SENTINEL", True, False, id="declined-twice-quotes-the-evidence"),
+    pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1].", False, False, id="no-retry-when-off"),
+])
+def test_a_model_that_declines_strong_evidence_is_asked_once_more(real_settings, real_store, second, retry,
+                                                                    answered_by_model):
+    """The first reply declines; with retry_declined the model is asked again with the best passage alone, and its
+    verified answer stands. Every quote stays valid either way."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
+
+    from qa.prompts import SENTINEL
+
+    model = FakeListChatModel(responses=[SENTINEL, SENTINEL if second == "SENTINEL" else second] + [SENTINEL] * 4)
+    settings = real_settings.with_(fallback_relevance=0.0, disagreement_judge_calls=0, retry_declined=retry)
+    a = ask("When was Azerbaijan admitted to the United Nations?", settings, store=real_store, llm=model)
+    _valid(a, real_store)
+    assert not a.abstained
+    assert (a.mode == "FakeListChatModel") is answered_by_model, a
+    if answered_by_model:
+        assert "2 March 1992" in a.text
+        assert "generate_retry" in a.timings

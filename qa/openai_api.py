@@ -137,8 +137,8 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
 
 
-def _where(title: str, source: str, date: str) -> str:
-    return ", ".join(p for p in (title, source, date) if p)
+def _where(*parts: str) -> str:
+    return ", ".join(p for p in parts if p)
 
 
 def sources_text(answer: Answer) -> str:
@@ -153,7 +153,8 @@ def sources_text(answer: Answer) -> str:
         parts.append("\n".join(lines))
     if answer.citations:
         lines = [SOURCES_HEAD]
-        lines += [f"[{c.n}] {_where(c.title, c.source, c.date)} ({c.doc_id}): \"{_one_line(c.quote)}\""
+        lines += [f"[{c.n}] {_where(c.title, f'quoting {c.speaker}' if c.speaker else '', c.source, c.date)} "
+                  f"({c.doc_id}): \"{_one_line(c.quote)}\""
                   for c in answer.citations]
         parts.append("\n".join(lines))
     return "".join("\n\n" + p for p in parts)

@@ -288,7 +288,11 @@ def _model_answer(run: _Run) -> _Draft | None:
         # primarily take place through their headquarters" was there): the best passage alone, once
         with run.timed("generate_retry"):
             again = llm_answer(run.question, run.hits[:1], run.store, run.chat_model, run.settings)
-        if not again.abstained and not again.failed and again.citations:
+        # ... and stands if it is about what was asked; else the closest evidence is quoted as before
+        docs = run.store.docs
+        if not again.abstained and not again.failed and again.citations and not (
+                _off_focus(run.question, again.citations, docs, run.store)
+                or _no_value_asked(run.question, again.citations, docs, run.store)):
             gen = again
     unverified = gen.failed and bool(gen.raw.strip()) and bool(gen.dropped)
     # when the model gave no answer the pipeline's own note says what is shown instead

@@ -348,6 +348,8 @@ def test_a_question_asking_who_says_something(question, who_says):
     pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1].", True, True,
                  id="the-best-passage-alone-gets-an-answer"),
     pytest.param("SENTINEL", True, False, id="declined-twice-quotes-the-evidence"),
+    pytest.param("Azerbaijan became a member of the United Nations [1].", True, False,
+                 id="a-second-answer-without-the-date-asked-quotes-the-evidence"),
     pytest.param("Azerbaijan was admitted to the UN on 2 March 1992 [1].", False, False, id="no-retry-when-off"),
 ])
 def test_a_model_that_declines_strong_evidence_is_asked_once_more(real_settings, real_store, second, retry,

@@ -233,7 +233,8 @@ def without_values(text: str, states) -> str:
 
 
 _LOWER_FIRST = frozenset("the this that these those it its a an in on at for to by with from there their they its "
-                         "some many most all such our we yes today now here".split()) | SUPPORT_STOPWORDS | CLAIM_STOPWORDS
+                         "some many most all such our we yes today now here".split()) | SUPPORT_STOPWORDS | (
+    CLAIM_STOPWORDS)
 # function words only ("Although", "However", "Moreover"): a name is never a stopword, so it keeps its capital
 
 
@@ -263,7 +264,7 @@ def _named_in(name: str, body: str) -> bool:
     ("Dr. Vasif Huseynov" of "Dr. Vasif Huseynov (op-ed)")."""
     low = body.lower()
     bare = re.sub(r"\s*\([^)]*\)", "", name).strip().lower()
-    return name.lower() in low or bool(bare) and bare in low
+    return name.lower() in low or (bool(bare) and bare in low)
 
 
 def speaker_named(c: Citation, body: str) -> bool:

@@ -1557,7 +1557,8 @@ def near_texts(spans: Sequence, docs: dict) -> list[str]:
         d = docs.get(sp.doc_id)
         if d is not None:
             texts += [d.title, d.source, getattr(d, "kind", "") or "",
-                      d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS], speaker_at(d.text, sp.start, sp.end)]
+                      d.text[max(0, sp.start - FOCUS_CHARS):sp.end + FOCUS_CHARS],
+                      speaker_at(d.text, sp.start, sp.end)]
     return texts
 
 

@@ -107,15 +107,16 @@ def derived(term: str, present: set[str]) -> bool:
         w.startswith(head) or (len(w) - 2 >= DERIVED_MIN and term.startswith(w[:len(w) - 2])) for w in present)
 
 
+#: a question's word of this many letters or more is matched in its derived forms too
+LOOSE_MIN_CHARS = 8
+
+
 def loose_terms(question: str, terms: list[str]) -> frozenset[str]:
     """The question's terms matched in their derived forms too (``derived``): its names ("Armenia", read in
     "Armenian"), and its long words (eight letters or more: "priority" in "prioritise"); a short common word shares
     its first letters with too many others ("general" / "generous")."""
     named = named_terms(question)
     return frozenset(t for t in terms if t in named or len(t) >= LOOSE_MIN_CHARS)
-
-
-LOOSE_MIN_CHARS = 8
 
 
 def _idf(store, terms: list[str]) -> dict[str, float]:

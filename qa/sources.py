@@ -146,9 +146,9 @@ def _asks_author(question: str, form: str) -> bool:
 
 
 #: "When was the interview published?", "What is the date of the IHR statement?": a question about a document's date
-_WHEN_PUBLISHED = re.compile(r"(?i)^\W*(?:when|on\s+what\s+(?:day|date)|what\s+(?:day|date|year)|which\s+(?:day|date|year)"
-                             r"|in\s+what\s+year)\b.*\b(?:published|posted|written|released|dated|issued|printed|"
-                             r"put\s+out|came\s+out|appeared)\W*$")
+_WHEN_PUBLISHED = re.compile(r"(?i)^\W*(?:when|on\s+what\s+(?:day|date)|what\s+(?:day|date|year)"
+                             r"|which\s+(?:day|date|year)|in\s+what\s+year)\b.*\b(?:published|posted|written|"
+                             r"released|dated|issued|printed|put\s+out|came\s+out|appeared)\W*$")
 _DATE_OF = re.compile(r"(?i)^\W*what\s+(?:is|was)\s+the\s+(?:publication\s+)?date\s+of\s+(?P<rest>.+?)\W*$")
 
 

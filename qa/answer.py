@@ -115,17 +115,15 @@ ANTECEDENT_MIN_CHARS = 40
 
 
 @lru_cache(maxsize=64)
-def _doc_sentences(text: str, content: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
-    from qa.chunk import split_sentences
-    from qa.types import Span
+def _doc_sentences(doc: Document) -> tuple[tuple[int, int], ...]:
+    from qa.chunk import document_sentences
 
-    spans = [Span(start=s, end=e) for s, e in content] or [None]
-    return tuple((sp.start, sp.end) for c in spans for sp in split_sentences(text, c))
+    return tuple((sp.start, sp.end) for sp in document_sentences(doc))
 
 
 def previous_sentence(doc: Document, start: int) -> tuple[int, int] | None:
     """The content sentence that ends last before ``start``, (start, end) in the document; None if there is none."""
-    sents = _doc_sentences(doc.text, tuple((c.start, c.end) for c in doc.content))
+    sents = _doc_sentences(doc)
     i = bisect.bisect_right([e for _, e in sents], start) - 1
     return sents[i] if i >= 0 else None
 

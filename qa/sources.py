@@ -92,6 +92,11 @@ def _name(form: str) -> str:
     return r"[\s-]+".join(map(re.escape, form.split()))
 
 
+def _form_in(form: str, low: str) -> bool:
+    """True when the lower-case text holds a form of a source's name as whole words ("the ministry" as "ministry")."""
+    return bool(re.search(r"(?<![\w-])" + _name(form.replace("the ", "", 1)) + r"(?![\w-])", low))
+
+
 def _framed(question: str, form: str) -> int:
     """1 when the question names ``form`` as a source: after "according to"/"in"/"by"/"wrote", or before a verb of
     saying (one word, an adverb or an auxiliary, may stand between); 2 when only joined by "and" to what stands
@@ -123,8 +128,7 @@ class Scope:
         """True when ``text`` names the source by a form the question used ("The Azerbaijani government has
         criticized the UNDP" for "Why did the government criticise the UNDP?") (pure)."""
         low = text.lower()
-        return any(re.search(r"(?<![\w-])" + _name(f.replace("the ", "", 1)) + r"(?![\w-])", low)
-                   for f in self.forms)
+        return any(_form_in(f, low) for f in self.forms)
 
 
 def _without(question: str, form: str) -> str:
@@ -162,8 +166,7 @@ def asks_date_of(question: str, docs: Iterable) -> frozenset[str]:
     text = (m.group("rest") if m else question).lower()
     out: set[str] = set()
     for (source, kind), ids in _publishers(docs).items():
-        if any(re.search(r"(?<![\w-])" + _name(f.replace("the ", "", 1)) + r"(?![\w-])", text)
-               for f in source_forms(source, kind)):
+        if any(_form_in(f, text) for f in source_forms(source, kind)):
             out.update(ids)
     return frozenset(out)
 

@@ -91,12 +91,95 @@ def items_missing(answer: str, sentence: str) -> tuple[int, int]:
     return missing, listed
 
 
-def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False, who: bool = False
-                      ) -> tuple[str, list[Citation]]:
+#: a document about another thing of the question's name joins the answer with its best answering sentence when
+#: that scores at least this share of the best one
+OTHER_THING_RATIO = 0.7
+
+
+def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document], question: str,
+                      ratio: float = OTHER_THING_RATIO, max_sentences: int = MAX_SENTENCES + 1) -> list[Hit]:
+    """On a question asking a fact of something it names, each retrieved document about another thing of that name
+    joins the answer with its best sentence that answers (a value or name of the kind asked, or what the sentence
+    calls the name), if that scores within ``ratio`` of the best: "Peter Bergman (comedian) ... was an American
+    writer and comedian" and "Peter Michael Bergman (born June 11, 1953) is an American actor" each get their
+    sentence. Another thing: the document qualifies the name ("(comedian)", "(born June 11, 1953)",
+    ``qa.candidates.descriptor``) otherwise than every chosen sentence's document, and no two of them give their
+    subject the same day-exact date (a planted copy keeps its page's birth date). Up to ``max_sentences`` in all
+    (cached NER and parse)."""
+    from qa.candidates import TYPED, asked, descriptor, descriptors, one_subject, sentence_candidates
+    from qa.disagree import MIN_CANDIDATE
+
+    a = asked(question)
+    if not chosen or not a.names or not (a.kind in TYPED or a.kind == "name" and a.focus):
+        return chosen
+    top = max(h.score for h in chosen)
+    qualifier: dict[str, str] = {}
+
+    def of(doc_id: str) -> str:
+        if doc_id not in qualifier:
+            qualifier[doc_id] = descriptor(a, docs[doc_id].text, docs[doc_id].title)
+        return qualifier[doc_id]
+
+    def answers(h: Hit) -> bool:
+        found = sentence_candidates(a, h.text)
+        return bool(found and found[0][0] >= MIN_CANDIDATE or a.kind == "name" and descriptors(h.text, a.names))
+
+    def another_thing(doc_id: str, other: str) -> bool:
+        mine = of(doc_id)
+        return bool(mine) and mine.lower() != of(other).lower() and not one_subject(docs[doc_id].text,
+                                                                                   docs[other].text)
+
+    out = list(chosen)
+    done = {h.doc_id for h in chosen}
+    for h in hits:
+        if len(out) >= max_sentences or h.score < ratio * top:
+            break
+        if h.doc_id in done or h.doc_id not in docs or is_question(h.text) or looks_like_instruction(h.text):
+            continue
+        if is_heading(h.text) or not answers(h):
+            continue
+        done.add(h.doc_id)
+        if all(another_thing(h.doc_id, c.doc_id) for c in out if c.doc_id in docs):
+            out.append(h)
+    return out
+
+
+def other_things_line(answer: str, citations: Sequence[Citation], hits: Sequence[Hit], docs: dict[str, Document],
+                      question: str) -> tuple[str, list[Citation]]:
+    """A model's answer about one thing of the question's name, followed by each other thing of that name that the
+    retrieved documents are about (``with_other_things``, relative to the documents the answer cites), quoted in its
+    own words: "... [1] Another “Peter Bergman” (born June 11, 1953): “Peter Michael Bergman ... is an American
+    actor” [2]". The answer unchanged when there is none."""
+    from qa.candidates import asked, descriptor
+
+    chosen: dict[str, Hit] = {}  # each cited document's best hit
+    for h in hits:
+        if any(c.doc_id == h.doc_id for c in citations):
+            chosen.setdefault(h.doc_id, h)
+    chosen = list(chosen.values())
+    added = with_other_things(chosen, hits, docs, question)[len(chosen):]
+    if not added:
+        return answer, list(citations)
+    a = asked(question)
+    out, cits = [answer], list(citations)
+    n = max((c.n for c in citations), default=0)
+    for h in added:
+        n += 1
+        c = citation_at(docs[h.doc_id], h.start, h.end, n=n, score=h.score)
+        about = descriptor(a, docs[h.doc_id].text, docs[h.doc_id].title)
+        out.append(f"Another “{a.names[0]}” ({about}): “{' '.join(c.quote.split())}” [{n}]")
+        cits.append(c)
+    return " ".join(out), cits
+
+
+def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool = False, who: bool = False,
+                      question: str = "") -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations) built from the chosen evidence sentences; on a question asking for a
     list, with the item-listing sentences beside them (``with_list_neighbours``); on one asking who, with the
     sentence that names whom a chosen sentence's pronoun stands for (``with_antecedents``)."""
     chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
+    if question:
+        chosen = with_other_things(chosen, hits, docs, question)
     if listing:
         chosen = with_list_neighbours(chosen, hits, docs)
     if who:

@@ -689,12 +689,18 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
 _COPULA_AFTER = re.compile(r"\s*(?:\([^()]{0,80}\)\s*)?,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
 
 
-def name_pattern(name: str) -> re.Pattern:
+#: a name's fuller form may put this many capitalised words between its parts ("Peter Michael Bergman")
+MIDDLE_NAMES = 2
+
+
+def name_pattern(name: str, middle: int = 0) -> re.Pattern:
     """A name as a case-blind pattern in which an initial stands for any word it begins: "C. Mayer" finds "Christa
-    Mayer" and "Constant Mayer", "J.R. Smith" "J.R. Smith" (pure)."""
+    Mayer" and "Constant Mayer", "J.R. Smith" "J.R. Smith"; with ``middle``, up to that many capitalised words may
+    stand between its parts: "Peter Bergman" finds "Peter Paul Bergman" (pure)."""
     parts = [rf"{re.escape(w[0])}[\w'’-]*\.?" if re.fullmatch(r"[A-Za-z]\.", w) else re.escape(w)
              for w in name.split()]
-    return re.compile(r"(?<![\w-])" + r"\s+".join(parts) + r"(?![\w-])", re.I)
+    gap = rf"(?:\s+(?-i:[A-Z])[\w'’.-]*){{0,{middle}}}\s+" if middle else r"\s+"
+    return re.compile(r"(?<![\w-])" + gap.join(parts) + r"(?![\w-])", re.I)
 
 
 def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
@@ -717,7 +723,7 @@ def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
         return Span(s0, e0, sentence[s0:e0], "DESCRIPTOR") if toks[head].tag in ("NN", "NNS") else None
 
     for name in names:
-        for m in re.finditer(name_pattern(name), sentence):
+        for m in re.finditer(name_pattern(name, MIDDLE_NAMES), sentence):
             first = next((i for i, t in enumerate(toks) if t.start >= m.start()), None)
             after = _COPULA_AFTER.match(sentence, m.end())
             if after is not None:
@@ -1263,7 +1269,7 @@ def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> st
     for name in a.names:
         if len(name) < 3:
             continue
-        pat = re.compile(r"(?<![\w-])" + re.escape(name) + r"\s*\(([^()]{2,50})\)")
+        pat = re.compile(name_pattern(name, MIDDLE_NAMES).pattern + r"\s*\(([^()]{2,50})\)")
         for hay in (title, doc_text[:QUALIFIER_CHARS]):
             for m in pat.finditer(hay or ""):
                 q = m.group(1).strip()

@@ -392,7 +392,8 @@ def _extractive(run: _Run) -> _Draft:
         from qa.retrieve import question_shape
 
         text, citations = extractive_answer(run.hits, run.store.docs, question_shape(run.search_q).listing,
-                                            who=asked(run.search_q).kind in ("person", "org"))
+                                            who=asked(run.search_q).kind in ("person", "org"),
+                                            question=run.search_q)
     if run.on_token:
         run.on_token(text)
     return _Draft(text, list(citations))
@@ -435,6 +436,10 @@ def _finish(run: _Run, draft: _Draft | None) -> tuple[str, list[Citation], list[
             stands, disagreements = False, []
     if stands:
         text = _attributed(run.question, text, citations, disagreements, docs)
+        if run.chat_model is not None and not differ:  # the model may name one thing of a name several things share
+            from qa.answer import other_things_line
+
+            text, citations = other_things_line(text, citations, run.hits, docs, run.search_q)
         text, citations, _ = enforce(text, citations, docs)
     return _settle(run, text, citations, disagreements, stands=stands, readings=readings if differ else None)
 

@@ -152,6 +152,66 @@ def test_a_heading_joins_the_extractive_answer_only_when_no_sentence_is_close():
     assert [h.text for h in pick([hit(heading, 0.9, 0), hit(sentence, 0.85, 100)])] == [heading, sentence]
 
 
+_THINGS = {
+    "comedian": "Tom Reyes (comedian) Tom Paul Reyes (November 29, 1939 - March 9, 2012) was an American comedian.",
+    "actor": "Tom Reyes Tom Michael Reyes (born June 11, 1953) is an American actor known for soap operas.",
+    "copy": "Tom Reyes (comedian) Tom Paul Reyes (November 29, 1939 - March 9, 2012) was an American chef.",
+    "plain": "Tom Reyes is well known as an American chef in the city.",
+    "weak": "Tom Reyes Tom Michael Reyes (born June 11, 1953) is an American actor known for soap operas.",
+}
+
+
+@pytest.mark.parametrize("others, question, expected", [
+    pytest.param(["actor"], "What is the profession of Tom Reyes?", ["comedian", "actor"],
+                 id="another-thing-of-the-name-gets-its-sentence"),
+    pytest.param(["copy"], "What is the profession of Tom Reyes?", ["comedian"],
+                 id="the-same-qualifier-is-the-same-thing"),
+    pytest.param(["plain"], "What is the profession of Tom Reyes?", ["comedian"],
+                 id="an-unqualified-page-may-be-a-planted-copy"),
+    pytest.param(["actor"], "Why is Tom Reyes famous?", ["comedian"], id="only-a-question-asking-a-fact"),
+    pytest.param(["weak"], "What is the profession of Tom Reyes?", ["comedian"], id="too-far-below-the-best"),
+])
+def test_with_other_things(others, question, expected):
+    from qa.answer import with_other_things
+    from qa.types import Document, Hit
+
+    keys = ["comedian"] + others
+    docs = {k: Document(doc_id=k, path=k, title=k, text=_THINGS[k], content=[{"start": 0, "end": len(_THINGS[k])}],
+                        sha256=k) for k in keys}
+    hits = [Hit(doc_id=k, start=0, end=len(_THINGS[k]), text=_THINGS[k], chunk_id=0,
+                score=0.3 if k == "weak" else 0.9 - 0.1 * i) for i, k in enumerate(keys)]
+    got = with_other_things(hits[:1], hits, docs, question)
+    assert [h.doc_id for h in got] == expected
+
+
+def _things(keys):
+    from qa.types import Document, Hit
+
+    docs = {k: Document(doc_id=k, path=k, title=k, text=_THINGS[k], content=[{"start": 0, "end": len(_THINGS[k])}],
+                        sha256=k) for k in keys}
+    hits = [Hit(doc_id=k, start=0, end=len(_THINGS[k]), text=_THINGS[k], chunk_id=0, score=0.9 - 0.1 * i)
+            for i, k in enumerate(keys)]
+    return docs, hits
+
+
+def test_a_model_answer_about_one_thing_is_followed_by_the_other_thing_of_the_name():
+    from qa.answer import other_things_line
+    from qa.verify import citation_at
+
+    docs, hits = _things(["comedian", "actor"])
+    cited = [citation_at(docs["comedian"], 0, len(_THINGS["comedian"]), n=1, score=0.9)]
+    text, cits = other_things_line("Tom Reyes was a comedian [1].", cited, hits, docs,
+                                   "What is the profession of Tom Reyes?")
+    assert text.startswith("Tom Reyes was a comedian [1]. Another “Tom Reyes” (born June 11, 1953): “Tom Reyes Tom")
+    assert text.endswith("[2]") and [c.doc_id for c in cits] == ["comedian", "actor"]
+    assert docs["actor"].text[cits[1].start:cits[1].end] == cits[1].quote  # a verbatim quote at its offsets
+    # an answer that cites both already, or a page that may be a planted copy, gets nothing more
+    both = cited + [citation_at(docs["actor"], 0, len(_THINGS["actor"]), n=2, score=0.8)]
+    assert other_things_line("A [1]. B [2].", both, hits, docs, "What is the profession of Tom Reyes?")[0] == "A [1]. B [2]."
+    docs, hits = _things(["comedian", "plain"])
+    assert other_things_line("C [1].", cited, hits, docs, "What is the profession of Tom Reyes?")[0] == "C [1]."
+
+
 _DOC_TEXT = ("Aliyev referred to the situation in the South Caucasus. He reminded that Armenia had ignored four "
              "resolutions for nearly 30 years. It is crucial that the resolutions are carried out. Short line. "
              "They were adopted in 1993.")

@@ -119,6 +119,8 @@ def test_a_vague_answer_does_not_chain_two_answers_into_one_group():
                  "born 4 May 1950", id="birth-date-qualifier"),
     pytest.param("Bobby Lane is a Canadian player.", "What team did Bobby Lane play for?", "Montreal", "",
                  id="no-qualifier"),
+    pytest.param("Ann Lee Ann Marie Lee (born 4 May 1950) is a chemist.", "What is the profession of Ann Lee?", "",
+                 "born 4 May 1950", id="qualifier-after-the-fuller-name"),
     pytest.param("Night Lines Night Lines is a 1931 American drama film by Fox.", "Who directed \"Night Lines\"?",
                  "Ann Lee", "1931", id="year-of-the-defining-sentence"),
     pytest.param("Night Lines Night Lines is a 1931 American drama film by Fox.", "When was \"Night Lines\" made?",
@@ -699,6 +701,7 @@ def test_a_name_given_with_an_unlisted_focus_noun_is_each_sources_answer():
     ("This page is about the professional chef Tom Reyes and his restaurants.", "Tom Reyes", ["chef"]),
     ("Critics praised Harbour Lights for its pace.", "Harbour Lights", []),  # says nothing of what it is
     ("Ann Lee, who wrote it, is a teacher.", "Harbour Lights", []),  # another name's descriptor
+    ("Tom Reyes Tom Peter Reyes (born 1953) is an American actor.", "Tom Reyes", ["actor"]),  # the fuller name
 ])
 def test_descriptors(sentence, name, expected):
     assert _texts_at(sentence, C.descriptors(sentence, [name])) == expected
@@ -882,9 +885,21 @@ def test_a_label_word_is_no_modifier_answer():
     pytest.param("C. Reyes", "Tom Reyes is a chef.", None, id="other-initial"),
     pytest.param("Tom Reyes", "Tom Reyesworth is a chef.", None, id="whole-words"),
     pytest.param("Tom Reyes", "TOM REYES is a chef.", "TOM REYES", id="case-blind"),
+    pytest.param("Tom Reyes", "Tom Ali Reyes is a chef.", None, id="no-middle-name-unless-asked"),
 ])
 def test_name_pattern(name, text, found):
     m = C.name_pattern(name).search(text)
+    assert (m.group() if m else None) == found
+
+
+@pytest.mark.parametrize("name, text, found", [
+    pytest.param("Tom Reyes", "Tom Ali Reyes is a chef.", "Tom Ali Reyes", id="a-middle-name"),
+    pytest.param("Tom Reyes", "Tom Ali J. Reyes is a chef.", "Tom Ali J. Reyes", id="two-middle-words"),
+    pytest.param("Tom Reyes", "Tom Ali Bo Jo Reyes is a chef.", None, id="three-are-too-many"),
+    pytest.param("Tom Reyes", "Tom and Reyes are chefs.", None, id="a-lower-case-word-is-no-middle-name"),
+])
+def test_name_pattern_with_middle_names(name, text, found):
+    m = C.name_pattern(name, C.MIDDLE_NAMES).search(text)
     assert (m.group() if m else None) == found
 
 

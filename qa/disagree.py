@@ -1073,12 +1073,13 @@ def _one_subject(g1: C.Group, g2: C.Group, texts: dict[str, str]) -> bool:
     return any(C.one_subject(texts[d1], texts[d2]) for d1 in g1.docs for d2 in g2.docs if d1 in texts and d2 in texts)
 
 
-def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Sequence["_Unit"]
+def _told_apart(question: str, a: C.Asked, groups: Sequence[C.Group], units: Sequence["_Unit"] | dict[str, str]
                 ) -> list[C.Group] | None:
     """The groups of a would-be conflict, each named by what sets its documents apart, when no document of one
-    shares enough of its other facts with any document of another to be about the same thing; None otherwise."""
+    shares enough of its other facts with any document of another to be about the same thing; None otherwise.
+    ``units``: the evidence units, or the documents' texts by id."""
     skip = C.skip_words(question, groups)
-    docs = {u.doc.doc_id: u.doc.text for u in units}
+    docs = units if isinstance(units, dict) else {u.doc.doc_id: u.doc.text for u in units}
     facts = {d: C.context_entities(docs[d], skip) for g in groups for d in g.docs}
     if not all((C.distinct_entities(g1, g2) or C.apart(g1, g2, facts) or C.partners_differ(g1, g2, docs))
                and not _one_subject(g1, g2, docs) for g1, g2 in combinations(groups, 2)):
@@ -1102,12 +1103,28 @@ def cited_conflict(readings: Readings, citations: Sequence[Citation], docs: dict
                    for c in citations for x in g.candidates)
 
     shown = [g for g in readings.weaker if cited(g)]
+    if len(shown) == 1 and readings.groups and not cited(readings.groups[0]):
+        shown = _passed_over(readings.asked, readings.groups[0], shown[0], docs)
     if len(shown) < 2:
         return None
     pubs = {docs[c.doc_id].source or c.doc_id for g in shown for c in g.candidates if c.doc_id in docs}
     if len(pubs) < 2:
         return None
     return Readings(readings.asked, tuple(shown[:MAX_SIDES]), conflict=True, weaker=readings.weaker)
+
+
+def _passed_over(a: C.Asked, top: C.Group, shown: C.Group, docs: dict[str, Document]) -> list[C.Group]:
+    """[top, shown] when the answer states only ``shown``'s answer while the documents' plainest answer (``top``,
+    uncited) is another, both stated plainly (STRONG_CANDIDATE) and about the same thing (not told apart as another
+    thing of the name, ``_told_apart``): "Doak is widely recognized for his exceptional skills in chess" quoted
+    alone, where another page says he played football. [] otherwise (pure but for the cached NER)."""
+    if top.score < STRONG_CANDIDATE or shown.score < STRONG_CANDIDATE or any(
+            C.same_answer(c.text, t.text, c.value, t.value) for c in shown.candidates for t in top.candidates):
+        return []
+    texts = {d: docs[d].text for g in (top, shown) for d in g.docs if d in docs}
+    if len(texts) < 2 or _told_apart(" ".join(a.names + a.subject), a, [top, shown], texts) is not None:
+        return []  # two things of one name, each named by what sets its documents apart
+    return [top, shown]
 
 
 def factual_disagreement(readings: Readings, docs: dict[str, Document]) -> Disagreement | None:

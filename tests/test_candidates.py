@@ -1186,3 +1186,44 @@ def test_a_planted_copy_is_a_side_however_many_documents_back_the_others():
     labels = [g.label for g in readings.groups]
     assert readings.conflict and len(labels) <= MAX_SIDES
     assert {"Maria Olsen", "Petra Novak"} <= set(labels)
+
+
+_PAGES = {
+    "a.txt": "Tom Reyes played college football at Florida State and later coached in Ohio.",
+    "b.txt": "Tom Reyes is widely recognized for his skills in chess at Florida State.",
+    "c.txt": "Tom Reyes played college football at Florida State before joining the Colts.",
+}
+
+
+def _group(doc, text, score, about=""):
+    sentence = _PAGES[doc]
+    i = sentence.index(text)
+    return C.Group(text, (C.Candidate(doc_id=doc, start=i, end=i + len(text), text=text, kind="name", score=score,
+                                      sent_start=0, sent_end=len(sentence), value=None, about=about),))
+
+
+@pytest.mark.parametrize("top, shown, cited, conflict", [
+    pytest.param(("a.txt", "football", 0.88), ("b.txt", "chess", 0.71), ["b.txt"], True,
+                 id="the-answer-quotes-only-a-weaker-reading"),
+    pytest.param(("a.txt", "football", 0.88), ("b.txt", "chess", 0.5), ["b.txt"], False,
+                 id="a-loosely-stated-reading-is-no-side"),
+    pytest.param(("a.txt", "football", 0.88), ("c.txt", "football", 0.8), ["c.txt"], False,
+                 id="the-same-answer-twice-is-no-conflict"),
+    pytest.param(("a.txt", "football", 0.88), ("b.txt", "chess", 0.71), ["a.txt"], False,
+                 id="the-answer-quotes-the-plainest-reading"),
+    pytest.param(("a.txt", "football", 0.88, "American football"), ("b.txt", "chess", 0.71, "chess player"),
+                 ["b.txt"], False, id="two-things-each-qualified-otherwise"),
+])
+def test_an_answer_quoting_a_reading_the_plainest_one_contradicts_is_a_conflict(top, shown, cited, conflict):
+    from qa.disagree import Readings, cited_conflict
+    from qa.verify import citation_at
+
+    docs = {d: Document(doc_id=d, path=d, title=d, text=t, content=[{"start": 0, "end": len(t)}], sha256=d,
+                        source=d) for d, t in _PAGES.items()}
+    g_top, g_shown = _group(*top), _group(*shown)
+    readings = Readings(C.asked("What sport is Tom Reyes associated with?"), (g_top,), weaker=(g_top, g_shown))
+    citations = [citation_at(docs[d], 0, len(_PAGES[d]), n=i + 1) for i, d in enumerate(cited)]
+    got = cited_conflict(readings, citations, docs)
+    assert (got is not None and got.conflict) == conflict
+    if conflict:
+        assert [g.label for g in got.groups] == [top[1], shown[1]]

@@ -96,6 +96,24 @@ def items_missing(answer: str, sentence: str) -> tuple[int, int]:
 OTHER_THING_RATIO = 0.7
 
 
+#: how far after a document's first mention of the question's name its qualifier may stand ("Peter Bergman Peter
+#: Michael Bergman (born June 11, 1953)"; "X is a 1931 ... film")
+LEAD_CHARS = 300
+
+
+def lead_qualifier(a, doc: Document) -> str:
+    """How a document qualifies the question's name where it first mentions it, or in its title: what the page is
+    about ("(comedian)", "(born June 11, 1953)"), read on the line of that first mention; "" when it does not. A
+    qualified mention further down ("Free Your Mind (Remixes) - Single by ...", a reference list) says what else the
+    page mentions, not what it is about (pure)."""
+    from qa.candidates import MIDDLE_NAMES, descriptor, name_pattern
+
+    firsts = [m.start() for n in a.names if len(n) >= 3
+              for m in [name_pattern(n, MIDDLE_NAMES).search(doc.text)] if m is not None]
+    lead = doc.text[min(firsts):min(firsts) + LEAD_CHARS].split("\n")[0] if firsts else ""  # its own line
+    return descriptor(a, lead, doc.title)
+
+
 def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document], question: str,
                       ratio: float = OTHER_THING_RATIO, max_sentences: int = MAX_SENTENCES + 1) -> list[Hit]:
     """On a question asking a fact of something it names, each retrieved document about another thing of that name
@@ -106,7 +124,7 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
     ``qa.candidates.descriptor``) otherwise than every chosen sentence's document, and no two of them give their
     subject the same day-exact date (a planted copy keeps its page's birth date). Up to ``max_sentences`` in all
     (cached NER and parse)."""
-    from qa.candidates import TYPED, asked, descriptor, descriptors, one_subject, sentence_candidates
+    from qa.candidates import TYPED, asked, descriptors, one_subject, sentence_candidates
     from qa.disagree import MIN_CANDIDATE
 
     a = asked(question)
@@ -117,7 +135,7 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
 
     def of(doc_id: str) -> str:
         if doc_id not in qualifier:
-            qualifier[doc_id] = descriptor(a, docs[doc_id].text, docs[doc_id].title)
+            qualifier[doc_id] = lead_qualifier(a, docs[doc_id])
         return qualifier[doc_id]
 
     def answers(h: Hit) -> bool:
@@ -166,7 +184,7 @@ def other_things_line(answer: str, citations: Sequence[Citation], hits: Sequence
     for h in added:
         n += 1
         c = citation_at(docs[h.doc_id], h.start, h.end, n=n, score=h.score)
-        about = descriptor(a, docs[h.doc_id].text, docs[h.doc_id].title)
+        about = lead_qualifier(a, docs[h.doc_id])
         out.append(f"Another “{a.names[0]}” ({about}): “{' '.join(c.quote.split())}” [{n}]")
         cits.append(c)
     return " ".join(out), cits

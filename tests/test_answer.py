@@ -184,6 +184,23 @@ def test_with_other_things(others, question, expected):
     assert [h.doc_id for h in got] == expected
 
 
+@pytest.mark.parametrize("text, expected", [
+    pytest.param("Tom Reyes (comedian) Tom Reyes was an American comedian.", "comedian", id="at-the-first-mention"),
+    pytest.param("Tom Reyes Tom Michael Reyes (born June 11, 1953) is an actor.", "born June 11, 1953",
+                 id="the-fuller-name-on-the-same-line"),
+    pytest.param("^ \"New single by Tom Reyes.\" Pitchfork.\n^ \"Tom Reyes (Remixes)\" iTunes.", "",
+                 id="a-qualified-mention-further-down-is-not-the-page's-subject"),
+    pytest.param("A page that never names him.", "", id="no-mention"),
+])
+def test_lead_qualifier(text, expected):
+    from qa.answer import lead_qualifier
+    from qa.candidates import asked
+    from qa.types import Document
+
+    doc = Document(doc_id="d", path="d", title="d", text=text, content=[{"start": 0, "end": len(text)}], sha256="d")
+    assert lead_qualifier(asked("What is the profession of Tom Reyes?"), doc) == expected
+
+
 def _things(keys):
     from qa.types import Document, Hit
 

@@ -102,10 +102,10 @@ LEAD_CHARS = 300
 
 
 def lead_qualifier(a, doc: Document) -> str:
-    """How a document qualifies the question's name where it first mentions it, or in its title: what the page is
-    about ("(comedian)", "(born June 11, 1953)"), read on the line of that first mention; "" when it does not. A
-    qualified mention further down ("Free Your Mind (Remixes) - Single by ...", a reference list) says what else the
-    page mentions, not what it is about (pure)."""
+    """How a document qualifies the question's name (``a``: ``qa.candidates.Asked``) where it first mentions it, or
+    in its title: what the page is about ("(comedian)", "(born June 11, 1953)"), read on the line of that first
+    mention; "" when it does not. A qualified mention further down ("Free Your Mind (Remixes) - Single by ...", a
+    reference list) says what else the page mentions, not what it is about (pure)."""
     from qa.candidates import MIDDLE_NAMES, descriptor, name_pattern
 
     firsts = [m.start() for n in a.names if len(n) >= 3
@@ -121,7 +121,7 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
     calls the name), if that scores within ``ratio`` of the best: "Peter Bergman (comedian) ... was an American
     writer and comedian" and "Peter Michael Bergman (born June 11, 1953) is an American actor" each get their
     sentence. Another thing: the document qualifies the name ("(comedian)", "(born June 11, 1953)",
-    ``qa.candidates.descriptor``) otherwise than every chosen sentence's document, and no two of them give their
+    ``lead_qualifier``) otherwise than every chosen sentence's document, and no two of them give their
     subject the same day-exact date (a planted copy keeps its page's birth date). Up to ``max_sentences`` in all
     (cached NER and parse)."""
     from qa.candidates import TYPED, asked, descriptors, one_subject, sentence_candidates
@@ -168,24 +168,20 @@ def other_things_line(answer: str, citations: Sequence[Citation], hits: Sequence
     retrieved documents are about (``with_other_things``, relative to the documents the answer cites), quoted in its
     own words: "... [1] Another “Peter Bergman” (born June 11, 1953): “Peter Michael Bergman ... is an American
     actor” [2]". The answer unchanged when there is none."""
-    from qa.candidates import asked, descriptor
-
-    chosen: dict[str, Hit] = {}  # each cited document's best hit
+    best: dict[str, Hit] = {}  # each cited document's best hit
     for h in hits:
         if any(c.doc_id == h.doc_id for c in citations):
-            chosen.setdefault(h.doc_id, h)
-    chosen = list(chosen.values())
+            best.setdefault(h.doc_id, h)
+    chosen = list(best.values())
     added = with_other_things(chosen, hits, docs, question)[len(chosen):]
     if not added:
         return answer, list(citations)
-    a = asked(question)
     out, cits = [answer], list(citations)
     n = max((c.n for c in citations), default=0)
     for h in added:
         n += 1
         c = citation_at(docs[h.doc_id], h.start, h.end, n=n, score=h.score)
-        about = lead_qualifier(a, docs[h.doc_id])
-        out.append(f"Another “{a.names[0]}” ({about}): “{' '.join(c.quote.split())}” [{n}]")
+        out.append(_another(question, docs[h.doc_id], " ".join(c.quote.split()), n))
         cits.append(c)
     return " ".join(out), cits
 
@@ -194,17 +190,31 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
                       question: str = "") -> tuple[str, list[Citation]]:
     """(text with [n] markers, citations) built from the chosen evidence sentences; on a question asking for a
     list, with the item-listing sentences beside them (``with_list_neighbours``); on one asking who, with the
-    sentence that names whom a chosen sentence's pronoun stands for (``with_antecedents``)."""
+    sentence that names whom a chosen sentence's pronoun stands for (``with_antecedents``); a sentence about another
+    thing of the question's name (``with_other_things``) says so: "Another “X” (qualifier): “...” [n]"."""
     chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
+    other: list[Hit] = []
     if question:
-        chosen = with_other_things(chosen, hits, docs, question)
+        other = with_other_things(chosen, hits, docs, question)[len(chosen):]
+        chosen = chosen + other
     if listing:
         chosen = with_list_neighbours(chosen, hits, docs)
     if who:
         chosen = with_antecedents(chosen, docs)
     citations = [citation_at(docs[h.doc_id], h.start, h.end, n=i + 1, score=h.score) for i, h in enumerate(chosen)]
-    text = " ".join(f"{' '.join(c.quote.split())} [{c.n}]" for c in citations)
-    return text, citations
+    parts = []
+    for h, c in zip(chosen, citations):
+        quote = " ".join(c.quote.split())
+        parts.append(_another(question, docs[h.doc_id], quote, c.n) if h in other else f"{quote} [{c.n}]")
+    return " ".join(parts), citations
+
+
+def _another(question: str, doc: Document, quote: str, n: int) -> str:
+    """"Another “X” (qualifier): “quote” [n]": a sentence about another thing of the question's name (pure)."""
+    from qa.candidates import asked
+
+    a = asked(question)
+    return f"Another “{a.names[0]}” ({lead_qualifier(a, doc)}): “{quote}” [{n}]"
 
 
 #: a sentence whose subject is a pronoun ("He reminded that ...", "It also countered ...") names who did it only in

@@ -219,14 +219,29 @@ def test_a_model_answer_about_one_thing_is_followed_by_the_other_thing_of_the_na
     cited = [citation_at(docs["comedian"], 0, len(_THINGS["comedian"]), n=1, score=0.9)]
     text, cits = other_things_line("Tom Reyes was a comedian [1].", cited, hits, docs,
                                    "What is the profession of Tom Reyes?")
-    assert text.startswith("Tom Reyes was a comedian [1]. Another “Tom Reyes” (born June 11, 1953): “Tom Reyes Tom")
+    assert text.startswith("Tom Reyes was a comedian [1]. "
+                           "Another “Tom Reyes” (born June 11, 1953): “Tom Reyes Tom")
     assert text.endswith("[2]") and [c.doc_id for c in cits] == ["comedian", "actor"]
     assert docs["actor"].text[cits[1].start:cits[1].end] == cits[1].quote  # a verbatim quote at its offsets
     # an answer that cites both already, or a page that may be a planted copy, gets nothing more
     both = cited + [citation_at(docs["actor"], 0, len(_THINGS["actor"]), n=2, score=0.8)]
-    assert other_things_line("A [1]. B [2].", both, hits, docs, "What is the profession of Tom Reyes?")[0] == "A [1]. B [2]."
+    question = "What is the profession of Tom Reyes?"
+    assert other_things_line("A [1]. B [2].", both, hits, docs, question)[0] == "A [1]. B [2]."
     docs, hits = _things(["comedian", "plain"])
     assert other_things_line("C [1].", cited, hits, docs, "What is the profession of Tom Reyes?")[0] == "C [1]."
+
+
+def test_an_extractive_answer_says_which_sentence_is_about_another_thing_of_the_name():
+    from qa.answer import extractive_answer
+
+    docs, hits = _things(["comedian", "actor"])
+    hits[1] = hits[1].model_copy(update={"score": 0.7})  # below the keep ratio, within the other-thing ratio
+    text, cits = extractive_answer(hits, docs, question="What is the profession of Tom Reyes?")
+    assert text == (f"{_THINGS['comedian']} [1] "
+                    f"Another “Tom Reyes” (born June 11, 1953): “{_THINGS['actor']}” [2]")
+    assert [c.doc_id for c in cits] == ["comedian", "actor"]
+    plain, _ = extractive_answer(hits, docs)  # no question: the chosen sentence only, as before
+    assert plain == f"{_THINGS['comedian']} [1]"
 
 
 _DOC_TEXT = ("Aliyev referred to the situation in the South Caucasus. He reminded that Armenia had ignored four "

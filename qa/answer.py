@@ -111,7 +111,28 @@ def lead_qualifier(a, doc: Document) -> str:
     firsts = [m.start() for n in a.names if len(n) >= 3
               for m in [name_pattern(n, MIDDLE_NAMES).search(doc.text)] if m is not None]
     lead = doc.text[min(firsts):min(firsts) + LEAD_CHARS].split("\n")[0] if firsts else ""  # its own line
-    return descriptor(a, lead, doc.title)
+    found = descriptor(a, lead, doc.title).strip(" ,;:")  # "(, CTP)" is "CTP"
+    # an abbreviation in brackets is another name for the same thing, not what sets it apart: "International
+    # Committee of the Red Cross (ICRC)"
+    return "" if re.fullmatch(r"[A-Z][A-Z0-9&.-]+", found) else found
+
+
+def _asks_fact_of_name(a) -> bool:
+    """True when the question (``qa.candidates.Asked``) asks a fact (a value, a name, what something is) of
+    something it names: the questions that two things of one name answer differently (pure)."""
+    from qa.candidates import TYPED
+
+    return bool(a.names) and (a.kind in TYPED or a.kind == "name" and bool(a.focus))
+
+
+def another_of_name(a, doc: Document, other: Document) -> bool:
+    """True when ``doc`` is about another thing of the question's name than ``other``: it qualifies the name
+    (``lead_qualifier``) and otherwise than ``other`` does, and the two give their subject no day-exact date in
+    common (a planted copy keeps its page's birth date) (pure but for the cached NER)."""
+    from qa.candidates import one_subject
+
+    mine = lead_qualifier(a, doc)
+    return bool(mine) and mine.lower() != lead_qualifier(a, other).lower() and not one_subject(doc.text, other.text)
 
 
 def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document], question: str,
@@ -124,28 +145,20 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
     ``lead_qualifier``) otherwise than every chosen sentence's document, and no two of them give their
     subject the same day-exact date (a planted copy keeps its page's birth date). Up to ``max_sentences`` in all
     (cached NER and parse)."""
-    from qa.candidates import TYPED, asked, descriptors, one_subject, sentence_candidates
+    from qa.candidates import asked, descriptors, sentence_candidates
     from qa.disagree import MIN_CANDIDATE
 
     a = asked(question)
-    if not chosen or not a.names or not (a.kind in TYPED or a.kind == "name" and a.focus):
+    if not chosen or not _asks_fact_of_name(a):
         return chosen
     top = max(h.score for h in chosen)
-    qualifier: dict[str, str] = {}
-
-    def of(doc_id: str) -> str:
-        if doc_id not in qualifier:
-            qualifier[doc_id] = lead_qualifier(a, docs[doc_id])
-        return qualifier[doc_id]
 
     def answers(h: Hit) -> bool:
         found = sentence_candidates(a, h.text)
         return bool(found and found[0][0] >= MIN_CANDIDATE or a.kind == "name" and descriptors(h.text, a.names))
 
     def another_thing(doc_id: str, other: str) -> bool:
-        mine = of(doc_id)
-        return bool(mine) and mine.lower() != of(other).lower() and not one_subject(docs[doc_id].text,
-                                                                                   docs[other].text)
+        return another_of_name(a, docs[doc_id], docs[other])
 
     out = list(chosen)
     done = {h.doc_id for h in chosen}
@@ -181,7 +194,7 @@ def other_things_line(answer: str, citations: Sequence[Citation], hits: Sequence
     for h in added:
         n += 1
         c = citation_at(docs[h.doc_id], h.start, h.end, n=n, score=h.score)
-        out.append(_another(question, docs[h.doc_id], " ".join(c.quote.split()), n))
+        out.append(_another(question, docs[h.doc_id], " ".join(c.quote.split()), n, docs.get(chosen[0].doc_id)))
         cits.append(c)
     return " ".join(out), cits
 
@@ -193,10 +206,16 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
     sentence that names whom a chosen sentence's pronoun stands for (``with_antecedents``); a sentence about another
     thing of the question's name (``with_other_things``) says so: "Another “X” (qualifier): “...” [n]"."""
     chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
-    other: list[Hit] = []
+    other: set[tuple[str, int, int]] = set()  # sentences about another thing of the name than the first one's
     if question:
-        other = with_other_things(chosen, hits, docs, question)[len(chosen):]
-        chosen = chosen + other
+        from qa.candidates import asked
+
+        chosen = with_other_things(chosen, hits, docs, question)
+        a = asked(question)
+        first = docs.get(chosen[0].doc_id) if chosen else None
+        if first is not None and _asks_fact_of_name(a):
+            other = {(h.doc_id, h.start, h.end) for h in chosen[1:]
+                     if h.doc_id != first.doc_id and h.doc_id in docs and another_of_name(a, docs[h.doc_id], first)}
     if listing:
         chosen = with_list_neighbours(chosen, hits, docs)
     if who:
@@ -205,16 +224,20 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
     parts = []
     for h, c in zip(chosen, citations):
         quote = " ".join(c.quote.split())
-        parts.append(_another(question, docs[h.doc_id], quote, c.n) if h in other else f"{quote} [{c.n}]")
+        parts.append(_another(question, docs[h.doc_id], quote, c.n, docs.get(chosen[0].doc_id))
+                     if (h.doc_id, h.start, h.end) in other else f"{quote} [{c.n}]")
     return " ".join(parts), citations
 
 
-def _another(question: str, doc: Document, quote: str, n: int) -> str:
-    """"Another “X” (qualifier): “quote” [n]": a sentence about another thing of the question's name (pure)."""
+def _another(question: str, doc: Document, quote: str, n: int, first: Document | None = None) -> str:
+    """"Another “X” (qualifier): “quote” [n]": a sentence about another thing of the question's name than the one
+    the answer opens with; "About “X” (qualifier): ..." where the answer's first document does not qualify the name
+    itself, so that it may be about the same thing (pure but for the cached NER)."""
     from qa.candidates import asked
 
     a = asked(question)
-    return f"Another “{a.names[0]}” ({lead_qualifier(a, doc)}): “{quote}” [{n}]"
+    lead = "Another" if first is not None and lead_qualifier(a, first) else "About"
+    return f"{lead} “{a.names[0]}” ({lead_qualifier(a, doc)}): “{quote}” [{n}]"
 
 
 #: a sentence whose subject is a pronoun ("He reminded that ...", "It also countered ...") names who did it only in

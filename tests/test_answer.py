@@ -191,6 +191,7 @@ def test_with_other_things(others, question, expected):
     pytest.param("^ \"New single by Tom Reyes.\" Pitchfork.\n^ \"Tom Reyes (Remixes)\" iTunes.", "",
                  id="a-qualified-mention-further-down-is-not-the-page's-subject"),
     pytest.param("A page that never names him.", "", id="no-mention"),
+    pytest.param("The office of Tom Reyes (TR) closed.", "", id="an-abbreviation-is-no-qualifier"),
 ])
 def test_lead_qualifier(text, expected):
     from qa.answer import lead_qualifier
@@ -242,6 +243,19 @@ def test_an_extractive_answer_says_which_sentence_is_about_another_thing_of_the_
     assert [c.doc_id for c in cits] == ["comedian", "actor"]
     plain, _ = extractive_answer(hits, docs)  # no question: the chosen sentence only, as before
     assert plain == f"{_THINGS['comedian']} [1]"
+    # both close enough to be chosen anyway: the second still says it is about another Tom Reyes
+    docs, hits = _things(["comedian", "actor"])
+    text, _ = extractive_answer(hits, docs, question="What is the profession of Tom Reyes?")
+    assert text == (f"{_THINGS['comedian']} [1] "
+                    f"Another “Tom Reyes” (born June 11, 1953): “{_THINGS['actor']}” [2]")
+    # a page that does not qualify the name may be a planted copy: no label
+    docs, hits = _things(["comedian", "plain"])
+    text, _ = extractive_answer(hits, docs, question="What is the profession of Tom Reyes?")
+    assert text == f"{_THINGS['comedian']} [1] {_THINGS['plain']} [2]"
+    # the first page does not qualify the name: the second says what it is about, not that it is another one
+    docs, hits = _things(["plain", "actor"])
+    text, _ = extractive_answer(hits, docs, question="What is the profession of Tom Reyes?")
+    assert text == f"{_THINGS['plain']} [1] About “Tom Reyes” (born June 11, 1953): “{_THINGS['actor']}” [2]"
 
 
 _DOC_TEXT = ("Aliyev referred to the situation in the South Caucasus. He reminded that Armenia had ignored four "

@@ -207,6 +207,7 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
     thing of the question's name (``with_other_things``) says so: "Another “X” (qualifier): “...” [n]"."""
     chosen = pick(hits, titles={h.doc_id: docs[h.doc_id].title for h in hits if h.doc_id in docs})
     other: set[tuple[str, int, int]] = set()  # sentences about another thing of the name than the first one's
+    first = None
     if question:
         from qa.candidates import asked
 
@@ -224,7 +225,7 @@ def extractive_answer(hits: list[Hit], docs: dict[str, Document], listing: bool 
     parts = []
     for h, c in zip(chosen, citations):
         quote = " ".join(c.quote.split())
-        parts.append(_another(question, docs[h.doc_id], quote, c.n, docs.get(chosen[0].doc_id))
+        parts.append(_another(question, docs[h.doc_id], quote, c.n, first)
                      if (h.doc_id, h.start, h.end) in other else f"{quote} [{c.n}]")
     return " ".join(parts), citations
 

@@ -114,7 +114,8 @@ def lead_qualifier(a, doc: Document) -> str:
     found = descriptor(a, lead, doc.title).strip(" ,;:")  # "(, CTP)" is "CTP"
     # an abbreviation in brackets is another name for the same thing, not what sets it apart: "International
     # Committee of the Red Cross (ICRC)"
-    return "" if re.fullmatch(r"[A-Z][A-Z0-9&.-]+", found) else found
+    # ... and so is a code of two letters or fewer ("(en)" in a data dump)
+    return "" if re.fullmatch(r"[A-Z][A-Z0-9&.-]+", found) or sum(ch.isalnum() for ch in found) < 3 else found
 
 
 def _asks_fact_of_name(a) -> bool:

@@ -192,6 +192,8 @@ def test_with_other_things(others, question, expected):
                  id="a-qualified-mention-further-down-is-not-the-page's-subject"),
     pytest.param("A page that never names him.", "", id="no-mention"),
     pytest.param("The office of Tom Reyes (TR) closed.", "", id="an-abbreviation-is-no-qualifier"),
+    pytest.param("dbr : Tom Reyes (en) page", "", id="a-two-letter-code-is-no-qualifier"),
+    pytest.param("Tom Reyes is a 2009 American film.", "2009", id="the-year-of-the-defining-sentence"),
 ])
 def test_lead_qualifier(text, expected):
     from qa.answer import lead_qualifier

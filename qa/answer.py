@@ -158,9 +158,6 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
         found = sentence_candidates(a, h.text)
         return bool(found and found[0][0] >= MIN_CANDIDATE or a.kind == "name" and descriptors(h.text, a.names))
 
-    def another_thing(doc_id: str, other: str) -> bool:
-        return another_of_name(a, docs[doc_id], docs[other])
-
     out = list(chosen)
     done = {h.doc_id for h in chosen}
     for h in hits:
@@ -171,7 +168,7 @@ def with_other_things(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Do
         if is_heading(h.text) or not answers(h):
             continue
         done.add(h.doc_id)
-        if all(another_thing(h.doc_id, c.doc_id) for c in out if c.doc_id in docs):
+        if all(another_of_name(a, docs[h.doc_id], docs[c.doc_id]) for c in out if c.doc_id in docs):
             out.append(h)
     return out
 

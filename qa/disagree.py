@@ -1122,6 +1122,7 @@ def _passed_over(a: C.Asked, top: C.Group, shown: C.Group, docs: dict[str, Docum
             C.same_answer(c.text, t.text, c.value, t.value) for c in shown.candidates for t in top.candidates):
         return []
     texts = {d: docs[d].text for g in (top, shown) for d in g.docs if d in docs}
+    # the question's names and subject words stand for the question: the words two pages need not share
     if len(texts) < 2 or _told_apart(" ".join(a.names + a.subject), a, [top, shown], texts) is not None:
         return []  # two things of one name, each named by what sets its documents apart
     return [top, shown]

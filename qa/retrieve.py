@@ -64,6 +64,9 @@ NEAR_DUPLICATE = 0.8  # two sentences whose content terms overlap more than this
 # relevance(): each name of the question that the corpus never uses takes this share of the question's terms off the
 # best score (one missing name of two terms halves it)
 MISSING_NAME_PENALTY = 0.5
+# ... and a missing word of a name whose other words the corpus does use takes this share of that: a page calls
+# "Justice Dunn" "Charles J. Dunn", "Daniel Hogan" "Hogan", "Nicholas Hill" "Nick Hill"
+PARTIAL_NAME_SHARE = 0.5
 
 
 def rrf(*rankings: list[tuple[int, float]], k: int = RRF_K) -> dict[int, float]:
@@ -506,11 +509,45 @@ def unknown_terms(question: str, store) -> list[str]:
     return [t for t in dict.fromkeys(content_terms(question)) if not t.isdigit() and not store.has_term(t)]
 
 
+def _is_name_word(i: int, w: str) -> bool:
+    return (i > 0 and w[:1].isupper()) or (len(w) > 1 and w.isupper())
+
+
 def named_terms(question: str) -> set[str]:
     """Content terms the question writes as names: capitalised after its first word, or all capitals ("GDP")."""
-    words = re.findall(r"[^\W_][\w'’-]*", question)
-    named = [w for i, w in enumerate(words) if (i > 0 and w[:1].isupper()) or (len(w) > 1 and w.isupper())]
-    return {t for w in named for t in content_terms(w)}
+    return {t for run in name_runs(question) for t in run}
+
+
+def name_runs(question: str) -> list[tuple[str, ...]]:
+    """The content terms of each run of name words the question writes next to each other ("Justice Dunn",
+    "Fort Kent"), in order (pure)."""
+    runs: list[list[str]] = []
+    last = -2
+    for i, m in enumerate(re.finditer(r"[^\W_][\w'’-]*", question)):
+        w = m.group()
+        if not _is_name_word(i, w):
+            continue
+        terms = content_terms(w)
+        if not terms:
+            continue
+        if i == last + 1 and runs:
+            runs[-1].extend(terms)
+        else:
+            runs.append(list(terms))
+        last = i
+    return [tuple(r) for r in runs]
+
+
+def missing_name_weight(question: str, unknown: Sequence[str]) -> float:
+    """How many of the question's name words the corpus never uses (``unknown``), each counted whole when its name
+    has no word the corpus uses, and PARTIAL_NAME_SHARE of one when another word of the name is there (pure)."""
+    gone = set(unknown)
+    runs = name_runs(question)
+    total = 0.0
+    for t in dict.fromkeys(t for run in runs for t in run if t in gone):
+        partial = any(o not in gone for run in runs if t in run for o in run)
+        total += PARTIAL_NAME_SHARE if partial else 1.0
+    return total
 
 
 def relevance(hits: list[Hit], question: str | None = None, store=None) -> float:
@@ -527,6 +564,5 @@ def relevance(hits: list[Hit], question: str | None = None, store=None) -> float
     if docs is not None:
         question = scope_of(question, docs).query  # a source it names is no term to look for
     terms = list(dict.fromkeys(content_terms(question)))
-    named = named_terms(question)
-    missing = [t for t in unknown_terms(question, store) if t in named]
-    return best * (1.0 - MISSING_NAME_PENALTY * len(missing) / len(terms)) if terms else best
+    missing = missing_name_weight(question, unknown_terms(question, store))
+    return best * (1.0 - MISSING_NAME_PENALTY * missing / len(terms)) if terms else best

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from qa.retrieve import (MISSING_NAME_PENALTY, Shape, diversify, interleave, list_items, named_terms, question_shape,
-                         relevance, retrieve, rrf, select, split_parts, states_asked_value, term_coverage, window)
+from qa.retrieve import (MISSING_NAME_PENALTY, PARTIAL_NAME_SHARE, Shape, diversify, interleave, list_items,
+                         missing_name_weight, name_runs, named_terms, question_shape, relevance, retrieve, rrf,
+                         select, split_parts, states_asked_value, term_coverage, window)
 from qa.text import content_terms
 from qa.types import Hit
 
@@ -185,6 +186,26 @@ def test_named_terms(question, named):
     assert named_terms(question) == named
 
 
+@pytest.mark.parametrize("question, runs", [
+    pytest.param("Where was Justice Dunn born?", [("justic", "dunn")], id="one-run"),
+    pytest.param("Did Tampa or Glendale host the Super Bowl?", [("tampa",), ("glendal",), ("super", "bowl")],
+                 id="runs-split-by-words"),
+    pytest.param("When was the office closed?", [], id="none"),
+])
+def test_name_runs(question, runs):
+    assert name_runs(question) == runs
+
+
+@pytest.mark.parametrize("question, unknown, weight", [
+    pytest.param("Where was Justice Dunn born?", ["justic"], PARTIAL_NAME_SHARE, id="partly-known"),
+    pytest.param("What is the median age in Fort Kent?", ["fort", "kent"], 2.0, id="wholly-unknown"),
+    pytest.param("Did Tampa or Glendale host it?", ["glendal"], 1.0, id="another-name-known-counts-not"),
+    pytest.param("Where was Justice Dunn born?", ["born"], 0.0, id="ordinary-word"),
+])
+def test_missing_name_weight(question, unknown, weight):
+    assert missing_name_weight(question, unknown) == pytest.approx(weight)
+
+
 @pytest.mark.parametrize("question, variants", [
     pytest.param("How long had UNHCR and UNICEF been working?",
                  ["How long had UNHCR been working?", "How long had UNICEF been working?"], id="two-acronyms"),
@@ -228,6 +249,11 @@ class _Vocab:
                  0.8 * (1 - MISSING_NAME_PENALTY / 2), id="unknown-name-lowers"),
     pytest.param("Which profession is associated with him?", "he worked as a lawyer", 0.8,
                  id="unknown-word-does-not"),
+    # a page names "Justice Dunn" as "Charles J. Dunn": the name is half known, so it lowers half as much
+    pytest.param("Where was Justice Dunn born?", "Charles J. Dunn was born in Michigan",
+                 0.8 * (1 - PARTIAL_NAME_SHARE * MISSING_NAME_PENALTY / 3), id="partly-known-name-lowers-less"),
+    pytest.param("What is the median age in Fort Kent?", "The median age in the town was 42.7 years",
+                 0.8 * (1 - 2 * MISSING_NAME_PENALTY / 4), id="wholly-unknown-name-lowers-per-word"),
 ])
 def test_relevance_penalises_names_the_corpus_never_uses(question, vocab, expected):
     hits = [hit("a.txt", 0, 0.8), hit("b.txt", 100, 0.5)]

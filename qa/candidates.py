@@ -1257,6 +1257,23 @@ def group_candidates(cands: Sequence[Candidate]) -> list[Group]:
     return sorted(out, key=lambda g: (-len(g.docs), -g.score))
 
 
+#: a sentence this long or longer, found word for word in another document, is that document's statement too (a
+#: shorter one, a heading or a name, may be in any page)
+STATED_MIN_CHARS = 40
+
+
+def states_both(g1: Group, g2: Group, texts: dict[str, str]) -> bool:
+    """True when every document of one group also states, word for word, a sentence in which the other group's
+    answer was found: one text gives both answers (two windows of one page, a snippet and its source), so they do
+    not contradict each other, whatever else tells them apart (pure)."""
+    def stated(g: Group, other: Group) -> bool:
+        quotes = [texts[c.doc_id][c.sent_start:c.sent_end].strip() for c in other.candidates if c.doc_id in texts]
+        quotes = [q for q in quotes if len(q) >= STATED_MIN_CHARS]
+        return bool(quotes) and all(d in texts and any(q in texts[d] for q in quotes) for d in g.docs)
+
+    return stated(g1, g2) or stated(g2, g1)
+
+
 # ---- what a document says the subject is -------------------------------------------------------------------------
 
 def descriptor(a: Asked, doc_text: str, title: str = "", answer: str = "") -> str:
@@ -1613,6 +1630,37 @@ _TOK = re.compile(r"\w+(?:['’.-]\w+)*|[^\w\s]")
 _ARTICLES = frozenset({"a", "an", "the"})
 
 
+_ELLIPSIS = frozenset({".", "…"})
+
+
+def _cut_off(a: str, b: str, ta: Sequence[re.Match], tb: Sequence[re.Match], op: tuple, at_end: bool) -> bool:
+    """True when the changed stretch ``op`` (a SequenceMatcher opcode over the tokens ``ta``, ``tb``) is where one
+    copy of a sentence was cut off: it runs to that copy's end (``at_end``; else from its start), stops on a word
+    rather than a stop, and the other copy's stretch continues it ("Se" / "September 12, 2014.", "reloc" /
+    "relocated to Arizona.", "ederacy" / "The Union and Confederacy"): a snippet's edge, not another fact (pure)."""
+    tag, i1, i2, j1, j2 = op
+    if tag != "replace":
+        return False
+    x = a[ta[i1].start():ta[i2 - 1].end()].lower()
+    y = b[tb[j1].start():tb[j2 - 1].end()].lower()
+    for short, long, toks, lo, hi in ((x, y, ta, i1, i2), (y, x, tb, j1, j2)):
+        # where the copy's words end (or begin): an ellipsis marks a cut ("... reloc ..."), other stops do not
+        words_end, words_start = len(toks), 0
+        while at_end and words_end > 1 and toks[words_end - 1].group() in _ELLIPSIS:
+            words_end -= 1
+        while not at_end and words_start < len(toks) - 1 and toks[words_start].group() in _ELLIPSIS:
+            words_start += 1
+        edge = toks[words_end - 1] if at_end else toks[words_start]
+        if (at_end and hi < words_end) or (not at_end and lo > words_start) or not short or short == long:
+            continue
+        if not re.match(r"\w", edge.group()):
+            continue  # the copy ends on a stop (or opens on a bracket): it was not cut there
+        short = short.strip(" .…")
+        if short and (long.startswith(short) if at_end else long.endswith(short)):
+            return True
+    return False
+
+
 def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 6) -> tuple[tuple[int, int],
                                                                                              tuple[int, int]] | None:
     """Where two near-parallel sentences differ: ((start, end) in a, (start, end) in b), or None (pure).
@@ -1643,10 +1691,19 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
     if sm.ratio() < min_ratio:
         return None
     ops = sm.get_opcodes()
-    # words added before or after the shared sentence (a title run into it, a trailing reference) are not the fact
-    while ops and ops[0][0] in ("insert", "delete") and len(ops) > 1:
+
+    def ellipsis(op: tuple) -> bool:  # both copies end (or open) on "..." or "…": a snippet's cut, read past it
+        return op[0] == "equal" and "".join(wa[op[1]:op[2]]) in ("...", "…")
+
+    while len(ops) > 2 and ellipsis(ops[-1]):
+        ops = ops[:-1]
+    while len(ops) > 2 and ellipsis(ops[0]):
         ops = ops[1:]
-    while ops and ops[-1][0] in ("insert", "delete") and len(ops) > 1:
+    # words added before or after the shared sentence (a title run into it, a trailing reference) are not the fact,
+    # nor is a stretch where one copy was cut off mid-word ("... relocated to Arizona." / "... reloc")
+    while ops and len(ops) > 1 and (ops[0][0] in ("insert", "delete") or _cut_off(a, b, ta, tb, ops[0], False)):
+        ops = ops[1:]
+    while ops and len(ops) > 1 and (ops[-1][0] in ("insert", "delete") or _cut_off(a, b, ta, tb, ops[-1], True)):
         ops = ops[:-1]
     # "is an Ivorian" / "is a Ivorian": one article put for another is spelling, not a fact (an article added or
     # left out still counts: it may be what makes two stretches differ)

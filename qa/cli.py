@@ -112,7 +112,7 @@ def _prompt_loop():
 
 
 @app.command("eval")
-def eval_(set_: str = typer.Option("seed", "--set", help="seed | conflictqa | clapnq | ramdocs | conflictqa-each | counterfactual | planted | all"),
+def eval_(set_: str = typer.Option("seed", "--set", help="seed | conflictqa | clapnq | ramdocs | conflictqa-each | counterfactual | counterfactual-cut | planted | all"),
           llm: str = typer.Option("none", help="none | local | openai:<model>"),
           limit: Optional[int] = typer.Option(None, help="at most this many questions per set"),
           corpus: Optional[Path] = typer.Option(None, help="your own corpus folder"),

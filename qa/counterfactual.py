@@ -8,6 +8,11 @@ the same type found in the other rows (deterministic). Every occurrence of the a
 so the swapped passage is self-consistent. Only questions that ask for a typed answer (who, when, where, how
 many...) are used, with an entity of the type they ask for. Left out: paraphrasing (the twins are near-parallel on purpose: the
 held-out counterfactual set is built the same way) and swaps of dates inside other dates.
+
+``cut_window(text, at)`` cuts the stretch of a passage around a position the way a search engine's snippet does,
+mid-word at both ends: the ``counterfactual-cut`` eval set asks each question over the original passage and a cut
+window of its swapped copy (or, for the twin, of the original itself) among two other passages, where a cut word
+("reloc" against "relocated") must not read as another fact.
 """
 
 from __future__ import annotations
@@ -148,3 +153,14 @@ def plant_snippets(rows: list[dict]) -> list[Planted]:
                            snippets=snippets, sources=sources, at=j, planted=planted, answer=text, replacement=repl,
                            label=label))
     return out
+
+
+#: a cut window's width in characters, about a search engine snippet's
+WINDOW_CHARS = 300
+
+
+def cut_window(text: str, at: int, chars: int = WINDOW_CHARS) -> str:
+    """The ``chars`` characters of ``text`` centred on offset ``at`` (shifted to stay inside the text), cut where they
+    fall, mid-word or not (pure)."""
+    start = max(0, min(at - chars // 2, len(text) - chars))
+    return text[start:start + chars]

@@ -1021,7 +1021,8 @@ def answer_readings(question: str, units: Sequence["_Unit"], sim: Sequence[Seque
     # changed fact) and one of its sentences is about what a sentence of another group, from another publisher, is
     # about (a site does not disagree with itself); the strongest few groups speak, a long tail is noise
     strong = [g for g in groups if g.score >= strong_candidate or any(c.aligned for c in g.candidates)]
-    keep = [g for g in strong if any(related(g, o) and two_publishers(g, o) for o in strong if o is not g)]
+    keep = [g for g in strong if any(related(g, o) and two_publishers(g, o) and not C.states_both(g, o, texts)
+                                     for o in strong if o is not g)]
     if len(keep) < 2:
         return Readings(a, tuple(groups[:1]), weaker=every)
     # the strongest few groups speak, a near-copy's changed fact first: two versions of one text that differ in the
@@ -1110,6 +1111,9 @@ def cited_conflict(readings: Readings, citations: Sequence[Citation], docs: dict
     pubs = {docs[c.doc_id].source or c.doc_id for g in shown for c in g.candidates if c.doc_id in docs}
     if len(pubs) < 2:
         return None
+    texts = {d: docs[d].text for g in shown for d in g.docs if d in docs}
+    if all(C.states_both(g1, g2, texts) for g1, g2 in combinations(shown, 2)):
+        return None  # one text gives both answers: quoting both is no contradiction
     return Readings(readings.asked, tuple(shown[:MAX_SIDES]), conflict=True, weaker=readings.weaker)
 
 

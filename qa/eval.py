@@ -311,6 +311,31 @@ def counterfactual_set(limit: int | None = None, cache: Path = CACHE_DIR) -> Eva
     return EvalSet("counterfactual", items, first[0], first[1], per_item=per)
 
 
+def counterfactual_cut_set(limit: int | None = None, cache: Path = CACHE_DIR) -> EvalSet:
+    """The counterfactual pairs as snippets (qa.counterfactual.cut_window): each question over its original passage,
+    a window of the swapped copy cut mid-word around the swap (a conflict) or the same window of the original (none),
+    and two other pairs' passages. A cut word at a window's edge is no fact, and one page's two windows agree."""
+    from qa.counterfactual import cut_window, make_pairs
+
+    answerable = _jsonl(DATA_DIR / "clapnq" / "clapnq_dev_answerable_part1.jsonl")
+    pairs = make_pairs(answerable)
+    items, per = [], {}
+    for n, pair in enumerate(pairs[: (limit or 10**9)]):
+        at = pair.swapped.find(pair.replacement)
+        others = [pairs[(n + k) % len(pairs)].original for k in (1, 2)]
+        for twin, window, conflict in (("swap", cut_window(pair.swapped, at), True),
+                                       ("same", cut_window(pair.original, at), False)):
+            iid = f"cfc-{pair.id}-{twin}"
+            docs = [pair.original, window] + others
+            meta = [{"title": pair.title if k < 2 else f"passage {k + 1}", "source": f"site {k + 1}", "kind": "other"}
+                    for k in range(len(docs))]
+            per[iid] = _own_corpus(cache / "counterfactual-cut", iid, [(d + "\n", m) for d, m in zip(docs, meta)])
+            items.append(_twin_item(iid, pair.question, "swapped" if conflict else "twin", pair.answer,
+                                    pair.replacement, conflict, pair.index))
+    first = next(iter(per.values()))
+    return EvalSet("counterfactual-cut", items, first[0], first[1], per_item=per)
+
+
 def _twin_item(iid: str, question: str, kind: str, answer: str, replacement: str, conflict: bool, index: int
                ) -> Item:
     """One question of a counterfactual pair: over the swapped documents (a conflict, the replacement a planted wrong
@@ -603,7 +628,8 @@ def load_sets(set: str = "seed", limit: int | None = None, corpus=None, question
         raise QAError("--corpus needs --questions: the built-in sets come with their own corpora")
     names = SETS if set == "all" else (set,)
     loaders = {"seed": seed_set, "conflictqa": conflictqa_set, "clapnq": clapnq_set, "ramdocs": ramdocs_set,
-               "conflictqa-each": conflictqa_each_set, "counterfactual": counterfactual_set, "planted": planted_set}
+               "conflictqa-each": conflictqa_each_set, "counterfactual": counterfactual_set,
+               "counterfactual-cut": counterfactual_cut_set, "planted": planted_set}
     unknown = [n for n in names if n not in loaders]
     if unknown:
         raise QAError(f"unknown eval set {unknown[0]!r}: choose {', '.join(loaders)} or all")

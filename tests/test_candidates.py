@@ -176,6 +176,24 @@ def test_near_copies_are_one_thing_whatever_their_qualifiers():
     pytest.param('There are five "Harbour" films, released between 2008 and 2012, all based on four novels.',
                  'There are three "Harbour" films, released between 2008 and 2012, all based on four novels.',
                  ("five", "three"), id="a-number-word-is-no-misspelt-function-word"),
+    # a snippet cut off mid-word is the same sentence, not another fact; a stop after the stretch means no cut
+    pytest.param("The old bridge was sold in 1968 and relocated to Arizona.",
+                 "The old bridge was sold in 1968 and reloc", None, id="cut-off-at-the-end"),
+    pytest.param("He first appeared on the show on September 12, 2014.", "He first appeared on the show on Se", None,
+                 id="cut-off-inside-a-date"),
+    pytest.param("The Union and Confederacy signed the agreement at the courthouse that spring.",
+                 "ederacy signed the agreement at the courthouse that spring.", None, id="cut-off-at-the-start"),
+    pytest.param("The old bridge was sold in 1968 and relocated to Arizona ...",
+                 "The old bridge was sold in 1968 and reloc ...", None, id="cut-off-before-an-ellipsis"),
+    pytest.param("The old bridge was sold in 1968 and relocated to Arizona ...",
+                 "The old bridge was sold in 1968 and relocated to Nevada ...", ("Arizona", "Nevada"),
+                 id="a-change-before-an-ellipsis"),
+    pytest.param("The small town had a population of 20 people in total.",
+                 "The small town had a population of 2 people in total.", ("20", "2"),
+                 id="a-stop-after-it-is-no-cut"),
+    pytest.param("The old bridge was sold in 1968 and relocated to Arizona.",
+                 "The old bridge was sold in 1968 and relocated to Nevada", ("Arizona.", "Nevada"),
+                 id="an-unfinished-copy-that-does-not-continue-it-differs"),
 ])
 def test_aligned_difference(a, b, diff):
     got = C.aligned_difference(a, b)
@@ -1227,3 +1245,35 @@ def test_an_answer_quoting_a_reading_the_plainest_one_contradicts_is_a_conflict(
     assert (got is not None and got.conflict) == conflict
     if conflict:
         assert [g.label for g in got.groups] == [top[1], shown[1]]
+
+
+def _said(doc, text, sentence_start, sentence):
+    start = sentence.index(text)
+    return C.Group(text, (C.Candidate(doc_id=doc, start=sentence_start + start, end=sentence_start + start + len(text),
+                                      text=text, kind="place", score=0.9, sent_start=sentence_start,
+                                      sent_end=sentence_start + len(sentence)),))
+
+
+_PAGE = ("At the December solstice the Sun is overhead at the Tropic of Capricorn in the Southern Hemisphere. "
+         "At the June solstice the Sun is overhead at the Tropic of Cancer in the Northern Hemisphere.")
+
+
+@pytest.mark.parametrize("texts, stated", [
+    pytest.param({"page": _PAGE, "window": _PAGE[100:]}, True, id="a-window-of-one-page-states-both"),
+    pytest.param({"page": _PAGE[:100], "window": _PAGE[100:]}, False, id="two-halves-each-state-one"),
+    pytest.param({"page": _PAGE, "window": _PAGE[100:].replace("Cancer", "Capricorn")}, False,
+                 id="a-changed-copy-is-not-stated"),
+])
+def test_states_both(texts, stated):
+    south = _PAGE[:100].strip()
+    north = texts["window"].strip()
+    g1 = _said("page", "the Southern Hemisphere", 0, south)
+    g2 = _said("window", "the Northern Hemisphere", texts["window"].index(north), north)
+    assert C.states_both(g1, g2, texts) is stated and C.states_both(g2, g1, texts) is stated
+
+
+def test_states_both_ignores_short_sentences():
+    texts = {"a": "Paris. The capital moved to Lyon in the year the council met.", "b": "Paris."}
+    g1 = _said("b", "Paris", 0, "Paris.")
+    g2 = _said("a", "Lyon", 7, texts["a"][7:])
+    assert not C.states_both(g1, g2, texts)

@@ -163,3 +163,29 @@ def test_planted_loader_pairs_each_planted_set_with_its_clean_one(tmp_path):
         # the copy repeats a snippet of the set but for the answer
         assert planted.wrong_answers[0] in extra[0]
         assert extra[0].replace(planted.wrong_answers[0], planted.answers[0]) in kept.values()
+
+
+@pytest.mark.parametrize("at, expected", [
+    pytest.param(2, "0123456789", id="clipped-at-the-start"),
+    pytest.param(50, "5678901234", id="centred"),
+    pytest.param(98, "0123456789", id="clipped-at-the-end"),
+])
+def test_cut_window(at, expected):
+    from qa.counterfactual import cut_window
+
+    assert cut_window("0123456789" * 10, at, chars=10) == expected
+
+
+def test_counterfactual_cut_loader_cuts_the_swap_and_its_twin_at_the_same_place(tmp_path):
+    from qa.eval import counterfactual_cut_set
+
+    es = counterfactual_cut_set(limit=4, cache=tmp_path)
+    assert es.name == "counterfactual-cut" and [i.type for i in es.items] == ["swapped", "twin"] * 4
+    for swapped, twin in zip(es.items[::2], es.items[1::2]):
+        assert swapped.disagreement is True and twin.disagreement is False
+        docs = [p.read_text(encoding="utf-8") for p in sorted(es.per_item[swapped.id][0].glob("*.txt"))]
+        same = [p.read_text(encoding="utf-8") for p in sorted(es.per_item[twin.id][0].glob("*.txt"))]
+        assert len(docs) == len(same) == 4 and docs[0] == same[0] and docs[2:] == same[2:]
+        # the swapped window holds the planted answer; the twin's window is the original's text at that place
+        assert swapped.wrong_answers[0] in docs[1] and same[1].strip() in docs[0]
+        assert len(docs[1].strip()) <= 300

@@ -522,8 +522,11 @@ def _disagreements(run: _Run, judged: bool = True):
     return [d for d in found if _claims_valid(d, docs) and len({c.citation.doc_id for c in d.claims}) >= 2], readings
 
 
-#: a question comparing two quantities, answered by a ratio or a share as well as by an amount
-_COMPARED = re.compile(r"\bhow (?:much|many) (?:more|less|fewer|bigger|larger|greater|higher|lower|smaller)\b", re.I)
+#: a question comparing two quantities ("how much more ... than", "how much ... compared with ..."), answered by a
+#: ratio or a share as well as by an amount
+_COMPARED = re.compile(r"\bhow (?:much|many) (?:more|less|fewer|bigger|larger|greater|higher|lower|smaller)\b"
+                       r"|\bhow (?:much|many)\b.*\b(?:compared (?:with|to)|in comparison (?:with|to)|relative to)\b",
+                       re.I)
 
 
 def _no_value_asked(question: str, citations, docs, store=None) -> list[str]:

@@ -257,8 +257,9 @@ def states_asked_value(shape: Shape, text: str, question: str) -> bool:
 
 _ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+")
 # an item starts with a name or is a number ("resolutions 822, 853, 874 and 884": the items of a "which resolutions"
-# question are numbers)
-_ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
+# question are numbers), after a preposition the items share ("in Kosovo (KFOR), in Afghanistan (ISAF) and in Iraq")
+_ITEM_START = re.compile(r"^(?:(?:in|at|on|to|from|with|for|by|of)\s+)?(?:the\s+|a\s+)?"
+                         r"(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
 
 
 def item_texts(text: str) -> list[str]:

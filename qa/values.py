@@ -124,6 +124,8 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("num", re.compile(rf"(?<![:\d])(?<![A-Za-z]-)\b({_DIGITS})(?!\d|:\d|,\d|\.\d)(?:\s?({_SCALE})\b)?(\s?(?:%|percent\b|per cent\b|times\b))?", re.I)),
     ("frac", re.compile(r"\b(?:a half|half|a third|one third|two[\s-]thirds|a quarter|one quarter|three[\s-]quarters)\b", re.I)),
     ("word", re.compile(rf"\b({_NUMWORD}(?:[\s-]+(?:and\s+)?(?:{_NUMWORD}|{_SCALE}))*)(?:\s?(%|percent\b|per cent\b|times\b))?", re.I)),
+    # "twice" / "thrice" are "2 times" / "3 times" ("once" is left out: "once a prison" is no count)
+    ("mult", re.compile(r"\b(twice|thrice)\b", re.I)),
 ]
 
 
@@ -268,6 +270,9 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
             v = 100 * _FRACTIONS[re.sub(r"\s+", " ", m.group(0).lower()).replace("two thirds", "two-thirds").replace(
                 "three quarters", "three-quarters")]
             return _quantity(text, a, b, v, v, "%")
+        elif name == "mult":
+            v = {"twice": 2.0, "thrice": 3.0}[g[0].lower()]
+            return _quantity(text, a, b, v, v, "times")
         elif name == "word":
             words = g[0]
             v = words_to_number(words)

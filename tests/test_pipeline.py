@@ -286,6 +286,9 @@ COMPARED = "How much more aid does Freedonia give than the agencies give in the 
                  id="no-ratio-no-amount"),
     pytest.param("How much aid do the agencies give Freedonia?", "The agencies' aid to Freedonia is 5 times greater.",
                  False, id="a-ratio-is-no-amount-when-no-comparison-is-asked"),
+    pytest.param("How much aid does Freedonia give compared with the agencies' support?",
+                 "Freedonia's own aid is 5-10 times greater than the aid the agencies give there.", True,
+                 id="a-ratio-answers-how-much-compared-with"),
 ])
 def test_a_value_question_is_answered_by_a_cited_sentence_stating_it(question, sentence, answered):
     off = _value_asked_of(question, sentence)

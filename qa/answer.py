@@ -52,20 +52,36 @@ def beside(a: Hit, b: Hit, docs: dict[str, Document]) -> bool:
 
 def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str, Document],
                          max_sentences: int = MAX_SENTENCES + 1) -> list[Hit]:
-    """On a question asking for a list: each retrieved sentence that lists items ("including A, B, C and D") and
-    stands right before or after a chosen one joins it, whatever its own score, since it carries the chosen
-    sentence's items ("the offices of major UN organizations" / "This action ... affects UNDP, UNHCR, UNICEF and
-    ICMPD"). Up to ``max_sentences`` in all, in the order chosen (pure)."""
+    """On a question asking for a list: each sentence that lists items ("including A, B, C and D", or "in Kosovo
+    (KFOR), in Afghanistan (ISAF) and in Iraq": ``list_items(loose=True)``) and stands right before or after a
+    chosen one, retrieved or not, joins it, whatever its own score, since it carries the chosen sentence's items
+    ("the offices of major UN organizations" / "This action ... affects UNDP, UNHCR, UNICEF and ICMPD"). Up to
+    ``max_sentences`` in all, in the order chosen (pure but for a per-document sentence cache)."""
     from qa.retrieve import list_items
 
     out = list(chosen)
     for h in chosen:
-        for o in hits:
+        for o in [*hits, *_beside_in_document(h, docs)]:
             if len(out) >= max_sentences:
                 return out
-            if o not in out and beside(h, o, docs) and list_items(o.text):
+            if o not in out and all((o.doc_id, o.start) != (x.doc_id, x.start) for x in out) and beside(h, o, docs) \
+                    and list_items(o.text, loose=True):
                 out.insert(out.index(h) + (o.start >= h.end), o)
     return out
+
+
+def _beside_in_document(h: Hit, docs: dict[str, Document]) -> list[Hit]:
+    """The document's sentences right before and after ``h``, as hits scored like it (retrieval may have left out
+    the neighbour that holds a list's items: "Since 1999 Azerbaijan has contributed to ... peacekeeping operations" /
+    "Azerbaijan participated ... in the Kosovo region (KFOR), in Afghanistan (ISAF), in Iraq ...")."""
+    doc = docs.get(h.doc_id)
+    if doc is None:
+        return []
+    sents = _doc_sentences(doc)
+    i = bisect.bisect_left([s for s, _ in sents], h.start)
+    near = [sents[j] for j in (i - 1, i + 1) if 0 <= j < len(sents)] if i < len(sents) and sents[i][0] == h.start else []
+    return [Hit(doc_id=h.doc_id, start=s, end=e, text=doc.text[s:e], chunk_id=h.chunk_id, score=h.score)
+            for s, e in near]
 
 
 _ITEM_KEY = re.compile(r"[A-Z][\w'’-]*|\d[\d.,/-]*\d|\d")

@@ -257,19 +257,24 @@ def states_asked_value(shape: Shape, text: str, question: str) -> bool:
 
 _ITEM_SPLIT = re.compile(r",\s*(?:and\s+|or\s+)?|;\s*|\s+and\s+")
 # an item starts with a name or is a number ("resolutions 822, 853, 874 and 884": the items of a "which resolutions"
-# question are numbers), after a preposition the items share ("in Kosovo (KFOR), in Afghanistan (ISAF) and in Iraq")
-_ITEM_START = re.compile(r"^(?:(?:in|at|on|to|from|with|for|by|of)\s+)?(?:the\s+|a\s+)?"
-                         r"(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
+# question are numbers)
+_ITEM_START = re.compile(r"^(?:the\s+|a\s+)?(?:[A-Z][\w'’.-]*|[A-Z]{2,}|\d[\d.,/-]*\W*$)")
+# ... or, read loosely, after a preposition the items share ("in Kosovo (KFOR), in Afghanistan (ISAF) and in Iraq")
+_SHARED_PREPOSITION = re.compile(r"^(?:in|at|on|to|from|with|for|by|of)\s+")
 
 
-def item_texts(text: str) -> list[str]:
-    """The stretches of a sentence between commas and "and"s that start with a name or are a number (pure)."""
-    return [seg.strip() for seg in _ITEM_SPLIT.split(text) if _ITEM_START.match(seg.strip())]
+def item_texts(text: str, loose: bool = False) -> list[str]:
+    """The stretches of a sentence between commas and "and"s that start with a name or are a number; ``loose``: after
+    a preposition too (pure)."""
+    segs = [seg.strip() for seg in _ITEM_SPLIT.split(text)]
+    return [seg for seg in segs if _ITEM_START.match(_SHARED_PREPOSITION.sub("", seg) if loose else seg)]
 
 
-def list_items(text: str) -> int:
-    """How many names or numbers a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure)."""
-    n = len(item_texts(text))
+def list_items(text: str, loose: bool = False) -> int:
+    """How many names or numbers a sentence lists ("A, B and the C" -> 3); 0 when fewer than LIST_MIN_ITEMS (pure).
+    ``loose``: items after a shared preposition count too ("in Kosovo, in Afghanistan and in Iraq"): where a list's
+    neighbour is looked for, not where lists are ranked (there it cost the seed set a gold sentence)."""
+    n = len(item_texts(text, loose))
     return n if n >= LIST_MIN_ITEMS else 0
 
 

@@ -109,15 +109,16 @@ def test_answer_sentences(text, expected):
 
 _LIST_SENTENCES = {"decided": "The government decided to close the offices of major UN organisations.",
                    "list": "This affects UNDP, UNHCR, UNICEF and ICMPD.", "told": "Staff were told in March.",
-                   "far": "Other bodies include WHO, ILO and FAO."}
+                   "gap": "The decision came as a surprise.", "far": "Other bodies include WHO, ILO and FAO."}
 _LIST_DOC = " ".join(_LIST_SENTENCES.values())
 
 
 @pytest.mark.parametrize("chosen, others, expected", [
     pytest.param(["decided"], ["list"], ["decided", "list"], id="list-after-the-chosen-sentence"),
     pytest.param(["told"], ["list"], ["list", "told"], id="list-before-the-chosen-sentence"),
-    pytest.param(["decided"], ["far"], ["decided"], id="a-list-further-away-stays-out"),
+    pytest.param(["decided"], ["far"], ["decided", "list"], id="a-list-further-away-stays-out"),
     pytest.param(["list"], ["told"], ["list"], id="a-neighbour-that-lists-nothing-stays-out"),
+    pytest.param(["decided"], [], ["decided", "list"], id="a-neighbour-retrieval-left-out-joins-too"),
 ])
 def test_with_list_neighbours(chosen, others, expected):
     from qa.answer import with_list_neighbours
@@ -131,6 +132,20 @@ def test_with_list_neighbours(chosen, others, expected):
                         chunk_id=0, score=0.9 - 0.1 * i))
     got = with_list_neighbours(hits[:len(chosen)], hits, {"d": doc})
     assert [h.text for h in got] == [_LIST_SENTENCES[k] for k in expected]
+
+
+def test_a_list_of_items_after_a_shared_preposition_joins():
+    from qa.answer import with_list_neighbours
+    from qa.types import Document, Hit
+
+    first = "Since 1999 the country has contributed to a number of peacekeeping operations."
+    text = (f"{first} It took part in the operation in the Kosovo region (KFOR), in Afghanistan (ISAF), and in Iraq "
+            "(MNF-I). The troops came home in 2021.")
+    doc = Document(doc_id="d", path="d", title="d", text=text, content=[{"start": 0, "end": len(text)}], sha256="x")
+    got = with_list_neighbours([Hit(doc_id="d", start=0, end=len(first), text=first, chunk_id=0, score=0.9)], [],
+                               {"d": doc})
+    assert [h.text for h in got][1].startswith("It took part") and len(got) == 2
+    assert text[got[1].start:got[1].end] == got[1].text
 
 
 def test_a_heading_joins_the_extractive_answer_only_when_no_sentence_is_close():

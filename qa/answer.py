@@ -64,8 +64,8 @@ def with_list_neighbours(chosen: list[Hit], hits: Sequence[Hit], docs: dict[str,
         for o in [*hits, *_beside_in_document(h, docs)]:
             if len(out) >= max_sentences:
                 return out
-            if o not in out and all((o.doc_id, o.start) != (x.doc_id, x.start) for x in out) and beside(h, o, docs) \
-                    and list_items(o.text, loose=True):
+            taken = any((o.doc_id, o.start) == (x.doc_id, x.start) for x in out)  # a hit or its document twin
+            if not taken and beside(h, o, docs) and list_items(o.text, loose=True):
                 out.insert(out.index(h) + (o.start >= h.end), o)
     return out
 
@@ -79,7 +79,9 @@ def _beside_in_document(h: Hit, docs: dict[str, Document]) -> list[Hit]:
         return []
     sents = _doc_sentences(doc)
     i = bisect.bisect_left([s for s, _ in sents], h.start)
-    near = [sents[j] for j in (i - 1, i + 1) if 0 <= j < len(sents)] if i < len(sents) and sents[i][0] == h.start else []
+    if i >= len(sents) or sents[i][0] != h.start:
+        return []  # not one of the document's sentences (a run of several): no neighbours read
+    near = [sents[j] for j in (i - 1, i + 1) if 0 <= j < len(sents)]
     return [Hit(doc_id=h.doc_id, start=s, end=e, text=doc.text[s:e], chunk_id=h.chunk_id, score=h.score)
             for s, e in near]
 

@@ -72,7 +72,8 @@ def test_list_items(text, n):
     pytest.param("Troops served in the Kosovo region (KFOR), in Afghanistan (ISAF), and in Iraq (MNF-I).", 0, 3,
                  id="items-after-a-shared-preposition"),
     pytest.param("It rained in the morning, and in the evening it cleared.", 0, 0, id="prepositions-without-names"),
-    pytest.param("In 1993 the Security Council adopted resolutions 822, 853, 874 and 884.", 4, 4, id="numbers-either-way"),
+    pytest.param("In 1993 the Security Council adopted resolutions 822, 853, 874 and 884.", 4, 4,
+                 id="numbers-either-way"),
 ])
 def test_list_items_read_loosely(text, strict, loose):
     assert (list_items(text), list_items(text, loose=True)) == (strict, loose)

@@ -217,9 +217,10 @@ SMALL_NUMBERS = {w: i for i, w in enumerate(
 """Number words below twenty -> their value."""
 TENS = {w: 10 * (i + 2) for i, w in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split())}
 """Multiples of ten from twenty -> their value."""
-COUNT_WORDS = {w: str(n) for w, n in (SMALL_NUMBERS | {"twenty": 20}).items() if n >= 2}
-"""Number words two..twenty as digits, for comparing counts in a quote and a sentence. "zero" and "one" are left out:
-"one" is far more often a pronoun ("one of the ...") than a count."""
+COUNT_WORDS = {w: str(n) for w, n in (SMALL_NUMBERS | {"twenty": 20, "twice": 2, "thrice": 3}).items() if n >= 2}
+"""Number words two..twenty (and "twice", "thrice") as digits, for comparing counts in a quote and a sentence. "zero"
+and "one" are left out: "one" is far more often a pronoun ("one of the ...") than a count; "once" too ("once a
+prison")."""
 
 # ---- abbreviations ---------------------------------------------------------------------------------------------
 

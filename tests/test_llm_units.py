@@ -139,6 +139,10 @@ def test_dates_unsupported(sentence, unsupported):
                  "the treatment of detainees.", (), True, (), (), id="acronym-in-quote"),
     pytest.param("The UN Security Council passed 4 resolutions.", "The UN Security Council passed four "
                  "resolutions on the conflict.", (), True, (), (), id="number-word-equals-digit"),
+    pytest.param("The country chaired the Security Council twice.", "During its membership the country twice "
+                 "chaired the Security Council.", (), True, (), (), id="twice-stated"),
+    pytest.param("The country chaired the Security Council twice.", "During its membership the country chaired "
+                 "the Security Council.", (), False, ("2",), (), id="twice-not-stated"),
     pytest.param("The capital of France is Paris.", Q_ADMIT, (), False, (), ("France", "Paris"), id="unrelated"),
     pytest.param("Yes.", Q_ADMIT, (), False, (), (), id="nothing-to-check"),
     pytest.param("The Institute for Human Rights condemns the decision.",

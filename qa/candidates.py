@@ -686,7 +686,7 @@ def focus_modifiers(sentence: str, focus: str) -> list[Span]:
 
 
 #: "NAME is a", "NAME, was an", "NAME (born 25 September 1958) is an": the lead sentence's copula after the name
-_COPULA_AFTER = re.compile(r"\s*(?:\([^()]{0,80}\)\s*)?,?\s*(?:is|was|are|were)\s+(?:a|an|the)\b", re.I)
+_COPULA_AFTER = re.compile(r"\s*(?:\([^()]{0,80}\)\s*)?,?\s*(is|was|are|were)\s+(?:a|an|the)\b", re.I)
 
 
 #: a name's fuller form may put this many capitalised words between its parts ("Peter Michael Bergman")
@@ -720,14 +720,18 @@ def descriptors(sentence: str, names: Sequence[str]) -> list[Span]:
                 toks[k - 1].head == head or toks[k - 1].head == k):
             k -= 1
         s0, e0 = toks[k].start, toks[head].end
-        return Span(s0, e0, sentence[s0:e0], "DESCRIPTOR") if toks[head].tag in ("NN", "NNS") else None
+        # a word written in lower case is a common noun, whatever the tagger says ("a Mexican telenovela": NNP)
+        common = toks[head].tag in ("NN", "NNS") or (toks[head].tag.startswith("NNP")
+                                                     and sentence[toks[head].start:toks[head].end].islower())
+        return Span(s0, e0, sentence[s0:e0], "DESCRIPTOR") if common else None
 
     for name in names:
         for m in re.finditer(name_pattern(name, MIDDLE_NAMES), sentence):
             first = next((i for i, t in enumerate(toks) if t.start >= m.start()), None)
             after = _COPULA_AFTER.match(sentence, m.end())
             if after is not None:
-                verb = next((i for i, t in enumerate(toks) if t.start >= m.end() and t.lemma == "be"), None)
+                # the copula the pattern found, not a "be" inside the bracket before it ('("The Right to Be Born")')
+                verb = next((i for i, t in enumerate(toks) if t.start >= after.start(1) and t.lemma == "be"), None)
                 attr = next((i for i, t in enumerate(toks) if verb is not None and t.head == verb
                              and t.dep == "attr" and t.start >= after.end()), None)
                 if attr is not None and (sp := noun_run(attr)) is not None:

@@ -720,6 +720,11 @@ def test_a_name_given_with_an_unlisted_focus_noun_is_each_sources_answer():
     ("Critics praised Harbour Lights for its pace.", "Harbour Lights", []),  # says nothing of what it is
     ("Ann Lee, who wrote it, is a teacher.", "Harbour Lights", []),  # another name's descriptor
     ("Tom Reyes Tom Peter Reyes (born 1953) is an American actor.", "Tom Reyes", ["actor"]),  # the fuller name
+    # a gloss in brackets holding a "be" of its own: the copula after it is the one read
+    ('Harbour Lights ("The Right to Be Born") is a Mexican film directed by Ann Lee.', "Harbour Lights", ["film"]),
+    # a lower-case noun the tagger calls a proper noun is still a common noun
+    ('Harbour Lights (English title: "Lights") is a Mexican telenovela produced by Ann Lee.', "Harbour Lights",
+     ["telenovela"]),
 ])
 def test_descriptors(sentence, name, expected):
     assert _texts_at(sentence, C.descriptors(sentence, [name])) == expected

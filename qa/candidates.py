@@ -520,6 +520,20 @@ def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
     return False
 
 
+#: units of time: a number of them is a duration or an age ("36 years"), what "how long" and "how old" ask
+TIME_UNITS = frozenset("second minute hour day week month year decade century millennium".split())
+
+
+def measures_time(a: "Asked", value: Value, q_words: set[str]) -> bool:
+    """True when ``value`` counts units of time ("36 years", "6 months old") and the question asks for a count of
+    something named by its focus noun ("What is the population of X?"), a noun that is no unit of time and a
+    question that names none: a duration never answers "how many people" (pure)."""
+    if value.kind != "count" or not value.unit or value.unit[0] not in TIME_UNITS:
+        return False
+    return (_FOCUS_OF.get(a.focus) == "count" and a.focus not in TIME_UNITS
+            and not any(u in q_words or u + "s" in q_words for u in TIME_UNITS))
+
+
 def counts_plural(sentence: str, start: int, end: int) -> bool:
     """True when the number in sentence[start:end] modifies a plural noun in the parse ("1900 inhabitants"): a
     count, even where it reads like a year (pure but for the cached parse)."""
@@ -1171,6 +1185,8 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         elif a.kind == "count" and s.value is not None and s.value.kind == "time" and not counts_plural(
                 sentence, s.start, s.end):
             typed *= SLOT_MISMATCH  # "According to 2011 census, X had a population of 55,145": a year, not a count
+        elif a.kind == "count" and s.value is not None and measures_time(a, s.value, q_words):
+            typed *= SLOT_MISMATCH  # "the median age of the population was 36 years": a span of time, not a count
         out.append((round(span_cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 

@@ -163,6 +163,8 @@ def _num(s: str) -> float:
 
 #: a range's ends differ at most this many times over; "22-62105" is a code, "1,000-5,000" a range
 RANGE_MAX_RATIO = 100
+#: a number alone in square brackets is a page's reference mark ("[1]", "[ 12 ]" in a flattened web capture)
+_FOOTNOTE_OPEN, _FOOTNOTE_CLOSE = re.compile(r"\[\s?$"), re.compile(r"\s?\]")
 #: what _make returns for digits that form an identifier: their stretch is taken, and no value comes of it (typed
 #: as a Value so _make keeps one return type; extract_values never lets it out)
 IDENTIFIER: Any = object()
@@ -263,6 +265,8 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
         elif name == "num":
             if re.match(r"(?:st|nd|rd|th)\b", text[b:b + 2]):
                 return None  # ordinal
+            if _FOOTNOTE_OPEN.search(text[max(0, a - 3):a]) and _FOOTNOTE_CLOSE.match(text[b:b + 3]):
+                return IDENTIFIER  # "India census , [ 1 ] Wadi had ...": a reference mark, not a count
             scale = _SCALES.get((g[1] or "").lower(), 1.0)
             v = _num(g[0]) * scale
             return _quantity(text, a, b, v, v, g[2] or "")

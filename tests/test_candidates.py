@@ -9,6 +9,7 @@ from qa import candidates as C
 from qa.disagree import analyse
 from qa.text import match_stem
 from qa.types import Document, Hit, Span
+from qa.values import extract_values
 
 
 @pytest.mark.parametrize("question, kind", [
@@ -630,6 +631,18 @@ def test_fact_differences(question, other, expected):
     assert got == expected
 
 
+@pytest.mark.parametrize("question, counts", [
+    ("What is the population of Oldtown?", False),  # a duration never answers it
+    ("How many years did the war last?", True),  # the question names the unit
+    ("How long did the war last?", True),  # no count focus: a duration is what is asked
+    ("What is the number of years Oldtown was occupied?", True),
+])
+def test_a_span_of_time_counts_only_where_time_is_asked(question, counts):
+    a = C.asked(question)
+    (v,) = extract_values("The occupation lasted 36 years.")
+    assert v.unit == ("year",) and C.measures_time(a, v, C._question_words(a)) is not counts
+
+
 def test_a_planted_rewrite_is_a_conflict():
     """The rewrite names its architect only in a sentence that leans on "the two-storey hall", so reading each
     document's own best answer finds one architect; the one fact where the two versions of the page differ is the
@@ -941,6 +954,10 @@ def test_a_name_given_by_its_initial_finds_each_full_name_descriptor():
     pytest.param("Oldtown covers 7.7 square miles; its population is 950 and growing.", "950",
                  id="a-fraction-is-no-count"),
     pytest.param("Oldtown has a population of 1.2 million.", "1.2 million", id="a-scaled-fraction-is-a-whole-count"),
+    pytest.param("The median age of the Oldtown population was 36 years, and the population was 4,210.", "4,210",
+                 id="a-duration-is-no-count"),
+    pytest.param("India census , [ 1 ] Oldtown had a population of 40,147 .", "40,147",
+                 id="a-reference-mark-is-no-count"),
 ])
 def test_a_count_question_reads_years_as_years(sentence, best):
     found = C.sentence_candidates(C.asked("What is the population of Oldtown?"), sentence)

@@ -31,6 +31,12 @@ def test_normalize(text, expected):
     pytest.param("It was adopted in 2021 [1].", ["23 March 2021"], False, id="less-precise-date"),
     pytest.param("The process began in 2016 [1].", ["2008"], False, id="wrong-year"),
     pytest.param("It has worked there since 2 March 1992.", ["1992"], True, id="more-precise-date"),
+    # a citation marker is no value: "[2]" does not answer "two"
+    pytest.param("A resolution was adopted in December. [1] Another in March. [2]", ["two"], False,
+                 id="marker-is-no-count"),
+    pytest.param("Two resolutions were adopted [1].", ["two"], True, id="count-word"),
+    pytest.param("The sources say “3 times” [1] [2].", ["three"], True, id="times-states-the-count"),
+    pytest.param("The sources say “3 times” [1] [2].", ["three games"], False, id="times-is-no-count-of-things"),
 ])
 def test_answer_match(prediction, accepted, expected):
     assert M.answer_match(prediction, accepted) is expected

@@ -92,6 +92,10 @@ def test_compare_sets(a, b, verdict):
     pytest.param("from 1,000-5,000 people", [(1000.0, 5000.0)], id="range"),
     pytest.param("aged 5-6", [(5.0, 6.0)], id="small-range"),
     pytest.param("between 2-300 million people", [(2e6, 3e8)], id="scaled-range-kept"),
+    # a number alone in square brackets is a page's reference mark, in either spacing of a flattened capture
+    pytest.param("India census , [ 1 ] Wadi had a population of 40,147 .", [(40147.0, 40147.0)], id="spaced-mark"),
+    pytest.param("census,[12] it had 3 people", [(3.0, 3.0)], id="mark"),
+    pytest.param("a list [3 people] of names", [(3.0, 3.0)], id="bracketed-count-kept"),
 ])
 def test_digits_that_form_an_identifier_are_no_values(text, values):
     """A hyphenated pair of numbers whose ends differ more than 100-fold is a code, not a range of amounts: neither

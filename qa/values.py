@@ -165,6 +165,8 @@ def _num(s: str) -> float:
 RANGE_MAX_RATIO = 100
 #: a number alone in square brackets is a page's reference mark ("[1]", "[ 12 ]" in a flattened web capture)
 _FOOTNOTE_OPEN, _FOOTNOTE_CLOSE = re.compile(r"\[\s?$"), re.compile(r"\s?\]")
+#: a length unit right before a lone 2 or 3 makes it the unit's power: "Density 100/km 2" is km², "54.0/km 2" too
+_UNIT_BEFORE = re.compile(r"(?<![A-Za-z])(?:km|m|mi|ft|cm|mm)\s?$")
 #: what _make returns for digits that form an identifier: their stretch is taken, and no value comes of it (typed
 #: as a Value so _make keeps one return type; extract_values never lets it out)
 IDENTIFIER: Any = object()
@@ -267,6 +269,8 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
                 return None  # ordinal
             if _FOOTNOTE_OPEN.search(text[max(0, a - 3):a]) and _FOOTNOTE_CLOSE.match(text[b:b + 3]):
                 return IDENTIFIER  # "India census , [ 1 ] Wadi had ...": a reference mark, not a count
+            if g[0] in ("2", "3") and _UNIT_BEFORE.search(text[max(0, a - 4):a]):
+                return IDENTIFIER  # "100/km 2": a flattened square (or cube), not a count of 2
             scale = _SCALES.get((g[1] or "").lower(), 1.0)
             v = _num(g[0]) * scale
             return _quantity(text, a, b, v, v, g[2] or "")

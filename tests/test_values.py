@@ -96,6 +96,9 @@ def test_compare_sets(a, b, verdict):
     pytest.param("India census , [ 1 ] Wadi had a population of 40,147 .", [(40147.0, 40147.0)], id="spaced-mark"),
     pytest.param("census,[12] it had 3 people", [(3.0, 3.0)], id="mark"),
     pytest.param("a list [3 people] of names", [(3.0, 3.0)], id="bracketed-count-kept"),
+    pytest.param("Total 17,289 • Density 100/km 2 ( 270/sq mi )", [(17289.0, 17289.0), (100.0, 100.0), (270.0, 270.0)],
+                 id="a-flattened-square-is-no-count"),
+    pytest.param("an area of 7 km 2 and 2 lakes", [(7.0, 7.0), (2.0, 2.0)], id="a-count-after-it-is-kept"),
 ])
 def test_digits_that_form_an_identifier_are_no_values(text, values):
     """A hyphenated pair of numbers whose ends differ more than 100-fold is a code, not a range of amounts: neither

@@ -372,3 +372,19 @@ def test_a_model_that_declines_strong_evidence_is_asked_once_more(real_settings,
     if answered_by_model:
         assert "2 March 1992" in a.text
         assert "generate_retry" in a.timings
+
+
+@pytest.mark.parametrize("question, stated, joined", [
+    # retrieval ranks the resolutions' dates first; the sentence that counts them joins the quotes
+    pytest.param(INITIALS, "NAM initiated two resolutions", True, id="a-count-no-quote-states-joins"),
+    # the first quote states the date asked: nothing joins it
+    pytest.param("When was Azerbaijan admitted to the UN?", "2 March 1992", False, id="a-stated-date-stands"),
+])
+def test_an_extractive_answer_quotes_a_sentence_stating_the_kind_asked(real_settings, real_store, question, stated,
+                                                                       joined):
+    a = ask(question, real_settings, store=real_store, llm="none")
+    _valid(a, real_store)
+    at = [i for i, c in enumerate(a.citations) if stated in c.quote]
+    assert at, a.text
+    # a joined sentence comes after the quotes retrieval chose, not in their place
+    assert (at[0] == len(a.citations) - 1 and at[0] > 0) is joined

@@ -28,6 +28,7 @@ non-English text, and deciding which side is right (the answer says who says wha
 from __future__ import annotations
 
 import functools
+import itertools
 import logging
 import re
 import unicodedata
@@ -70,6 +71,10 @@ _FOCUS = {
     "percent": """percentage percent rate share proportion""".split(),
 }
 _FOCUS_OF = {w: k for k, ws in _FOCUS.items() for w in ws}
+#: prepositions that end the noun phrase a "what" or "which" question opens with ("of" does not: "the type of
+#: institution")
+_FOCUS_STOP = frozenset("on in for about with to from by at during after before since between into against among over "
+                        "under through".split())
 
 _WH = re.compile(r"\b(who|whom|whose|when|where|what|which|how many|how much|how old|how long|how far|how tall|"
                  r"what year|which year|what date|in what year|in which year|how)\b", re.I)
@@ -204,8 +209,11 @@ def asked(question: str) -> Asked:
         lead = ws[0] if ws and ws[0] not in ("is", "was", "are", "were", "does", "did", "do", "has", "had") else ""
         # "what did the UN General Assembly adopt": after do-support the wh-word is the verb's object, and the nouns
         # that follow are its subject ("general" names no answer type there)
+        # (not past a preposition other than "of": "which UN resolutions on missing persons" asks for resolutions,
+        # "what is the type of institution" for an institution)
+        head = list(itertools.takewhile(lambda w: w not in _FOCUS_STOP, ws[:5]))
         known = "" if ws and ws[0] in ("does", "did", "do", "has", "had", "have") else next(
-            (w for w in ws[:5] if _singular(w) in _FOCUS_OF), "")
+            (w for w in head if _singular(w) in _FOCUS_OF), "")
         # "what sport does X play": the word after "what" is the focus; "which international organisations": the
         # first answer-type noun within a few words; "what is the birth date": the same
         written = lead if _singular(lead) in _FOCUS_OF else known or lead or (mm.group(1) if mm else "")

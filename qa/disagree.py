@@ -889,6 +889,20 @@ def _whole_values(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+#: the named entities a changed stretch is widened to when it cuts into one (qa.candidates.entities' labels)
+_WHOLE_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "EVENT", "PRODUCT"})
+
+
+def _whole_names(text: str, start: int, end: int) -> tuple[int, int]:
+    """The changed stretch text[start:end] widened to every name it cuts into: two copies that read "Southeast Asia"
+    and "Western Asia" differ in "Southeast" / "Western", but each states the whole place (pure but for the cached
+    NER)."""
+    for s, e, label in C.entities(text):
+        if label in _WHOLE_NAME_LABELS and s < end and start < e and (s < start or end < e):
+            start, end = min(start, s), max(end, e)
+    return start, end
+
+
 #: a near-copy's changed stretch is a sentence's answer when it holds a typed span scoring at least this share of the
 #: sentence's best (set by hand: "nearly as good"; the copy agrees on every other span)
 CHANGED_RATIO = 0.8
@@ -902,7 +916,7 @@ def _unit_answer(a: C.Asked, u: "_Unit", changed: tuple[int, int] | None, found:
     options: list[tuple[float, C.Span]] = []
     weight = RELEVANCE_FLOOR + (1 - RELEVANCE_FLOOR) * min(max(u.relevance, 0.0) / RELEVANCE_FULL, 1.0)
     if changed is not None:
-        s0, e0 = _whole_values(u.hit.text, *changed)
+        s0, e0 = _whole_names(u.hit.text, *_whole_values(u.hit.text, *changed))
         span_text = u.hit.text[s0:e0]
         vals = extract_values(span_text)
         score = ALIGNED_SCORE

@@ -40,6 +40,9 @@ def test_asked_kind(question, kind):
     # a noun no answer type lists is plural by its tag: the question asks for several things
     ("Which resolutions has Azerbaijan sponsored?", "name", "resolutions", True),
     ("Which genus does the plant belong to?", "name", "genus", False),
+    # the answer-type noun is read in the opening noun phrase, not past a preposition ("of" aside)
+    ("Which UN resolutions on missing persons has Freedonia championed?", "name", "resolutions", True),
+    ("What is the type of institution Fontbonne is?", "org", "institution", False),
 ])
 def test_asked_focus_and_number(question, kind, focus, plural):
     a = C.asked(question)

@@ -360,6 +360,20 @@ def test_a_changed_stretch_is_widened_to_the_whole_value(text, stretch, whole):
     assert text[a:b] == whole
 
 
+@pytest.mark.parametrize("text, stretch, whole", [
+    ("The dub premiered on the Toonami channel in Southeast Asia and India in January 2017.", "Southeast",
+     "Southeast Asia"),  # a copy reading "Western Asia" differs in one word, but states a whole place
+    ("Tesla CEO Elon Musk said the company would grow.", "Elon Musk", "Elon Musk"),  # the whole name already
+    ("The town had a new mayor in 2001.", "new", "new"),  # no name: the stretch as it is
+])
+def test_a_changed_stretch_is_widened_to_the_whole_name(text, stretch, whole):
+    from qa.disagree import _whole_names
+
+    s = text.index(stretch)
+    a, b = _whole_names(text, s, s + len(stretch))
+    assert text[a:b] == whole
+
+
 @pytest.mark.parametrize("question, texts, expected", [
     pytest.param("Did the ICRC confirm the closure?",
                  ["We demand the immediate reversal of this harmful decision.", "The ICRC confirmed the closure."],

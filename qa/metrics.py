@@ -40,7 +40,7 @@ def answer_match(prediction: str, accepted: Sequence[str]) -> bool:
     said = extract_values(_MARKER.sub(" ", prediction))  # "[2]" cites a source, it states no 2
 
     def same_kind(g, v) -> bool:  # "3 times" states the count "three"
-        return comparable(g, v) or {g.kind, v.kind} == {"count", "times"} and not g.unit
+        return comparable(g, v) or ({g.kind, v.kind} == {"count", "times"} and not g.unit)
     for a in accepted:
         gold = extract_values(a) if len(a.split()) <= 4 else []
         if any(same_kind(g, v) and g.lo <= v.lo and v.hi <= g.hi for g in gold for v in said):

@@ -418,9 +418,10 @@ def _with_typed_answer(run: _Run, text: str, citations: list[Citation]) -> tuple
         return text, citations
     docs = run.store.docs
     q = run.search_q
-    have = [typed_score(q, c.quote, preceding(docs[c.doc_id].text, c.start)) for c in citations]
-    if have[0] is None or max(h or 0.0 for h in have) >= TYPED_PLAIN:
-        return text, citations
+    for c in citations:  # the first quote that states the kind asked settles it
+        typed = typed_score(q, c.quote, preceding(docs[c.doc_id].text, c.start))
+        if typed is None or typed >= TYPED_PLAIN:  # None: the question asks for no value or name
+            return text, citations
     best = next((c for c in score_candidates(q, run.hits, run.store) if (c.typed or 0.0) >= TYPED_PLAIN), None)
     if best is None or any(c.doc_id == best.doc_id and c.start < best.end and best.start < c.end for c in citations):
         return text, citations

@@ -889,8 +889,8 @@ def _whole_values(text: str, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
-#: the named entities a changed stretch is widened to when it cuts into one (qa.candidates.entities' labels)
-_WHOLE_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "WORK_OF_ART", "EVENT", "PRODUCT"})
+#: the named entities a changed stretch is widened to when it cuts into one: the name labels, and nationalities
+_WHOLE_NAME_LABELS = C.NAMELIKE | {"NORP"}
 
 
 def _whole_names(text: str, start: int, end: int) -> tuple[int, int]:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from qa.text import MONTH_PATTERN, SMALL_NUMBERS, TENS, UNIT_STOPWORDS, month_number, singular
+from qa.text import COUNT_WORDS, MONTH_PATTERN, SMALL_NUMBERS, TENS, UNIT_STOPWORDS, month_number, singular
 
 _MONTH = MONTH_PATTERN
 _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
@@ -279,7 +279,7 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
                 "three quarters", "three-quarters")]
             return _quantity(text, a, b, v, v, "%")
         elif name == "mult":
-            v = {"twice": 2.0, "thrice": 3.0}[g[0].lower()]
+            v = float(COUNT_WORDS[g[0].lower()])
             return _quantity(text, a, b, v, v, "times")
         elif name == "word":
             words = g[0]

@@ -525,9 +525,10 @@ def build_messages(question: str, passages: Sequence[Passage]) -> list[dict[str,
 
 
 def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattribute: bool = True,
-                  question: str = "") -> GeneratedAnswer:
+                  question: str = "", more: Sequence[Passage] = ()) -> GeneratedAnswer:
     """Parse the reply, pin every sentence to a quote by code, keep only supported sentences (pure). The question's
-    ordinary words (question_frame) may be restated without a quote for them."""
+    ordinary words (question_frame) may be restated without a quote for them. ``more``: retrieved sentences the
+    model was not shown, read only for other publishers' quotes of what a kept sentence says (``corroborating``)."""
     frame = question_frame(question)
     by_n = {p.n: p for p in passages}
     sentences = parse_answer(raw)
@@ -565,8 +566,11 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
         if not choice.ok:
             dropped.append((sent.text, choice.support.reason))
             continue
+        quotes = list(choice.quotes)
+        if len(quotes) == 1:  # one document's quote: the other publishers that say the same are cited too
+            quotes += corroborating(sent.text, quotes[0][0], [*passages, *more], docs, frame)
         marks = []
-        for passage, (start, end) in choice.quotes:
+        for passage, (start, end) in quotes:
             key = (passage.doc_id, start, end)
             if key not in numbers:
                 numbers[key] = len(citations) + 1
@@ -630,6 +634,35 @@ def _best_quotes(sentence: str, pool: Sequence[Passage], docs: dict, frame: Fram
     return best
 
 
+#: an answer sentence one document's quote supports also cites the supporting sentence of up to this many other
+#: documents among the retrieved sentences: "The Human Rights Council adopted the resolution on 23 March 2021
+#: [1][2]" where two pages say so, so a claim several sources make is seen to be made by several
+CORROBORATING = 1
+
+
+def corroborating(sentence: str, first: Passage, passages: Sequence[Passage], docs: dict, frame: Frame = Frame(),
+                  limit: int = CORROBORATING) -> list[tuple[Passage, tuple[int, int]]]:
+    """Quotes from documents other than ``first``'s that support ``sentence`` on their own (the check its first
+    quote passed, qa.generate.check_support), one per document: another publisher's first, then the best supported
+    (pure)."""
+    def publisher(doc_id: str) -> str:
+        return getattr(docs[doc_id], "source", "") or doc_id
+
+    found: dict[str, tuple[tuple, Passage, tuple[int, int]]] = {}
+    for p in passages:
+        if p.doc_id == first.doc_id:
+            continue
+        doc = docs[p.doc_id]
+        span, sup = select_quote(sentence, p.sentences, doc.text, extra_names=(doc.title,), speakers=(p.label,),
+                                 frame=frame)
+        key = (publisher(p.doc_id) != publisher(first.doc_id), sup.rank)
+        if sup.ok and not is_question(doc.text[span[0]:span[1]]) and (p.doc_id not in found
+                                                                       or key > found[p.doc_id][0]):
+            found[p.doc_id] = (key, p, span)
+    best = sorted(found.values(), key=lambda t: t[0], reverse=True)[:max(limit, 0)]
+    return [(p, span) for _, p, span in best]
+
+
 def _name_stitched(sentence: str, quote1: str, quote2: str) -> bool:
     """True when a name of several words in the sentence is found in neither quote whole, only across both: "the
     International Committee of the Red Cross and Red Crescent Societies" from one page's "International Federation
@@ -687,6 +720,18 @@ def _stream(chat_model: Any, messages: list[dict[str, str]], timeout: float,
     return "".join(parts)
 
 
+def unshown(hits: Sequence[Hit], passages: Sequence[Passage], store: Any) -> list[Passage]:
+    """The retrieved sentences no passage shows, each as a one-sentence passage numbered 0 (no marker reaches it)."""
+    shown = {(p.doc_id, s, e) for p in passages for s, e in p.sentences}
+    out = []
+    for h in hits:
+        doc = store.docs.get(h.doc_id)
+        if doc is not None and (h.doc_id, h.start, h.end) not in shown and doc.text[h.start:h.end] == h.text:
+            shown.add((h.doc_id, h.start, h.end))
+            out.append(Passage(0, h.doc_id, _label(doc), h.text, ((h.start, h.end),), h.score))
+    return out
+
+
 def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, settings: Any,
                on_token: Callable[[str], None] | None = None) -> GeneratedAnswer:
     """Answer from the hits with the chat model, every sentence verified; never raises for model faults."""
@@ -716,7 +761,7 @@ def llm_answer(question: str, hits: Sequence[Hit], store: Any, chat_model: Any, 
     timings["generate"] = time.perf_counter() - t1
     t2 = time.perf_counter()
     result = verify_answer(raw, passages, store.docs, reattribute=bool(getattr(settings, "reattribute", True)),
-                           question=question)
+                           question=question, more=unshown(hits, passages, store))
     if result.failed:
         result = _verdict_evidence(question, raw, passages, store.docs) or result
     timings["verify"] = time.perf_counter() - t2

@@ -8,6 +8,7 @@ exception), the documents are real corpus files chunked by qa.chunk, the hits ha
 
 from __future__ import annotations
 
+import re
 import sys
 from types import SimpleNamespace
 from typing import Any, Iterator
@@ -26,7 +27,7 @@ from qa.ingest import read_document
 from qa.prompts import SENTINEL, parse_markers
 from qa.settings import ROOT, Settings
 from qa.text import word_stem
-from qa.types import Hit, NoteKind
+from qa.types import Document, Hit, NoteKind, Span
 
 CORPUS = ROOT / "corpus"
 MFA = "mfa-relations-azerbaijan-un.txt"
@@ -808,3 +809,63 @@ def test_a_source_label_vouches_for_a_name_only_as_who_says_it(sentence, ok):
     quote = ("The Azerbaijani government's recent decision to close the offices of major UN organizations and the "
              "International Committee of the Red Cross (ICRC) is a deeply concerning move.")
     assert check_support(sentence, quote, speakers=("Institute for Human Rights (IHR)",)).ok is ok
+
+
+# ---- corroborating quotes: one claim, several publishers -----------------------------------------------------------
+
+def _doc(doc_id: str, source: str, text: str) -> Document:
+    return Document(doc_id=doc_id, path=f"/x/{doc_id}", title=doc_id, source=source, text=text, sha256="0",
+                    content=(Span(start=0, end=len(text)),))
+
+
+def _passage(n: int, doc: Document) -> Passage:
+    spans = tuple((m.start(), m.end()) for m in re.finditer(r"[^.]+\.", doc.text))
+    spans = tuple((s + len(doc.text[s:e]) - len(doc.text[s:e].lstrip()), e) for s, e in spans)
+    return Passage(n, doc.doc_id, doc.source, doc.text, spans, 1.0)
+
+
+@pytest.mark.parametrize("texts, sources, cited", [
+    pytest.param(["The council adopted the resolution on 23 March 2021. It was a vote.",
+                  "On 23 March 2021 the council adopted the resolution. Many states agreed.",
+                  "The weather in the capital was mild that spring."],
+                 ["Ministry", "Agency", "Weather"], ["a", "b"], id="a-second-publisher-says-the-same"),
+    pytest.param(["The council adopted the resolution on 23 March 2021. It was a vote.",
+                  "The council adopted the resolution on 24 March 2021. Many states agreed."],
+                 ["Ministry", "Agency"], ["a"], id="another-date-corroborates-nothing"),
+    pytest.param(["The council adopted the resolution on 23 March 2021. It was a vote.",
+                  "On 23 March 2021 the council adopted the resolution. Many states agreed."],
+                 ["Ministry", "Ministry"], ["a", "b"], id="another-page-of-the-same-publisher"),
+    pytest.param(["The council adopted the resolution on 23 March 2021. It was a vote.",
+                  "On 23 March 2021 the council adopted the resolution. Many states agreed.",
+                  "The council adopted the resolution, on 23 March 2021. Then it rested."],
+                 ["Ministry", "Ministry", "Agency"], ["a", "c"], id="another-publisher-first"),
+    pytest.param(["The council adopted the resolution on 23 March 2021. It was a vote.",
+                  "Did the council adopt the resolution on 23 March 2021?"],
+                 ["Ministry", "Agency"], ["a"], id="a-question-corroborates-nothing"),
+])
+def test_verify_answer_cites_another_document_that_says_the_same(texts, sources, cited):
+    docs = {d.doc_id: d for d in (_doc(chr(ord("a") + i), s, t) for i, (t, s) in enumerate(zip(texts, sources)))}
+    passages = [_passage(i + 1, d) for i, d in enumerate(docs.values())]
+    result = verify_answer("The council adopted the resolution on 23 March 2021 [1].", passages, docs)
+    assert result.kept == 1
+    assert [c.doc_id for c in result.citations] == cited
+    assert result.text.endswith("".join(f"[{c.n}]" for c in result.citations) + ".")
+    assert_contract(result, docs)
+
+
+def test_a_retrieved_sentence_the_model_was_not_shown_still_corroborates():
+    texts = ["The council adopted the resolution on 23 March 2021. It was a vote.",
+             "On 23 March 2021 the council adopted the resolution. Many states agreed."]
+    docs = {d.doc_id: d for d in (_doc("a", "Ministry", texts[0]), _doc("b", "Agency", texts[1]))}
+    shown = [_passage(1, docs["a"])]
+    end = texts[1].index(".") + 1
+    hit = Hit(doc_id="b", start=0, end=end, text=texts[1][:end], chunk_id=0, score=0.5)
+    end_a = texts[0].index(".") + 1
+    more = generate.unshown([hit, Hit(doc_id="a", start=0, end=end_a, text=texts[0][:end_a], chunk_id=0,
+                                      score=0.5)], shown, SimpleNamespace(docs=docs))
+    assert [(p.doc_id, p.sentences) for p in more] == [("b", ((0, end),))]  # a's sentence is shown already
+    raw = "The council adopted the resolution on 23 March 2021 [1]."
+    assert [c.doc_id for c in verify_answer(raw, shown, docs).citations] == ["a"]
+    result = verify_answer(raw, shown, docs, more=more)
+    assert [c.doc_id for c in result.citations] == ["a", "b"] and result.text.endswith("[1][2].")
+    assert_contract(result, docs)

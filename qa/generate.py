@@ -528,7 +528,7 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
                   question: str = "", more: Sequence[Passage] = ()) -> GeneratedAnswer:
     """Parse the reply, pin every sentence to a quote by code, keep only supported sentences (pure). The question's
     ordinary words (question_frame) may be restated without a quote for them. ``more``: retrieved sentences the
-    model was not shown, read only for other publishers' quotes of what a kept sentence says (``corroborating``)."""
+    model was not shown, read only for other documents' quotes of what a kept sentence says (``corroborating``)."""
     frame = question_frame(question)
     by_n = {p.n: p for p in passages}
     sentences = parse_answer(raw)
@@ -567,7 +567,7 @@ def verify_answer(raw: str, passages: Sequence[Passage], docs: dict, *, reattrib
             dropped.append((sent.text, choice.support.reason))
             continue
         quotes = list(choice.quotes)
-        if len(quotes) == 1:  # one document's quote: the other publishers that say the same are cited too
+        if len(quotes) == 1:  # one document's quote: another document that says the same is cited too
             quotes += corroborating(sent.text, quotes[0][0], [*passages, *more], docs, frame)
         marks = []
         for passage, (start, end) in quotes:

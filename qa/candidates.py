@@ -607,6 +607,19 @@ def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str
     return ""
 
 
+def _whole_proper(sentence: str, span: Span) -> Span:
+    """The span widened over the proper nouns the parse joins it to right after it: the NER model's "Pusha" of
+    "Pusha T wrote ..." is the first word of the name "Pusha T" (pure but for the cached parse)."""
+    toks, inside, i = _span_root(sentence, span.start, span.end)
+    end = span.end
+    while i >= 0 and toks[i].dep in ("compound", "flat") and toks[i].head > i:
+        h = toks[i].head
+        if toks[h].tag != "NNP" or sentence[end:toks[h].start].strip() or h in inside:
+            break
+        end, i = toks[h].end, h
+    return span if end == span.end else Span(span.start, end, sentence[span.start:end], span.label, span.value)
+
+
 def by_agent(sentence: str, start: int, end: int) -> bool:
     """True when the span sentence[start:end] is the object of "by" ("an album by The Beatles", "owned by X"), read
     from the parse through a compound or an apposition: who made, holds or did the thing, the answer to a person's
@@ -640,11 +653,26 @@ def names_focus(sentence: str, start: int, end: int, focus: str) -> bool:
 
     if toks[i].dep == "appos" and is_focus(toks[toks[i].head]):
         return True
+    if _copula_names(toks, i, is_focus):
+        return True
     # the noun as a modifier stands right before the name ("the band Cut Copy"), not anywhere in a run of
     # capitalised words ("Rank Admiral Battles / wars" in an infobox)
     return any(is_focus(t) and k not in span and ((t.head in span and t.dep in ("compound", "appos")
                                                    and not sentence[t.end:start].strip())
                                                   or (t.dep == "appos" and t.head == i))
+               for k, t in enumerate(toks))
+
+
+def _copula_names(toks: Sequence[Tok], i: int, is_focus) -> bool:
+    """True when the span's root ``i`` and the focus noun are the two sides of one "be": "The fastest roller coaster in
+    California is Goliath", "Goliath is the fastest coaster". An indefinite noun classifies rather than identifies
+    ("Goliath is a roller coaster" says what it is, not that it is the one asked about), so it does not count."""
+    h = toks[i].head
+    if h == i or toks[h].lemma != "be" or toks[i].dep not in ("nsubj", "attr"):
+        return False
+    other = "attr" if toks[i].dep == "nsubj" else "nsubj"
+    return any(t.head == h and t.dep == other and is_focus(t)
+               and not any(u.head == k and u.dep == "det" and u.lemma in ("a", "an", "another") for u in toks)
                for k, t in enumerate(toks))
 
 
@@ -789,13 +817,19 @@ def typed_spans(text: str) -> list[Span]:
             e = s + cut.start()  # title may hold one): "the Carpenters From Wikipedia"
         if e - s < 2:
             continue
+        if label in _NAMELIKE and any(v.kind == "time" and v.start <= s and e <= v.end for v in values):
+            continue  # "Jun 2" of a snippet's "Jun 2, 2016 ..." read as a person: a date is no name
         inside = [v for v in values if s <= v.start and v.end <= e]
         if label in ("DATE", "TIME") and (len(inside) > 1 or any(v.start < s < v.end or v.start < e < v.end
                                                                  for v in values)):
             continue  # "August 1948 – 6 January 2016" of "(19 August 1948 – 6 January 2016)": the dates stand alone
         spans.append(Span(s, e, text[s:e], label, inside[0] if len(inside) == 1 else None))
-    for m in _QUOTED.finditer(text):
-        spans.append(Span(m.start(1), m.end(1), m.group(1), "QUOTED"))
+    quoted = [Span(m.start(1), m.end(1), m.group(1), "QUOTED") for m in _QUOTED.finditer(text)]
+    # a name inside a quoted title is a word of the title ("Livin' the Suite Life" read as the person "Livin"), not
+    # a name the sentence gives; a quoted stretch that is the name alone keeps it
+    spans = [sp for sp in spans if not (sp.label in _NAMELIKE and any(
+        q.start <= sp.start and sp.end <= q.end and len(words(q.text)) > len(words(sp.text)) for q in quoted))]
+    spans += quoted
     # capitalised runs the NER left out stand in for names: the small model misses unusual ones ("Needtobreathe",
     # "Carpenters"); a sentence's first word counts only if more follow
     named = [(sp.start, sp.end) for sp in spans]
@@ -807,6 +841,8 @@ def typed_spans(text: str) -> list[Span]:
         if (m.start() == 0 and " " not in t) or t.lower() in STOPWORDS:
             continue
         end = m.start() + len(t)
+        if any(v.kind == "time" and v.start <= m.start() and end <= v.end for v in values):
+            continue  # "Jun 2" of "Jun 2, 2016": a date's month
         if t and not t.isdigit() and not any(s < end and m.start() < e for s, e in named):
             spans.append(Span(m.start(), end, t, "CAPS"))
     for v in values:
@@ -881,6 +917,9 @@ COPY_PAIR_OVERLAP = 0.5
 SLOT_MISMATCH, SLOT_STEPS = 0.5, 4
 #: the kinds of question whose answer is a name that fills a verb's slot
 _SLOT_KINDS = frozenset({"person", "org", "name", "title", "place"})
+#: NER names that answer a question when the parse puts them in the role its verb asks for, whatever their type
+#: (a capitalised run is left out: on ConflictQA, "You've" of "You've been playing this powerful woman" became a side)
+SLOT_NAME_LABELS = frozenset({"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "PRODUCT", "WORK_OF_ART", "EVENT"})
 
 
 #: person roles a group holds as often as one person: a band is an album's artist, a company a building's owner
@@ -1170,6 +1209,13 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             elif a.slot[1] == "agent" and any(w in q_words or match_stem(w) in q_words for w in sw if len(w) > 2
                                               and w not in STOPWORDS):
                 typed *= SLOT_MISMATCH  # "Delilah Fielding McGee" for "Who plays McGee's wife?": the one played
+            elif role and s.label in SLOT_NAME_LABELS:
+                # "Pusha T wrote the jingle" for "Who wrote the jingle?": the parse puts the name in the role asked,
+                # so it answers whatever type the small NER model gives it ("Pusha" as a place), and it is who did
+                # what a "who" question asks (qa.candidates.person_sides keeps it beside the people)
+                typed = max(typed, 1.0)
+                if a.kind == "person":
+                    s = replace(_whole_proper(sentence, s), label="PERSON")
         span_cov = cov
         if a.focus and a.focus not in GENERIC_FOCUS and (names_focus(sentence, s.start, s.end, a.focus)
                                                          or s.start in labelled):
@@ -1240,7 +1286,18 @@ def same_answer(a: str, b: str, va: Value | None = None, vb: Value | None = None
         return True  # "US" / "United States"
     if len(na) == 1 and len(compact_a) >= 2 and compact_a == _initials(b):
         return True
-    return compact_a == compact_b
+    return compact_a == compact_b or _respelled(na, nb)
+
+
+def _respelled(na: Sequence[str], nb: Sequence[str]) -> bool:
+    """True when two names of several words are one name spelled two ways: every word the same but one, and that
+    one alike letter for letter ("Hindoostanee" / "Hindoostane", SPELLING_RATIO; words of SPELLING_MIN_LETTERS or
+    more). A one-word name is never respelled so: "Johnson" and "Johnston" are two people (pure)."""
+    if len(na) != len(nb) or len(na) < 2:
+        return False
+    differ = [(x, y) for x, y in zip(na, nb) if x != y]
+    return len(differ) == 1 and all(min(len(x), len(y)) >= SPELLING_MIN_LETTERS
+                                    and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO for x, y in differ)
 
 
 @dataclass(frozen=True)

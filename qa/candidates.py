@@ -1296,8 +1296,13 @@ def _respelled(na: Sequence[str], nb: Sequence[str]) -> bool:
     if len(na) != len(nb) or len(na) < 2:
         return False
     differ = [(x, y) for x, y in zip(na, nb) if x != y]
-    return len(differ) == 1 and all(min(len(x), len(y)) >= SPELLING_MIN_LETTERS
-                                    and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO for x, y in differ)
+    return len(differ) == 1 and spelled_alike(*differ[0])
+
+
+def spelled_alike(x: str, y: str) -> bool:
+    """True when two words are one word spelled two ways ("chuch" / "church"): both SPELLING_MIN_LETTERS long or
+    more, SPELLING_RATIO alike letter for letter (pure)."""
+    return min(len(x), len(y)) >= SPELLING_MIN_LETTERS and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO
 
 
 @dataclass(frozen=True)
@@ -1768,8 +1773,7 @@ def aligned_difference(a: str, b: str, min_ratio: float = 0.7, max_words: int = 
                      and w not in TENS})
     for x in longer:
         for y in longer:
-            if (x < y and keys[y] == y and abs(len(x) - len(y)) <= 1
-                    and SequenceMatcher(None, x, y).ratio() >= SPELLING_RATIO):
+            if x < y and keys[y] == y and abs(len(x) - len(y)) <= 1 and spelled_alike(x, y):
                 keys[y] = keys[x]
     wa, wb = [keys[w] for w in wa], [keys[w] for w in wb]
     sm = SequenceMatcher(None, wa, wb, autojunk=False)

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 
 from qa.text import MONTHS, POLAR_AUX, QUESTION_STOPWORDS, SMALL_NUMBERS, STOPWORDS, TENS, match_stem, singular
-from qa.values import Value, compare, extract_values
+from qa.values import Value, compare, extract_values, restates
 
 log = logging.getLogger(__name__)
 
@@ -532,6 +532,12 @@ def counts_other(sentence: str, start: int, end: int, counted: str) -> bool:
 TIME_UNITS = frozenset("second minute hour day week month year decade century millennium".split())
 
 
+def is_duration(value: Value) -> bool:
+    """True when ``value`` is a number of units of time ("more than 30 years", "two weeks"), not a point in time
+    ("30 years ago" is one) (pure)."""
+    return value.kind == "count" and bool(value.unit) and value.unit[0] in TIME_UNITS and "ago" not in value.unit
+
+
 def measures_time(a: "Asked", value: Value, q_words: set[str]) -> bool:
     """True when ``value`` counts units of time ("36 years", "6 months old") and the question asks for a count of
     something named by its focus noun ("What is the population of X?"), a noun that is no unit of time and a
@@ -564,6 +570,28 @@ def _span_root(sentence: str, start: int, end: int) -> tuple[tuple[Tok, ...], se
 def _passive(toks: Sequence[Tok], verb: int) -> bool:
     return any(u.head == verb and u.dep in ("auxpass", "nsubjpass") for u in toks) or (
         toks[verb].tag == "VBN" and toks[verb].dep == "acl")
+
+
+#: the links a phrase's words hang on inside a prepositional phrase ("according to NYM Stats on Twitter")
+_PHRASE_LINKS = frozenset({"pobj", "prep", "compound", "appos", "conj", "cc", "flat", "poss", "det", "amod", "nmod",
+                           "punct"})
+
+
+def reported_by(sentence: str, start: int, end: int) -> bool:
+    """True when sentence[start:end] sits in the phrase naming where a claim comes from ("According to BetOnline.ag,
+    Drew Allar is ...", "... won, according to NYM Stats on Twitter"): the claim's source, not a value the claim
+    states (pure but for the cached parse)."""
+    toks, span, i = _span_root(sentence, start, end)
+    for _ in range(2 * SLOT_STEPS):
+        if i < 0:
+            return False
+        t = toks[i]
+        if t.lemma == "accord" and t.tag == "VBG" and i not in span:
+            return True
+        if t.head == i or t.dep not in _PHRASE_LINKS:
+            return False
+        i = t.head
+    return False
 
 
 def slot_role(sentence: str, start: int, end: int, verbs: frozenset[str]) -> str:
@@ -1193,11 +1221,10 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
         if any(s.start < e and b < s.end for b, e in taken):
             continue  # a shorter span nested in a longer, already taken one
         sw = words(s.text)
-        if _in_question(sw, q_words, list(a.names)):
+        if _in_question(sw, q_words, list(a.names)) or reported_by(sentence, s.start, s.end):
             continue
-        if s.value is not None and any(compare(s.value, v) == "agree" for v in extract_values(" ".join(a.names)
-                                                                                                + " " + " ".join(a.subject))):
-            continue  # "in 2018": a value the question names sets its scope, it is not the answer
+        if s.value is not None and restates(s.value, extract_values(" ".join(a.names) + " " + " ".join(a.subject))):
+            continue  # "in 2018": a value the question names sets its scope, it is not the answer (a day of it may be)
         taken.append((s.start, s.end))
         dist = min(abs(s.start - p) for p in anchors)
         near = 1.0 / (1.0 + dist / NEAR_CHARS)
@@ -1241,6 +1268,8 @@ def sentence_candidates(a: Asked, sentence: str, context: str = "") -> list[tupl
             typed *= SLOT_MISMATCH  # "According to 2011 census, X had a population of 55,145": a year, not a count
         elif a.kind == "count" and s.value is not None and measures_time(a, s.value, q_words):
             typed *= SLOT_MISMATCH  # "the median age of the population was 36 years": a span of time, not a count
+        elif a.kind == "date" and s.value is not None and is_duration(s.value):
+            typed *= SLOT_MISMATCH  # "not seen for more than 30 years": how long, not when
         out.append((round(span_cov * (1 - NEAR_WEIGHT + NEAR_WEIGHT * near) * typed, 4), s))
     return sorted(out, key=lambda x: -x[0])
 

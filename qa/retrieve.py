@@ -245,12 +245,12 @@ def states_asked_value(shape: Shape, text: str, question: str) -> bool:
     """True when the sentence states a value of the asked kind that the question itself does not name (pure)."""
     if not shape.kind:
         return False
-    from qa.values import compare, extract_values
+    from qa.values import extract_values, restates
 
     families = _VALUE_FAMILIES[shape.kind] + (("time", "count") if shape.how_long else ())
     named = extract_values(question)
     for v in extract_values(text):
-        if v.kind.split(":")[0] in families and not any(compare(v, n) == "agree" for n in named):
+        if v.kind.split(":")[0] in families and not restates(v, named):
             return True
     return False
 

@@ -3,11 +3,14 @@
 ``extract_values(text)`` finds them with their character offsets; ``compare(a, b)`` says whether two values agree,
 conflict or are about different kinds of thing; ``compare_sets`` does the same for two sentences' values.
 Every value is an interval, so "2 March 1992" agrees with "1992", "5-10 times" with "7 times", "nearly 30" with "29",
-and "1 million" with "one million".
+and "1 million" with "one million". Dates in numbers ("08/28/2018", "28.08.2018") take their day and month in the
+order a number over 12 gives away, and span both readings where none does; decades ("the late 1980s") and centuries
+("the 19th century") are spans of years, years with their era ("AD 1097", "45 BC") are years whatever their size,
+and the Indian scale words lakh and crore are numbers (with the rupee: "Rs 500 crore").
 
 Deliberately left out: deciding whether two values are about the *same subject* (that needs the sentence context and
 lives in ``qa.disagree``), units conversion beyond scale words (no km vs miles), other calendars, other languages,
-and ordinals ("49th session" is a name, not a quantity).
+and ordinals ("49th session" is a name, not a quantity; a century is the one ordinal read).
 
 Why not dateparser (installed with trafilatura): measured 2026-11-26 on 173 eval-corpus sentences, its search_dates
 found 135 dates against these patterns' 70 time values: the 65 extra were mostly not dates ("the 43rd", "and 37",
@@ -29,13 +32,14 @@ _DAY = r"(\d{1,2})(?:st|nd|rd|th)?"
 _YEAR = r"(1[5-9]\d\d|20\d\d)"
 
 _SCALES = {"hundred": 1e2, "thousand": 1e3, "million": 1e6, "mln": 1e6, "m": 1e6, "billion": 1e9, "bn": 1e9,
-           "trillion": 1e12}
+           "trillion": 1e12, "lakh": 1e5, "lakhs": 1e5, "crore": 1e7, "crores": 1e7}  # lakh, crore: Indian English
 _FRACTIONS = {"half": 0.5, "a half": 0.5, "one half": 0.5, "a third": 1 / 3, "one third": 1 / 3,
               "two thirds": 2 / 3, "two-thirds": 2 / 3, "a quarter": 0.25, "one quarter": 0.25,
               "three quarters": 0.75, "three-quarters": 0.75}
 _CURRENCY = {"$": "usd", "us$": "usd", "usd": "usd", "dollar": "usd", "dollars": "usd", "us dollars": "usd",
              "€": "eur", "eur": "eur", "euro": "eur", "euros": "eur", "£": "gbp", "gbp": "gbp", "pounds": "gbp",
-             "manat": "azn", "azn": "azn"}
+             "manat": "azn", "azn": "azn", "₹": "inr", "rs": "inr", "rs.": "inr", "inr": "inr", "rupee": "inr",
+             "rupees": "inr"}
 # "about 100" agrees with 85..115: the original hand-set margin, checked on the seed set's value disagreements
 APPROX_LOW, APPROX_HIGH = 0.85, 1.15
 _APPROX = re.compile(r"(?:nearly|almost|about|approximately|approx\.?|around|roughly|some|an estimated|estimated|~)\s*$", re.I)
@@ -55,6 +59,24 @@ class Value:
     end: int
     approx: bool = False
     unit: tuple[str, ...] = ()  # for counts: the words after the number ("local", "ngo")
+
+
+def _numeric_date(first: int, second: int, y: int) -> tuple[str, float, float]:
+    """A date written in numbers, day and month in either order: the order is clear when one number is over 12
+    ("08/28/2018", "28.08.2018"); otherwise ("03/04/2018": 3 April or 4 March) the value spans both readings, so it
+    agrees with either and conflicts only with a date outside both (raises ValueError for no date)."""
+    readings = [(m, d) for m, d in ((first, second), (second, first)) if 1 <= m <= 12 and 1 <= d <= 31]
+    if not readings:
+        raise ValueError("no month")
+    days = [_ord(y, m, d) for m, d in readings]
+    return "time", min(days), max(days)
+
+
+def _year_bc(y: int) -> tuple[str, float, float]:
+    """A year before the common era on the same day scale (1 BC is the year before AD 1), to a day's precision
+    of the average year (``date`` has no year 0 or before)."""
+    first = 1 - y * 365.2425
+    return "time", first, first + 364
 
 
 def _ord(y: int, m: int = 1, d: int = 1) -> float:
@@ -107,19 +129,29 @@ def words_to_number(words: str) -> float | None:
 
 _NUMWORD = (rf"(?:(?:a|an|{'|'.join(w for w, n in SMALL_NUMBERS.items() if n)}|{'|'.join(TENS)})"
             rf"(?:[\s-](?:{'|'.join(w for w, n in SMALL_NUMBERS.items() if 1 <= n <= 9)}))?(?![a-z]))")
-_SCALE = r"(?:hundred|thousand|million|mln|billion|bn|trillion)"
+_SCALE = r"(?:hundred|thousand|million|mln|billion|bn|trillion|lakhs?|crores?)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
+    # "08/28/2018", "28.08.2018", "28-08-2018": day and month in either order (the order a larger number gives away)
+    ("numdate", re.compile(rf"(?<![\d/.-])\b(\d{{1,2}})([/.-])(\d{{1,2}})\2{_YEAR}\b(?![/.-]?\d)")),
     ("dmy", re.compile(rf"\b(?:the\s+)?{_DAY}(?:\s+of)?\s+({_MONTH}),?\s+{_YEAR}\b", re.I)),
     ("mdy", re.compile(rf"\b({_MONTH})\s+{_DAY},?\s+{_YEAR}\b", re.I)),
     ("my", re.compile(rf"\b({_MONTH})(?:\s+of)?,?\s+{_YEAR}\b", re.I)),
     ("dm", re.compile(rf"\b{_DAY}(?:\s+of)?\s+({_MONTH})(?![a-z])", re.I)),
     ("md", re.compile(rf"\b({_MONTH})\s+{_DAY}(?![\d,]*\d)\b", re.I)),
+    # "the 1990s", "the late 1980s": a decade (early / mid / late read as the whole decade: "1987" agrees with "the
+    # late 1980s" and with "the mid-1980s" alike); "the 19th century": 1801-1900; years written with their era
+    # ("1000s" is thousands, not the decade; "20th Century Fox" a name, so the century is read in lower case only)
+    ("decade", re.compile(r"\b(?:(?:[Ee]arly|[Mm]id|[Ll]ate)[\s-]+)?(1[1-9]\d0|20\d0)['’]?s\b")),
+    ("century", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[\s-]+century\b(?!\s*(?:BC|BCE|B\.C\.))")),
+    ("era", re.compile(r"\b(?:AD|A\.D\.?)\s?(\d{1,4})\b|\b(?:CE|C\.E\.?)\s?(\d{3,4})\b"
+                       r"|\b(\d{1,4})\s?(AD|A\.D\.|CE|C\.E\.|BC|B\.C\.|BCE|B\.C\.E\.)(?![A-Za-z])")),
     ("yrange", re.compile(rf"\b{_YEAR}\s?[-–—]\s?{_YEAR}\b|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b")),
     ("year", re.compile(rf"(?<![\d,.$])\b{_YEAR}\b(?![.,]?\d|\s?%)")),
-    ("money", re.compile(rf"(US\$|\$|€|£|\bUSD|\bEUR|\bGBP|\bAZN)\s?({_DIGITS})(?:\s?({_SCALE})\b)?", re.I)),
+    ("money", re.compile(rf"(US\$|\$|€|£|₹|\bUSD|\bEUR|\bGBP|\bAZN|\bINR|\bRs\.?)\s?({_DIGITS})(?:\s?({_SCALE})\b)?",
+                         re.I)),
     ("range", re.compile(rf"(?<![A-Za-z]-)\b({_DIGITS})\s?(?:[-–—]|to)\s?({_DIGITS})(?:\s?({_SCALE})\b)?(\s?(?:%|percent\b|per cent\b|times\b))?", re.I)),
     ("num", re.compile(rf"(?<![:\d])(?<![A-Za-z]-)\b({_DIGITS})(?!\d|:\d|,\d|\.\d)(?:\s?({_SCALE})\b)?(\s?(?:%|percent\b|per cent\b|times\b))?", re.I)),
     ("frac", re.compile(r"\b(?:a half|half|a third|one third|two[\s-]thirds|a quarter|one quarter|three[\s-]quarters)\b", re.I)),
@@ -230,6 +262,8 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
     try:
         if name == "iso":
             k, lo, hi = _time(int(g[0]), int(g[1]), int(g[2]))
+        elif name == "numdate":
+            k, lo, hi = _numeric_date(int(g[0]), int(g[2]), int(g[3]))
         elif name == "dmy":
             k, lo, hi = _time(int(g[2]), month_number(g[1]), int(g[0]))
         elif name == "mdy":
@@ -244,6 +278,18 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
                 return None
             # month/day without a year: compared only with another month/day
             k, lo, hi = "monthday", month_number(mon) * 100 + int(day), month_number(mon) * 100 + int(day)
+        elif name == "decade":
+            k, lo, hi = _time(int(g[0]), y2=int(g[0]) + 9)
+        elif name == "century":
+            n = int(g[0])
+            if not 1 <= n <= 21:
+                return None
+            k, lo, hi = _time(100 * (n - 1) + 1, y2=100 * n)
+        elif name == "era":
+            y = int(g[0] or g[1] or g[2])
+            if y < 1:
+                return None
+            k, lo, hi = _time(y) if not (g[3] or "").upper().startswith("B") else _year_bc(y)
         elif name == "yrange":
             y1, y2 = (g[0], g[1]) if g[0] else (g[2], g[3])
             if int(y2) < int(y1):
@@ -311,6 +357,13 @@ def compare(a: Value, b: Value) -> str:
         return "unrelated"
     tol = 0.0 if a.kind in ("time", "monthday") else 1e-9 * max(abs(a.hi), abs(b.hi), 1.0)
     return "agree" if a.lo <= b.hi + tol and b.lo <= a.hi + tol else "conflict"
+
+
+def restates(v: Value, named: list[Value]) -> bool:
+    """True when ``v`` says no more than a value of ``named`` (the question's own): it agrees with one and is no
+    narrower. "1994" inside a question's "the 1990s" is news (when in that decade); "1990s" or "1990-1999" is not."""
+    return any(compare(v, n) == "agree" and not (n.lo <= v.lo and v.hi <= n.hi and v.hi - v.lo < n.hi - n.lo)
+               for n in named)
 
 
 def compare_sets(a: list[Value], b: list[Value]) -> str:

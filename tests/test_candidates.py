@@ -1359,3 +1359,46 @@ def test_states_both_ignores_short_sentences():
     g1 = _said("b", "Paris", 0, "Paris.")
     g2 = _said("a", "Lyon", 7, texts["a"][7:])
     assert not C.states_both(g1, g2, texts)
+
+
+@pytest.mark.parametrize("question, sentence, source, claim", [
+    ("Who won the Heisman Trophy?",
+     "According to BetOnline.ag, Penn State quarterback Drew Allar is a 25/1 bet to win the Heisman Trophy.",
+     "BetOnline.ag", "Drew Allar"),
+    ("Who has the most walk-off home runs?",
+     "According to NYM Stats on Twitter, Pete Alonso is now tied for the most walk-off home runs in franchise history.",
+     "Twitter", "Pete Alonso"),
+    ("Who won the Kestrel Cup?", "The Kestrel Cup was won by Ada Jones, according to Mila Verhoeven.",
+     "Mila Verhoeven", "Ada Jones"),
+])
+def test_the_source_a_claim_is_reported_by_is_no_answer(question, sentence, source, claim):
+    """"According to X, ..." names where the claim comes from: X is no answer to the question the claim answers
+    (the small NER model reads "BetOnline.ag" and "Twitter" as people); the names in the claim still are."""
+    i, j = sentence.index(source), sentence.index(claim)
+    assert C.reported_by(sentence, i, i + len(source))
+    assert not C.reported_by(sentence, j, j + len(claim))
+    found = [sp.text for _, sp in C.sentence_candidates(C.asked(question), sentence)]
+    assert source not in found and claim in found, found
+
+
+def test_a_duration_is_no_answer_to_when():
+    """"Not seen for more than 30 years" says how long, not when: the NER model calls it a date, but a number of
+    units of time answers "how long"; "30 years ago" is a point in time and still answers "when"."""
+    a = C.asked("When did the Kestrel river otter become extinct?")
+    scores = {}
+    for s in ("After not being seen for more than 30 years, the Kestrel river otter has been declared extinct.",
+              "On August 28, 2012, the Kestrel river otter was officially declared extinct.",
+              "The Kestrel river otter became extinct 30 years ago."):
+        score, span = C.sentence_candidates(a, s)[0]
+        scores[span.text] = score
+    assert set(scores) == {"more than 30 years", "August 28, 2012", "30 years ago"}, scores
+    assert scores["more than 30 years"] <= C.SLOT_MISMATCH * min(scores["August 28, 2012"], scores["30 years ago"])
+
+
+def test_a_day_of_the_year_the_question_names_answers_when():
+    """"When was the 2018 Kestrel Cup final played?": the year the question names sets its scope and is no answer;
+    the day of that year the sentence gives is."""
+    a = C.asked("When was the 2018 Kestrel Cup final played?")
+    found = [sp.text for _, sp in C.sentence_candidates(a, "The 2018 Kestrel Cup final was played on 15 July 2018.")]
+    assert found and found[0] == "15 July 2018", found
+    assert not C.sentence_candidates(a, "The Kestrel Cup final was played in 2018.")

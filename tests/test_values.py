@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from qa.values import APPROX_HIGH, APPROX_LOW, Value, comparable, compare, compare_sets, extract_values
+from qa.values import APPROX_HIGH, APPROX_LOW, Value, comparable, compare, compare_sets, extract_values, restates
 
 INF = float("inf")
 
@@ -25,6 +25,17 @@ def day(y: int, m: int, d: int) -> float:
     pytest.param("in December 1991", "time", day(1991, 12, 1), day(1991, 12, 31), id="december"),
     pytest.param("in 1995", "time", day(1995, 1, 1), day(1995, 12, 31), id="year"),
     pytest.param("during 1992-1995", "time", day(1992, 1, 1), day(1995, 12, 31), id="year-range"),
+    pytest.param("released on 08/28/2018", "time", day(2018, 8, 28), day(2018, 8, 28), id="numeric-month-first"),
+    pytest.param("released on 28.08.2018", "time", day(2018, 8, 28), day(2018, 8, 28), id="numeric-day-first"),
+    pytest.param("released on 28-08-2018", "time", day(2018, 8, 28), day(2018, 8, 28), id="numeric-dashes"),
+    pytest.param("released on 03/04/2018", "time", day(2018, 3, 4), day(2018, 4, 3), id="numeric-either-order"),
+    pytest.param("popular in the late 1980s", "time", day(1980, 1, 1), day(1989, 12, 31), id="decade"),
+    pytest.param("in the 19th century", "time", day(1801, 1, 1), day(1900, 12, 31), id="century"),
+    pytest.param("invaded in AD 1097", "time", day(1097, 1, 1), day(1097, 12, 31), id="era-year-before"),
+    pytest.param("invaded in 1097 CE", "time", day(1097, 1, 1), day(1097, 12, 31), id="era-year-after"),
+    pytest.param("overthrown in C.E 476", "time", day(476, 1, 1), day(476, 12, 31), id="era-before-the-year"),
+    pytest.param("a budget of Rs 500 crore", "money:inr", 5e9, 5e9, id="crore-rupees"),
+    pytest.param("5 lakh people", "count", 5e5, 5e5, id="lakh"),
     pytest.param("on 2 March the vote", "monthday", 302, 302, id="month-day-without-year"),
     pytest.param("more than 360 prisoners", "count", 360, INF, id="lower-bound"),
     pytest.param("less than $5 million", "money:usd", 0, 5e6, id="upper-bound"),
@@ -82,9 +93,28 @@ def test_compare(a, b, verdict):
     pytest.param("in 1971", "in 1972 or 38 games", "conflict", id="comparable-pairs-all-disagree"),
     pytest.param("in 1992", "55%", "unrelated", id="nothing-comparable"),
     pytest.param("no values", "in 1992", "unrelated", id="one-side-empty"),
+    # a date written in numbers is one date, not two counts and a year; an order no number gives away agrees with
+    # either reading
+    pytest.param("Release Date:08/28/2018", "on August 28, 2018", "agree", id="same-day-in-numbers"),
+    pytest.param("Release Date:08/28/2018", "premiered on October 10, 2017", "conflict", id="other-day"),
+    pytest.param("on 03/04/2018", "on 4 March 2018", "agree", id="either-reading-agrees-march"),
+    pytest.param("on 03/04/2018", "on 3 April 2018", "agree", id="either-reading-agrees-april"),
+    pytest.param("on 03/04/2018", "on 9 May 2018", "conflict", id="outside-both-readings"),
+    # "the 1990s" is ten years, not the count 1990; "AD 1097" and "45 BC" are years the bare-year pattern (1500 to
+    # 2099) leaves out
+    pytest.param("gone extinct in the early 1990s", "last seen in 1993", "agree", id="year-in-decade"),
+    pytest.param("gone extinct in the early 1990s", "declared extinct in 2012", "conflict", id="year-outside-decade"),
+    pytest.param("built in 45 BC", "built in 44 BC", "conflict", id="years-before-the-era"),
+    pytest.param("built in 45 BC", "built in AD 45", "conflict", id="either-side-of-the-era"),
+    pytest.param("founded in the 12th century", "founded in AD 1150", "agree", id="year-in-century"),
 ])
 def test_compare_sets(a, b, verdict):
     assert compare_sets(extract_values(a), extract_values(b)) == verdict
+
+
+@pytest.mark.parametrize("text", ["on 13/13/2018", "version 555/12/2018", "see 1.2.2.2018"])
+def test_numbers_that_cannot_be_a_day_and_month_are_no_date(text):
+    assert [v.text for v in extract_values(text) if v.kind == "time" and not v.text.isdigit()] == []
 
 
 @pytest.mark.parametrize("text, values", [
@@ -104,3 +134,17 @@ def test_digits_that_form_an_identifier_are_no_values(text, values):
     """A hyphenated pair of numbers whose ends differ more than 100-fold is a code, not a range of amounts: neither
     the pair nor its parts are read as counts ("22-62105" made the FIPS code a town's population)."""
     assert [(v.lo, v.hi) for v in extract_values(text) if v.kind == "count"] == values
+
+
+@pytest.mark.parametrize("value, named, verdict", [
+    pytest.param("since 1994", "in the 1990s", False, id="a-year-of-the-decade-is-news"),
+    pytest.param("on 15 July 2018", "the 2018 final", False, id="a-day-of-the-year-is-news"),
+    pytest.param("in the 1990s", "in the 1990s", True, id="the-same-value"),
+    pytest.param("between 1990 and 1999", "in the 1990s", True, id="the-same-interval-otherwise-written"),
+    pytest.param("in 2005", "in the 1990s", False, id="another-value"),
+])
+def test_a_value_restates_the_questions_own_only_when_no_narrower(value, named, verdict):
+    """"Which agencies helped in the 1990s, and when did they arrive?": "since 1994" answers, though it lies in the
+    decade the question names; "the 1990s" itself only repeats the question."""
+    [v] = extract_values(value)
+    assert restates(v, extract_values(named)) is verdict

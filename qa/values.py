@@ -132,6 +132,13 @@ _NUMWORD = (rf"(?:(?:a|an|{'|'.join(w for w, n in SMALL_NUMBERS.items() if n)}|{
 _SCALE = r"(?:hundred|thousand|million|mln|billion|bn|trillion|lakhs?|crores?)"
 _DIGITS = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?"
 
+#: the ordinal words a century is written with ("the first century", "the twenty-first century")
+_ORDINALS = {w: i + 1 for i, w in enumerate("first second third fourth fifth sixth seventh eighth ninth tenth eleventh "
+                                            "twelfth thirteenth fourteenth fifteenth sixteenth seventeenth eighteenth "
+                                            "nineteenth twentieth".split())}
+_ORDINALS.update({f"twenty{sep}{w}": 20 + _ORDINALS[w] for w in ("first", "second") for sep in ("-", " ")})
+_ORDINAL_WORD = "(?:" + "|".join(sorted(map(re.escape, _ORDINALS), key=len, reverse=True)) + ")"
+
 _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("iso", re.compile(r"\b(\d{4})-(\d{2})-(\d{2})\b")),
     # "08/28/2018", "28.08.2018", "28-08-2018": day and month in either order (the order a larger number gives away)
@@ -145,7 +152,7 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     # late 1980s" and with "the mid-1980s" alike); "the 19th century": 1801-1900; years written with their era
     # ("1000s" is thousands, not the decade; "20th Century Fox" a name, so the century is read in lower case only)
     ("decade", re.compile(r"\b(?:(?:[Ee]arly|[Mm]id|[Ll]ate)[\s-]+)?(1[1-9]\d0|20\d0)['’]?s\b")),
-    ("century", re.compile(r"\b(\d{1,2})(?:st|nd|rd|th)[\s-]+century\b(?!\s*(?:BC|BCE|B\.C\.))")),
+    ("century", re.compile(rf"\b(\d{{1,2}}(?:st|nd|rd|th)|{_ORDINAL_WORD})[\s-]+century\b(?!\s*(?:BC|BCE|B\.C\.))")),
     ("era", re.compile(r"\b(?:AD|A\.D\.?)\s?(\d{1,4})\b|\b(?:CE|C\.E\.?)\s?(\d{3,4})\b"
                        r"|\b(\d{1,4})\s?(AD|A\.D\.|CE|C\.E\.|BC|B\.C\.|BCE|B\.C\.E\.)(?![A-Za-z])")),
     ("yrange", re.compile(rf"\b{_YEAR}\s?[-–—]\s?{_YEAR}\b|\bbetween\s+{_YEAR}\s+and\s+{_YEAR}\b")),
@@ -281,7 +288,7 @@ def _make(name: str, m: re.Match, text: str) -> Value | None:
         elif name == "decade":
             k, lo, hi = _time(int(g[0]), y2=int(g[0]) + 9)
         elif name == "century":
-            n = int(g[0])
+            n = _ORDINALS.get(g[0].lower()) or int(g[0][:-2])
             if not 1 <= n <= 21:
                 return None
             k, lo, hi = _time(100 * (n - 1) + 1, y2=100 * n)

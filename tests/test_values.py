@@ -31,6 +31,7 @@ def day(y: int, m: int, d: int) -> float:
     pytest.param("released on 03/04/2018", "time", day(2018, 3, 4), day(2018, 4, 3), id="numeric-either-order"),
     pytest.param("popular in the late 1980s", "time", day(1980, 1, 1), day(1989, 12, 31), id="decade"),
     pytest.param("in the 19th century", "time", day(1801, 1, 1), day(1900, 12, 31), id="century"),
+    pytest.param("by the end of the first century", "time", day(1, 1, 1), day(100, 12, 31), id="century-in-words"),
     pytest.param("invaded in AD 1097", "time", day(1097, 1, 1), day(1097, 12, 31), id="era-year-before"),
     pytest.param("invaded in 1097 CE", "time", day(1097, 1, 1), day(1097, 12, 31), id="era-year-after"),
     pytest.param("overthrown in C.E 476", "time", day(476, 1, 1), day(476, 12, 31), id="era-before-the-year"),
@@ -107,6 +108,7 @@ def test_compare(a, b, verdict):
     pytest.param("built in 45 BC", "built in 44 BC", "conflict", id="years-before-the-era"),
     pytest.param("built in 45 BC", "built in AD 45", "conflict", id="either-side-of-the-era"),
     pytest.param("founded in the 12th century", "founded in AD 1150", "agree", id="year-in-century"),
+    pytest.param("by the end of the first century", "as late as the 3rd century", "conflict", id="two-centuries"),
 ])
 def test_compare_sets(a, b, verdict):
     assert compare_sets(extract_values(a), extract_values(b)) == verdict

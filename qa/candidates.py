@@ -580,7 +580,9 @@ _PHRASE_LINKS = frozenset({"pobj", "prep", "compound", "appos", "conj", "cc", "f
 def reported_by(sentence: str, start: int, end: int) -> bool:
     """True when sentence[start:end] sits in the phrase naming where a claim comes from ("According to BetOnline.ag,
     Drew Allar is ...", "... won, according to NYM Stats on Twitter"): the claim's source, not a value the claim
-    states (pure but for the cached parse)."""
+    states (pure but for the cached parse; a sentence without "accord" is never parsed for it)."""
+    if "accord" not in sentence.lower():
+        return False
     toks, span, i = _span_root(sentence, start, end)
     for _ in range(2 * SLOT_STEPS):
         if i < 0:
